@@ -1,0 +1,1 @@
+//! Anchor's `grammar` layer: see `../shared/design/architecture.md`; built by its own issue.
