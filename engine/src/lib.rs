@@ -12,6 +12,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod keycode;
 pub mod memory;
 
 #[cfg(test)]
