@@ -12,7 +12,7 @@
 //!
 //! | Value        | Tag    | Payload                                                          |
 //! |--------------|--------|------------------------------------------------------------------|
-//! | `NULL`       | `0x00` or `0xFF` | none; `0x00` for `NULLS FIRST`, `0xFF` for `NULLS LAST` |
+//! | `NULL`       | `0x00`/`0xFF` | none: `0x00` for `NULLS FIRST`, `0xFF` for `NULLS LAST`   |
 //! | `Bool`       | `0x10` | `0x00` false, `0x01` true                                        |
 //! | `Int`        | `0x20` | 8 bytes, big-endian, sign bit flipped                            |
 //! | `Float`      | `0x30` | 8 bytes, big-endian IEEE 754 bits, transformed (see below)       |
