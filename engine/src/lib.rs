@@ -11,6 +11,7 @@
 //! Everything here is synchronous: background work runs on plain threads.
 
 pub mod engine;
+pub mod lsm;
 pub mod error;
 pub mod keycode;
 pub mod memory;
