@@ -12,6 +12,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod lsm;
 pub mod memory;
 
 #[cfg(test)]
