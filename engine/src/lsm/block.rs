@@ -140,7 +140,8 @@ impl BlockBuilder {
 
     /// Appends an entry; `value` is `None` for a tombstone.
     pub fn add(&mut self, key: &[u8], seq: u64, value: Option<&[u8]>) {
-        let shared = if self.entries % RESTART_INTERVAL == 0 {
+        // A restart point opens each interval once the previous one is full.
+        let shared = if self.entries == self.restarts.len() * RESTART_INTERVAL {
             self.restarts.push(self.buf.len() as u32);
             0
         } else {
@@ -307,10 +308,12 @@ impl Block {
                     .to_vec(),
             };
             key.extend_from_slice(raw.suffix);
-            if let Some(prev) = entries.last() {
-                if (prev.key.as_slice(), raw.seq) >= (key.as_slice(), prev.seq) {
-                    return Err(format!("entries out of order in restart interval {i}"));
-                }
+            // Key ascending, then seq descending.
+            if entries
+                .last()
+                .is_some_and(|prev| (prev.key.as_slice(), raw.seq) >= (key.as_slice(), prev.seq))
+            {
+                return Err(format!("entries out of order in restart interval {i}"));
             }
             entries.push(Entry {
                 key,

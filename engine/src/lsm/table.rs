@@ -52,6 +52,8 @@
 
 mod builder;
 mod iterator;
+#[cfg(test)]
+mod tests;
 
 use std::fs::File;
 use std::ops::Bound;
