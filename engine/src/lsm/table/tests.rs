@@ -365,6 +365,10 @@ fn damaged_files_are_detected() {
         let entries: Vec<Entry> = random_entries(&mut rng, 40)
             .into_iter()
             .filter(|e| e.value.as_ref().is_none_or(|v| v.len() < 100))
+            .map(|e| Entry {
+                value: e.value.map(|v| vec![b'v'; v.len()]),
+                ..e
+            })
             .collect();
         let tombstones = vec![RangeTombstone {
             start: b"a".to_vec(),
