@@ -11,9 +11,9 @@
 //! Everything here is synchronous: background work runs on plain threads.
 
 pub mod engine;
-pub mod lsm;
 pub mod error;
 pub mod keycode;
+pub mod lsm;
 pub mod memory;
 
 #[cfg(test)]
