@@ -68,7 +68,7 @@ pub use iterator::TableIter;
 
 use crate::engine::KeyRange;
 use crate::error::{Error, Result};
-use crate::lsm::block::{Block, BlockIterator, Detail, Reader};
+use crate::lsm::block::{Block, BlockIterator, Detail, Reader, put_prefixed};
 use crate::lsm::bloom::Bloom;
 use crate::lsm::cache::BlockCache;
 
@@ -80,7 +80,7 @@ pub const MAGIC: u64 = u64::from_be_bytes(*b"ANCHORST");
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Flag bit of an index entry: the block is zstd-compressed.
-pub(crate) const FLAG_ZSTD: u8 = 1;
+const FLAG_ZSTD: u8 = 1;
 
 /// One version of a key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -303,6 +303,19 @@ fn read_block_bytes(
     Ok(payload)
 }
 
+/// Encodes the index block.
+pub(crate) fn encode_index(index: &[IndexEntry]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    buf.extend_from_slice(&(index.len() as u32).to_le_bytes());
+    for entry in index {
+        put_prefixed(&mut buf, &entry.last_key);
+        entry.handle.encode(&mut buf);
+        buf.extend_from_slice(&entry.raw_len.to_le_bytes());
+        buf.push(if entry.compressed { FLAG_ZSTD } else { 0 });
+    }
+    buf
+}
+
 fn decode_index(payload: &[u8], data_end: u64) -> std::result::Result<Vec<IndexEntry>, Detail> {
     let mut reader = Reader::new(payload);
     let count = reader.u32()? as usize;
@@ -333,6 +346,18 @@ fn decode_index(payload: &[u8], data_end: u64) -> std::result::Result<Vec<IndexE
     }
     expect_end(&reader, "index")?;
     Ok(index)
+}
+
+/// Encodes the range tombstone block.
+pub(crate) fn encode_tombstones(tombstones: &[RangeTombstone]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    buf.extend_from_slice(&(tombstones.len() as u32).to_le_bytes());
+    for t in tombstones {
+        put_prefixed(&mut buf, &t.start);
+        put_prefixed(&mut buf, &t.end);
+        buf.extend_from_slice(&t.seq.to_le_bytes());
+    }
+    buf
 }
 
 fn decode_tombstones(payload: &[u8]) -> std::result::Result<Vec<RangeTombstone>, Detail> {
@@ -374,8 +399,8 @@ fn decode_properties(
 /// Encodes the properties block (everything in `meta` but the id and file size).
 pub(crate) fn encode_properties(meta: &TableMeta) -> Vec<u8> {
     let mut buf = Vec::new();
-    crate::lsm::block::put_prefixed(&mut buf, &meta.smallest);
-    crate::lsm::block::put_prefixed(&mut buf, &meta.largest);
+    put_prefixed(&mut buf, &meta.smallest);
+    put_prefixed(&mut buf, &meta.largest);
     for n in [
         meta.min_seq,
         meta.max_seq,

@@ -6,11 +6,11 @@ use std::path::Path;
 
 use crate::engine::{MAX_KEY_SIZE, MAX_VALUE_SIZE};
 use crate::error::{Error, Result};
-use crate::lsm::block::{BlockBuilder, put_prefixed};
+use crate::lsm::block::BlockBuilder;
 use crate::lsm::bloom::{self, Bloom};
 use crate::lsm::table::{
-    BlockHandle, FLAG_ZSTD, Footer, IndexEntry, RangeTombstone, TableMeta, TableOptions,
-    encode_properties, push_block,
+    Footer, IndexEntry, RangeTombstone, TableMeta, TableOptions, encode_index, encode_properties,
+    encode_tombstones, push_block,
 };
 
 /// Builds a table: entries are added in order (key ascending, seq descending) and the file
@@ -182,30 +182,11 @@ impl TableBuilder {
             data_bytes: self.data_bytes,
         };
 
+        let tombstones = push_block(&mut self.file, &encode_tombstones(&self.tombstones))?;
         let mut payload = Vec::new();
-        payload.extend_from_slice(&(self.tombstones.len() as u32).to_le_bytes());
-        for t in &self.tombstones {
-            put_prefixed(&mut payload, &t.start);
-            put_prefixed(&mut payload, &t.end);
-            payload.extend_from_slice(&t.seq.to_le_bytes());
-        }
-        let tombstones = push_block(&mut self.file, &payload)?;
-
-        payload.clear();
         Bloom::build(&self.key_hashes, self.options.bloom_bits_per_key).encode(&mut payload);
         let bloom = push_block(&mut self.file, &payload)?;
-
-        payload.clear();
-        payload.extend_from_slice(&(self.index.len() as u32).to_le_bytes());
-        for entry in &self.index {
-            put_prefixed(&mut payload, &entry.last_key);
-            let BlockHandle { offset, len } = entry.handle;
-            payload.extend_from_slice(&offset.to_le_bytes());
-            payload.extend_from_slice(&len.to_le_bytes());
-            payload.extend_from_slice(&entry.raw_len.to_le_bytes());
-            payload.push(if entry.compressed { FLAG_ZSTD } else { 0 });
-        }
-        let index = push_block(&mut self.file, &payload)?;
+        let index = push_block(&mut self.file, &encode_index(&self.index))?;
 
         let properties = push_block(&mut self.file, &encode_properties(&meta))?;
         let footer = Footer {

@@ -469,3 +469,12 @@ proptest! {
         table.verify().unwrap();
     }
 }
+
+#[test]
+fn tables_and_iterators_cross_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    fn assert_send<T: Send>() {}
+    assert_send_sync::<Table>();
+    assert_send_sync::<BlockCache>();
+    assert_send::<TableIter>();
+}
