@@ -44,7 +44,12 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { l0_trigger: 4, base_level_bytes: 64 << 20, level_multiplier: 10, max_levels: 7 }
+        Policy {
+            l0_trigger: 4,
+            base_level_bytes: 64 << 20,
+            level_multiplier: 10,
+            max_levels: 7,
+        }
     }
 }
 
@@ -52,7 +57,8 @@ impl Policy {
     /// The byte budget of `level` (1 or deeper).
     pub fn level_budget(&self, level: usize) -> u64 {
         let exp = u32::try_from(level.saturating_sub(1)).unwrap_or(u32::MAX);
-        self.base_level_bytes.saturating_mul(self.level_multiplier.saturating_pow(exp))
+        self.base_level_bytes
+            .saturating_mul(self.level_multiplier.saturating_pow(exp))
     }
 
     /// How urgent compacting `level` is: 1.0 or more means over budget.
@@ -61,7 +67,8 @@ impl Policy {
         if level == 0 {
             tables.len() as f64 / self.l0_trigger.max(1) as f64
         } else {
-            tables.iter().map(|t| t.file_size).sum::<u64>() as f64 / self.level_budget(level).max(1) as f64
+            tables.iter().map(|t| t.file_size).sum::<u64>() as f64
+                / self.level_budget(level).max(1) as f64
         }
     }
 }
@@ -115,10 +122,15 @@ pub fn pick(levels: &[Vec<TableMeta>], policy: &Policy) -> Option<Task> {
         // The table that rewrites the fewest bytes of the next level per byte it moves down.
         let best = this.iter().min_by(|a, b| {
             let ratio = |t: &TableMeta| {
-                let below: u64 = overlapping(next, &t.smallest, &t.largest).iter().map(|o| o.file_size).sum();
+                let below: u64 = overlapping(next, &t.smallest, &t.largest)
+                    .iter()
+                    .map(|o| o.file_size)
+                    .sum();
                 below as f64 / t.file_size.max(1) as f64
             };
-            ratio(a).total_cmp(&ratio(b)).then_with(|| a.smallest.cmp(&b.smallest))
+            ratio(a)
+                .total_cmp(&ratio(b))
+                .then_with(|| a.smallest.cmp(&b.smallest))
         })?;
         vec![best]
     };
@@ -140,8 +152,12 @@ fn task_for(levels: &[Vec<TableMeta>], level: usize, chosen: &[&TableMeta]) -> O
     let mut all = chosen.to_vec();
     all.extend(below.iter().copied());
     let (lo, hi) = span(&all)?;
-    let bottom = levels.iter().skip(level + 2).all(|l| overlapping(l, &lo, &hi).is_empty());
-    let trivial_move = chosen.len() == 1 && below.is_empty() && !(bottom && chosen[0].range_tombstones > 0);
+    let bottom = levels
+        .iter()
+        .skip(level + 2)
+        .all(|l| overlapping(l, &lo, &hi).is_empty());
+    let trivial_move =
+        chosen.len() == 1 && below.is_empty() && !(bottom && chosen[0].range_tombstones > 0);
     Some(Task {
         level,
         inputs: chosen.iter().map(|t| t.id).collect(),
@@ -163,12 +179,18 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// A limiter at `bytes_per_sec` (`None`: unlimited).
     pub fn new(bytes_per_sec: Option<u64>) -> Self {
-        RateLimiter { bytes_per_sec, start: Instant::now(), bytes: 0 }
+        RateLimiter {
+            bytes_per_sec,
+            start: Instant::now(),
+            bytes: 0,
+        }
     }
 
     /// Accounts for `bytes` and sleeps as long as the work is ahead of the rate.
     pub fn consume(&mut self, bytes: u64) {
-        let Some(rate) = self.bytes_per_sec.filter(|r| *r > 0) else { return };
+        let Some(rate) = self.bytes_per_sec.filter(|r| *r > 0) else {
+            return;
+        };
         self.bytes += bytes;
         let due = Duration::from_secs_f64(self.bytes as f64 / rate as f64);
         if let Some(ahead) = due.checked_sub(self.start.elapsed()) {
@@ -192,10 +214,21 @@ pub struct Output<'a> {
 /// Merges `inputs` (newest data first is not required: versions are ordered by sequence
 /// number) into new tables, keeping the newest version of each key, dropping what range
 /// tombstones hide, and at the `bottom` dropping the tombstones themselves.
-pub fn merge(inputs: &[Arc<Table>], bottom: bool, mut out: Output, limiter: &mut RateLimiter) -> Result<Vec<TableMeta>> {
-    let mut tombstones: Vec<RangeTombstone> = inputs.iter().flat_map(|t| t.range_tombstones().iter().cloned()).collect();
+pub fn merge(
+    inputs: &[Arc<Table>],
+    bottom: bool,
+    mut out: Output,
+    limiter: &mut RateLimiter,
+) -> Result<Vec<TableMeta>> {
+    let mut tombstones: Vec<RangeTombstone> = inputs
+        .iter()
+        .flat_map(|t| t.range_tombstones().iter().cloned())
+        .collect();
     tombstones.sort_by(|a, b| a.start.cmp(&b.start).then(b.seq.cmp(&a.seq)));
-    let sources: Vec<Source> = inputs.iter().map(|t| Box::new(t.iter(KeyRange::all(), false)) as Source).collect();
+    let sources: Vec<Source> = inputs
+        .iter()
+        .map(|t| Box::new(t.iter(KeyRange::all(), false)) as Source)
+        .collect();
     let mut outputs = Vec::new();
     let mut builder = TableBuilder::new(out.options.clone());
     // Keys below `lower` went to earlier outputs (their tombstone pieces too).
@@ -215,13 +248,27 @@ pub fn merge(inputs: &[Arc<Table>], bottom: bool, mut out: Output, limiter: &mut
         if builder.estimated_size() >= out.target_file_size {
             let upper = entry.key.clone();
             let full = std::mem::replace(&mut builder, TableBuilder::new(out.options.clone()));
-            outputs.extend(finish(full, &tombstones, bottom, lower.as_deref(), Some(&upper), &mut out)?);
+            outputs.extend(finish(
+                full,
+                &tombstones,
+                bottom,
+                lower.as_deref(),
+                Some(&upper),
+                &mut out,
+            )?);
             lower = Some(upper);
         }
         builder.add(&entry.key, entry.seq, entry.value.as_deref())?;
     }
     limiter.consume(since_limit);
-    outputs.extend(finish(builder, &tombstones, bottom, lower.as_deref(), None, &mut out)?);
+    outputs.extend(finish(
+        builder,
+        &tombstones,
+        bottom,
+        lower.as_deref(),
+        None,
+        &mut out,
+    )?);
     Ok(outputs)
 }
 
@@ -246,7 +293,11 @@ fn finish(
                 _ => t.end.clone(),
             };
             if start < end {
-                builder.add_range_tombstone(RangeTombstone { start, end, seq: t.seq });
+                builder.add_range_tombstone(RangeTombstone {
+                    start,
+                    end,
+                    seq: t.seq,
+                });
             }
         }
     }
@@ -254,7 +305,9 @@ fn finish(
         return Ok(None);
     }
     let id = (out.next_id)();
-    builder.finish(id, &super::table_path(out.dir, id)).map(Some)
+    builder
+        .finish(id, &super::table_path(out.dir, id))
+        .map(Some)
 }
 
 #[cfg(test)]
@@ -276,7 +329,12 @@ mod tests {
     }
 
     fn policy() -> Policy {
-        Policy { l0_trigger: 2, base_level_bytes: 100, level_multiplier: 10, max_levels: 4 }
+        Policy {
+            l0_trigger: 2,
+            base_level_bytes: 100,
+            level_multiplier: 10,
+            max_levels: 4,
+        }
     }
 
     #[test]
@@ -290,7 +348,12 @@ mod tests {
     fn level0_takes_all_tables_and_the_overlapping_ones_below() {
         let levels = vec![
             vec![t(5, "c", "f", 10), t(6, "e", "h", 10)],
-            vec![t(1, "a", "b", 10), t(2, "d", "e", 10), t(3, "g", "k", 10), t(4, "m", "p", 10)],
+            vec![
+                t(1, "a", "b", 10),
+                t(2, "d", "e", 10),
+                t(3, "g", "k", 10),
+                t(4, "m", "p", 10),
+            ],
         ];
         let task = pick(&levels, &policy()).unwrap();
         assert_eq!(task.level, 0);

@@ -19,7 +19,9 @@ pub type Source = Box<dyn Iterator<Item = Result<Entry>> + Send>;
 
 /// True if a range tombstone newer than `seq` covers `key`.
 pub fn covered(tombstones: &[RangeTombstone], key: &[u8], seq: u64) -> bool {
-    tombstones.iter().any(|t| t.seq > seq && t.start.as_slice() <= key && key < t.end.as_slice())
+    tombstones
+        .iter()
+        .any(|t| t.seq > seq && t.start.as_slice() <= key && key < t.end.as_slice())
 }
 
 struct Head {
@@ -32,7 +34,11 @@ impl Ord for Head {
     // BinaryHeap pops the greatest: the next key in the scan's direction, then the newest.
     fn cmp(&self, other: &Self) -> Ordering {
         let by_key = self.entry.key.cmp(&other.entry.key);
-        let by_key = if self.reverse { by_key } else { by_key.reverse() };
+        let by_key = if self.reverse {
+            by_key
+        } else {
+            by_key.reverse()
+        };
         by_key.then_with(|| self.entry.seq.cmp(&other.entry.seq))
     }
 }
@@ -63,12 +69,22 @@ pub struct MergeIter {
 impl MergeIter {
     /// Merges `sources`, each sorted in the direction given by `reverse`.
     pub fn new(sources: Vec<Source>, reverse: bool) -> Self {
-        MergeIter { sources, heap: BinaryHeap::new(), reverse, started: false, failed: false }
+        MergeIter {
+            sources,
+            heap: BinaryHeap::new(),
+            reverse,
+            started: false,
+            failed: false,
+        }
     }
 
     fn advance(&mut self, source: usize) -> Result<()> {
         if let Some(next) = self.sources[source].next() {
-            self.heap.push(Head { entry: next?, source, reverse: self.reverse });
+            self.heap.push(Head {
+                entry: next?,
+                source,
+                reverse: self.reverse,
+            });
         }
         Ok(())
     }
@@ -80,7 +96,9 @@ impl MergeIter {
                 self.advance(i)?;
             }
         }
-        let Some(head) = self.heap.pop() else { return Ok(None) };
+        let Some(head) = self.heap.pop() else {
+            return Ok(None);
+        };
         self.advance(head.source)?;
         // Drop the older versions of the same key from every source.
         while let Some(top) = self.heap.peek() {
@@ -132,7 +150,11 @@ impl Iterator for Visible {
         loop {
             match self.inner.next()? {
                 Err(err) => return Some(Err(err)),
-                Ok(Entry { key, seq, value: Some(value) }) => {
+                Ok(Entry {
+                    key,
+                    seq,
+                    value: Some(value),
+                }) => {
                     if !covered(&self.tombstones, &key, seq) {
                         return Some(Ok((key, value)));
                     }
@@ -163,7 +185,12 @@ impl LevelIter {
         if !reverse {
             tables.reverse();
         }
-        LevelIter { tables, range, reverse, current: None }
+        LevelIter {
+            tables,
+            range,
+            reverse,
+            current: None,
+        }
     }
 }
 

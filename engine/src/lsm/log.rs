@@ -34,7 +34,11 @@ impl LogWriter {
         if let Some(dir) = path.parent() {
             super::sync_dir(dir)?;
         }
-        Ok(LogWriter { path: path.to_path_buf(), file, len: FILE_HEADER as u64 })
+        Ok(LogWriter {
+            path: path.to_path_buf(),
+            file,
+            len: FILE_HEADER as u64,
+        })
     }
 
     /// Appends encoded records (see [`frame`]). If the write fails (a full disk), the file
@@ -47,7 +51,10 @@ impl LogWriter {
             }
             Err(err) => {
                 self.file.set_len(self.len).map_err(|e| {
-                    Error::Io(format!("{err}; then cutting {} back failed: {e}", self.path.display()))
+                    Error::Io(format!(
+                        "{err}; then cutting {} back failed: {e}",
+                        self.path.display()
+                    ))
                 })?;
                 self.file.seek(SeekFrom::Start(self.len))?;
                 Err(err.into())
@@ -118,7 +125,10 @@ pub fn read(path: &Path, magic: &[u8; 4], newest: bool) -> Result<LogContents> {
             // Created but its header never reached the disk: nothing was ever acknowledged.
             let mut file = OpenOptions::new().write(true).truncate(true).open(path)?;
             write_header(&mut file, magic)?;
-            return Ok(LogContents { records: Vec::new(), cut_bytes: data.len() as u64 });
+            return Ok(LogContents {
+                records: Vec::new(),
+                cut_bytes: data.len() as u64,
+            });
         }
         return Err(corrupt("file shorter than its header".into()));
     }
@@ -133,21 +143,24 @@ pub fn read(path: &Path, magic: &[u8; 4], newest: bool) -> Result<LogContents> {
     let mut pos = FILE_HEADER;
     while pos < data.len() {
         let header_end = pos + RECORD_HEADER;
-        let end = data.get(pos + 4..header_end).map(|len| {
-            header_end + u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize
-        });
+        let end = data
+            .get(pos + 4..header_end)
+            .map(|len| header_end + u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize);
         let torn = match end {
             None => true,
             Some(end) if end > data.len() => true,
             Some(end) => {
-                let crc = u32::from_le_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]]);
+                let crc =
+                    u32::from_le_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]]);
                 if crc32fast::hash(&data[header_end..end]) == crc {
                     records.push(data[header_end..end].to_vec());
                     pos = end;
                     continue;
                 }
                 if end < data.len() {
-                    return Err(corrupt(format!("checksum mismatch in record at offset {pos}")));
+                    return Err(corrupt(format!(
+                        "checksum mismatch in record at offset {pos}"
+                    )));
                 }
                 true
             }
@@ -159,9 +172,15 @@ pub fn read(path: &Path, magic: &[u8; 4], newest: bool) -> Result<LogContents> {
         let file = OpenOptions::new().write(true).open(path)?;
         file.set_len(pos as u64)?;
         file.sync_all()?;
-        return Ok(LogContents { records, cut_bytes: (data.len() - pos) as u64 });
+        return Ok(LogContents {
+            records,
+            cut_bytes: (data.len() - pos) as u64,
+        });
     }
-    Ok(LogContents { records, cut_bytes: 0 })
+    Ok(LogContents {
+        records,
+        cut_bytes: 0,
+    })
 }
 
 /// Reads length-prefixed fields from a payload whose checksum already matched.

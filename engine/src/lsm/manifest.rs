@@ -50,15 +50,24 @@ pub struct TreeState {
 impl TreeState {
     fn apply(&mut self, edit: &Edit, path: &Path) -> Result<()> {
         for (level, id) in &edit.removed {
-            let removed = self.levels.get_mut(*level as usize).and_then(|l| l.remove(id));
+            let removed = self
+                .levels
+                .get_mut(*level as usize)
+                .and_then(|l| l.remove(id));
             if removed.is_none() {
-                return Err(Error::corruption(path, format!("edit removes unknown table {id}")));
+                return Err(Error::corruption(
+                    path,
+                    format!("edit removes unknown table {id}"),
+                ));
             }
         }
         for (level, meta) in &edit.added {
             let level = *level as usize;
             if level >= 64 {
-                return Err(Error::corruption(path, format!("table {} at level {level}", meta.id)));
+                return Err(Error::corruption(
+                    path,
+                    format!("table {} at level {level}", meta.id),
+                ));
             }
             if self.levels.len() <= level {
                 self.levels.resize_with(level + 1, BTreeMap::new);
@@ -105,14 +114,27 @@ impl Manifest {
     /// the bytes of a torn tail that were cut off. The manifest is rewritten compactly.
     pub fn open(dir: &Path) -> Result<(Manifest, TreeState, u64)> {
         let path = dir.join(FILE);
-        let mut state = TreeState { next_file: 1, log_number: 0, ..TreeState::default() };
+        let mut state = TreeState {
+            next_file: 1,
+            log_number: 0,
+            ..TreeState::default()
+        };
         let mut cut = 0;
         if path.exists() {
+            // A manifest is born whole (written aside and renamed into place), so one without
+            // its first record was damaged, not torn.
+            if std::fs::metadata(&path)?.len() < 8 {
+                return Err(Error::corruption(&path, "manifest shorter than its header"));
+            }
             let contents = log::read(&path, MAGIC, true)?;
+            if contents.records.is_empty() {
+                return Err(Error::corruption(&path, "manifest holds no state"));
+            }
             cut = contents.cut_bytes;
             for (i, payload) in contents.records.iter().enumerate() {
-                let edit = decode_edit(payload)
-                    .ok_or_else(|| Error::corruption(&path, format!("malformed edit number {i}")))?;
+                let edit = decode_edit(payload).ok_or_else(|| {
+                    Error::corruption(&path, format!("malformed edit number {i}"))
+                })?;
                 state.apply(&edit, &path)?;
             }
         }
@@ -169,7 +191,15 @@ fn encode_edit(out: &mut Vec<u8>, edit: &Edit) {
     out.extend_from_slice(&(edit.added.len() as u32).to_le_bytes());
     for (level, m) in &edit.added {
         out.extend_from_slice(&level.to_le_bytes());
-        for n in [m.id, m.file_size, m.min_seq, m.max_seq, m.entries, m.range_tombstones, m.data_bytes] {
+        for n in [
+            m.id,
+            m.file_size,
+            m.min_seq,
+            m.max_seq,
+            m.entries,
+            m.range_tombstones,
+            m.data_bytes,
+        ] {
             out.extend_from_slice(&n.to_le_bytes());
         }
         put_bytes(out, &m.smallest);
@@ -202,12 +232,30 @@ fn decode_edit(payload: &[u8]) -> Option<Edit> {
         for v in &mut n {
             *v = r.u64()?;
         }
-        let [id, file_size, min_seq, max_seq, entries, range_tombstones, data_bytes] = n;
+        let [
+            id,
+            file_size,
+            min_seq,
+            max_seq,
+            entries,
+            range_tombstones,
+            data_bytes,
+        ] = n;
         let smallest = r.bytes()?;
         let largest = r.bytes()?;
         edit.added.push((
             level,
-            TableMeta { id, file_size, smallest, largest, min_seq, max_seq, entries, range_tombstones, data_bytes },
+            TableMeta {
+                id,
+                file_size,
+                smallest,
+                largest,
+                min_seq,
+                max_seq,
+                entries,
+                range_tombstones,
+                data_bytes,
+            },
         ));
     }
     for _ in 0..r.u32()? {
@@ -243,8 +291,12 @@ mod tests {
         let (mut m, state, cut) = Manifest::open(dir.path()).unwrap();
         assert_eq!(cut, 0);
         assert!(state.levels.is_empty());
-        m.write(&Edit { added: vec![(0, meta(1)), (0, meta(2))], next_file: Some(3), ..Edit::default() })
-            .unwrap();
+        m.write(&Edit {
+            added: vec![(0, meta(1)), (0, meta(2))],
+            next_file: Some(3),
+            ..Edit::default()
+        })
+        .unwrap();
         m.write(&Edit {
             added: vec![(1, meta(3))],
             removed: vec![(0, 1)],
@@ -255,9 +307,18 @@ mod tests {
         .unwrap();
         drop(m);
         let (_, state, _) = Manifest::open(dir.path()).unwrap();
-        assert_eq!(state.levels[0].values().cloned().collect::<Vec<_>>(), vec![meta(2)]);
-        assert_eq!(state.levels[1].values().cloned().collect::<Vec<_>>(), vec![meta(3)]);
-        assert_eq!((state.next_file, state.log_number, state.last_seq), (4, 9, 42));
+        assert_eq!(
+            state.levels[0].values().cloned().collect::<Vec<_>>(),
+            vec![meta(2)]
+        );
+        assert_eq!(
+            state.levels[1].values().cloned().collect::<Vec<_>>(),
+            vec![meta(3)]
+        );
+        assert_eq!(
+            (state.next_file, state.log_number, state.last_seq),
+            (4, 9, 42)
+        );
         let (_, again, _) = Manifest::open(dir.path()).unwrap();
         assert_eq!(again, state);
     }
@@ -267,7 +328,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (mut m, _, _) = Manifest::open(dir.path()).unwrap();
         for i in 1..6 {
-            m.write(&Edit { added: vec![(0, meta(i))], next_file: Some(i + 1), ..Edit::default() }).unwrap();
+            m.write(&Edit {
+                added: vec![(0, meta(i))],
+                next_file: Some(i + 1),
+                ..Edit::default()
+            })
+            .unwrap();
         }
         drop(m);
         let path = dir.path().join(FILE);
@@ -280,7 +346,11 @@ mod tests {
                 // Only a cut tail may be lost, and what is left is a prefix of the edits.
                 Ok((_, state, cut)) => {
                     assert!(cut > 0, "flip at {pos} went unnoticed");
-                    let ids: Vec<u64> = state.levels.first().map(|l| l.keys().copied().collect()).unwrap_or_default();
+                    let ids: Vec<u64> = state
+                        .levels
+                        .first()
+                        .map(|l| l.keys().copied().collect())
+                        .unwrap_or_default();
                     assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>());
                 }
                 Err(Error::Corruption { path: p, .. }) => assert_eq!(p, path),

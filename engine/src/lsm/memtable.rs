@@ -27,7 +27,9 @@ struct MemKey {
 
 impl Ord for MemKey {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.key.cmp(&other.key).then_with(|| other.seq.cmp(&self.seq))
+        self.key
+            .cmp(&other.key)
+            .then_with(|| other.seq.cmp(&self.seq))
     }
 }
 
@@ -63,7 +65,13 @@ impl Memtable {
     /// Inserts a version (`None` is a point tombstone).
     pub fn put(&self, key: &[u8], seq: u64, value: Option<&[u8]>) {
         let bytes = key.len() + value.map_or(0, <[u8]>::len) + ENTRY_OVERHEAD;
-        self.map.insert(MemKey { key: key.to_vec(), seq }, value.map(<[u8]>::to_vec));
+        self.map.insert(
+            MemKey {
+                key: key.to_vec(),
+                seq,
+            },
+            value.map(<[u8]>::to_vec),
+        );
         self.size.fetch_add(bytes, AtomicOrdering::Relaxed);
     }
 
@@ -91,7 +99,10 @@ impl Memtable {
 
     /// The newest version of `key` with `seq <= snapshot`.
     pub fn get(&self, key: &[u8], snapshot: u64) -> Option<Entry> {
-        let entry = self.map.lower_bound(Bound::Included(&MemKey { key: key.to_vec(), seq: snapshot }))?;
+        let entry = self.map.lower_bound(Bound::Included(&MemKey {
+            key: key.to_vec(),
+            seq: snapshot,
+        }))?;
         (entry.key().key == key).then(|| Entry {
             key: key.to_vec(),
             seq: entry.key().seq,
@@ -101,7 +112,12 @@ impl Memtable {
 
     /// The range tombstones with `seq <= snapshot`.
     pub fn range_tombstones(&self, snapshot: u64) -> Vec<RangeTombstone> {
-        self.tombstones.read().iter().filter(|t| t.seq <= snapshot).cloned().collect()
+        self.tombstones
+            .read()
+            .iter()
+            .filter(|t| t.seq <= snapshot)
+            .cloned()
+            .collect()
     }
 
     /// Iterates over the versions with `seq <= snapshot` of keys in `range`, in the order a
@@ -144,14 +160,26 @@ impl MemtableIter {
             (Some(last), false) => map.lower_bound(Bound::Excluded(last)),
             (Some(last), true) => map.upper_bound(Bound::Excluded(last)),
             (None, false) => match &self.range.start {
-                Bound::Included(k) => map.lower_bound(Bound::Included(&MemKey { key: k.clone(), seq: u64::MAX })),
+                Bound::Included(k) => map.lower_bound(Bound::Included(&MemKey {
+                    key: k.clone(),
+                    seq: u64::MAX,
+                })),
                 // The largest MemKey of `k` is its version with seq 0.
-                Bound::Excluded(k) => map.lower_bound(Bound::Excluded(&MemKey { key: k.clone(), seq: 0 })),
+                Bound::Excluded(k) => map.lower_bound(Bound::Excluded(&MemKey {
+                    key: k.clone(),
+                    seq: 0,
+                })),
                 Bound::Unbounded => map.front(),
             },
             (None, true) => match &self.range.end {
-                Bound::Included(k) => map.upper_bound(Bound::Included(&MemKey { key: k.clone(), seq: 0 })),
-                Bound::Excluded(k) => map.upper_bound(Bound::Excluded(&MemKey { key: k.clone(), seq: u64::MAX })),
+                Bound::Included(k) => map.upper_bound(Bound::Included(&MemKey {
+                    key: k.clone(),
+                    seq: 0,
+                })),
+                Bound::Excluded(k) => map.upper_bound(Bound::Excluded(&MemKey {
+                    key: k.clone(),
+                    seq: u64::MAX,
+                })),
                 Bound::Unbounded => map.back(),
             },
         };
@@ -177,10 +205,18 @@ impl MemtableIter {
             }
             self.resume = Some(mk.clone());
             if mk.seq <= self.snapshot {
-                group.push(Entry { key: mk.key.clone(), seq: mk.seq, value: entry.value().clone() });
+                group.push(Entry {
+                    key: mk.key.clone(),
+                    seq: mk.seq,
+                    value: entry.value().clone(),
+                });
             }
             copied += 1;
-            cursor = if self.reverse { entry.prev() } else { entry.next() };
+            cursor = if self.reverse {
+                entry.prev()
+            } else {
+                entry.next()
+            };
         }
         self.flush_group(&mut group);
         self.done = true;

@@ -20,7 +20,11 @@ use crate::error::Error;
 /// is the engine's logic, not the disk's speed.
 fn scratch() -> tempfile::TempDir {
     let shm = Path::new("/dev/shm");
-    if shm.is_dir() { tempfile::tempdir_in(shm).unwrap() } else { tempfile::tempdir().unwrap() }
+    if shm.is_dir() {
+        tempfile::tempdir_in(shm).unwrap()
+    } else {
+        tempfile::tempdir().unwrap()
+    }
 }
 
 /// Options that make flushes and compactions happen after a few writes.
@@ -29,9 +33,17 @@ fn tiny(background: bool) -> Options {
         sync: SyncPolicy::Never,
         memtable_size: 4 << 10,
         max_immutable_memtables: 2,
-        table: TableOptions { block_size: 256, ..TableOptions::default() },
+        table: TableOptions {
+            block_size: 256,
+            ..TableOptions::default()
+        },
         target_file_size: 8 << 10,
-        policy: Policy { l0_trigger: 2, base_level_bytes: 16 << 10, level_multiplier: 4, max_levels: 5 },
+        policy: Policy {
+            l0_trigger: 2,
+            base_level_bytes: 16 << 10,
+            level_multiplier: 4,
+            max_levels: 5,
+        },
         block_cache_size: 64 << 10,
         background,
         ..Options::default()
@@ -59,30 +71,54 @@ impl Harness for LsmHarness {
     fn reopen(&mut self) {
         self.lsm = None;
         let lsm = Lsm::open(self.dir.path(), self.options.clone()).unwrap();
-        assert_eq!(lsm.recovery().batches, 0, "a clean stop leaves nothing to replay");
+        assert_eq!(
+            lsm.recovery().batches,
+            0,
+            "a clean stop leaves nothing to replay"
+        );
         self.lsm = Some(lsm);
     }
     fn compact(&mut self) {
         let lsm = self.lsm.as_ref().unwrap();
-        if self.options.background { lsm.compact().unwrap() } else { lsm.compact_full().unwrap() }
+        if self.options.background {
+            lsm.compact().unwrap()
+        } else {
+            lsm.compact_full().unwrap()
+        }
     }
 }
 
 crate::conformance_tests!(lsm_foreground, || LsmHarness::new(tiny(false)));
 crate::conformance_tests!(lsm_background, || LsmHarness::new(tiny(true)));
-crate::conformance_tests!(lsm_default, || LsmHarness::new(Options { sync: SyncPolicy::Never, ..Options::default() }));
-crate::conformance_tests!(lsm_no_wal, || LsmHarness::new(Options { wal: false, ..tiny(true) }));
+crate::conformance_tests!(lsm_default, || LsmHarness::new(Options {
+    sync: SyncPolicy::Never,
+    ..Options::default()
+}));
+crate::conformance_tests!(lsm_no_wal, || LsmHarness::new(Options {
+    wal: false,
+    ..tiny(true)
+}));
 
 #[test]
 fn concurrent_writers_share_syncs() {
     let dir = scratch();
-    let lsm = Arc::new(Lsm::open(dir.path(), Options { sync: SyncPolicy::Always, ..tiny(true) }).unwrap());
+    let lsm = Arc::new(
+        Lsm::open(
+            dir.path(),
+            Options {
+                sync: SyncPolicy::Always,
+                ..tiny(true)
+            },
+        )
+        .unwrap(),
+    );
     let threads: Vec<_> = (0..8u32)
         .map(|t| {
             let lsm = lsm.clone();
             std::thread::spawn(move || {
                 for i in 0..200u32 {
-                    lsm.set(&[t.to_be_bytes(), i.to_be_bytes()].concat(), &[7; 100]).unwrap();
+                    lsm.set(&[t.to_be_bytes(), i.to_be_bytes()].concat(), &[7; 100])
+                        .unwrap();
                 }
             })
         })
@@ -100,7 +136,11 @@ fn concurrent_writers_share_syncs() {
 #[test]
 fn writers_are_slowed_not_failed_when_flushing_falls_behind() {
     let dir = scratch();
-    let options = Options { memtable_size: 1 << 10, max_immutable_memtables: 1, ..tiny(true) };
+    let options = Options {
+        memtable_size: 1 << 10,
+        max_immutable_memtables: 1,
+        ..tiny(true)
+    };
     let lsm = Lsm::open(dir.path(), options).unwrap();
     for i in 0..5000u32 {
         lsm.set(&i.to_be_bytes(), &[1; 64]).unwrap();
@@ -122,14 +162,18 @@ fn a_range_delete_is_one_tombstone_and_compaction_reclaims_the_space() {
     lsm.compact().unwrap();
     let before = lsm.status().unwrap();
     let wal_before = before.wal_bytes;
-    lsm.delete_range(&0u32.to_be_bytes(), &20_000u32.to_be_bytes()).unwrap();
+    lsm.delete_range(&0u32.to_be_bytes(), &20_000u32.to_be_bytes())
+        .unwrap();
     // One small log record, whatever the range covers.
     assert!(lsm.status().unwrap().wal_bytes - wal_before < 100);
     assert!(collect(lsm.scan(KeyRange::all())).is_empty());
     lsm.compact_full().unwrap();
     let after = lsm.status().unwrap();
     assert!(collect(lsm.scan(KeyRange::all())).is_empty());
-    assert!(after.disk_size * 4 < before.disk_size, "before {before:?}\nafter {after:?}");
+    assert!(
+        after.disk_size * 4 < before.disk_size,
+        "before {before:?}\nafter {after:?}"
+    );
 }
 
 #[test]
@@ -168,9 +212,21 @@ fn batch_value(batch: u32, j: u32) -> Vec<u8> {
 /// The child's body: runs only when the parent starts this test binary with `CHILD_DIR` set.
 #[test]
 fn crash_child() {
-    let Ok(dir) = std::env::var(CHILD_DIR) else { return };
-    let lsm = Lsm::open(&dir, Options { sync: SyncPolicy::Always, ..tiny(true) }).unwrap();
-    let start: u32 = std::env::var("ANCHOR_CRASH_START").unwrap().parse().unwrap();
+    let Ok(dir) = std::env::var(CHILD_DIR) else {
+        return;
+    };
+    let lsm = Lsm::open(
+        &dir,
+        Options {
+            sync: SyncPolicy::Always,
+            ..tiny(true)
+        },
+    )
+    .unwrap();
+    let start: u32 = std::env::var("ANCHOR_CRASH_START")
+        .unwrap()
+        .parse()
+        .unwrap();
     for batch in start.. {
         let mut b = WriteBatch::new();
         for j in 0..KEYS_PER_BATCH {
@@ -187,7 +243,10 @@ fn crash_child() {
 }
 
 fn crash_rounds() -> u32 {
-    std::env::var("ANCHOR_CRASH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(50)
+    std::env::var("ANCHOR_CRASH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50)
 }
 
 #[test]
@@ -201,7 +260,12 @@ fn acknowledged_batches_survive_kill_9() {
     let exe = std::env::current_exe().unwrap();
     for round in 0..crash_rounds() {
         let mut child = Command::new(&exe)
-            .args(["lsm::tests::crash_child", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                "lsm::tests::crash_child",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_DIR, dir.path())
             .env("ANCHOR_CRASH_START", next_batch.to_string())
             .stdout(Stdio::piped())
@@ -231,17 +295,24 @@ fn acknowledged_batches_survive_kill_9() {
                 acked = Some(n.parse().unwrap());
             }
         }
-        let acked = acked.unwrap_or_else(|| panic!("round {round}: the child acknowledged nothing"));
+        let acked =
+            acked.unwrap_or_else(|| panic!("round {round}: the child acknowledged nothing"));
         let lsm = Lsm::open(dir.path(), tiny(false)).unwrap();
         let last = u32::from_be_bytes(lsm.get(b"last").unwrap().unwrap().try_into().unwrap());
-        assert!(last >= acked, "round {round}: acknowledged batch {acked} lost (last is {last})");
+        assert!(
+            last >= acked,
+            "round {round}: acknowledged batch {acked} lost (last is {last})"
+        );
         // Every batch up to `last` is whole; none after it is there at all.
         for batch in 0..last + 5 {
             for j in 0..KEYS_PER_BATCH {
                 let got = lsm.get(&batch_key(batch, j)).unwrap();
                 let deleted = j == 0 && batch + 10 <= last;
                 let want = (batch <= last && !deleted).then(|| batch_value(batch, j));
-                assert_eq!(got, want, "round {round}: batch {batch} key {j} (last {last}, acked {acked})");
+                assert_eq!(
+                    got, want,
+                    "round {round}: batch {batch} key {j} (last {last}, acked {acked})"
+                );
             }
         }
         next_batch = last + 1;
@@ -252,7 +323,17 @@ fn acknowledged_batches_survive_kill_9() {
 // returns the right data, never wrong data, never a panic.
 
 fn fill(dir: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let lsm = Lsm::open(dir, Options { table: TableOptions { block_size: 512, ..TableOptions::default() }, ..tiny(false) }).unwrap();
+    let lsm = Lsm::open(
+        dir,
+        Options {
+            table: TableOptions {
+                block_size: 512,
+                ..TableOptions::default()
+            },
+            ..tiny(false)
+        },
+    )
+    .unwrap();
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     for i in 0..600u32 {
         let mut v = vec![0u8; rng.random_range(0..200)];
@@ -290,17 +371,28 @@ fn check_damaged(dir: &Path, expected: &[(Vec<u8>, Vec<u8>)], what: &str, log_da
     };
     let cut = lsm.recovery().cut_bytes > 0 || log_damaged;
     let mut got = Vec::new();
-    match lsm.scan(KeyRange::all()).and_then(|it| it.collect::<Result<Vec<_>, _>>()) {
+    match lsm
+        .scan(KeyRange::all())
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+    {
         Ok(items) => got = items,
         Err(Error::Corruption { .. }) => {}
         Err(e) => panic!("{what}: scan failed with {e}"),
     }
     for (k, v) in &got {
         let want = expected.iter().find(|(ek, _)| ek == k);
-        assert_eq!(Some(v), want.map(|(_, v)| v), "{what}: wrong data for key {k:?}");
+        assert_eq!(
+            Some(v),
+            want.map(|(_, v)| v),
+            "{what}: wrong data for key {k:?}"
+        );
     }
     if !cut && !got.is_empty() {
-        assert_eq!(got.len(), expected.len(), "{what}: keys lost without a cut or an error");
+        assert_eq!(
+            got.len(),
+            expected.len(),
+            "{what}: keys lost without a cut or an error"
+        );
     }
     for (k, v) in expected.iter().step_by(7) {
         match lsm.get(k) {
@@ -330,7 +422,12 @@ fn damaged_files_are_reported_or_cut_never_read_as_data() {
                 bad[pos] ^= 1 << rng.random_range(0..8);
                 cases.push((format!("flip at {pos}"), bad));
             }
-            for len in [0, data.len() / 3, data.len() / 2, data.len().saturating_sub(1)] {
+            for len in [
+                0,
+                data.len() / 3,
+                data.len() / 2,
+                data.len().saturating_sub(1),
+            ] {
                 cases.push((format!("truncated to {len}"), data[..len].to_vec()));
             }
             for (how, bad) in cases {
@@ -340,7 +437,12 @@ fn damaged_files_are_reported_or_cut_never_read_as_data() {
                     std::fs::copy(&f, copy.path().join(f.file_name().unwrap())).unwrap();
                 }
                 std::fs::write(copy.path().join(name.file_name().unwrap()), &bad).unwrap();
-                check_damaged(copy.path(), &expected, &format!("{} {how}", name.display()), suffix == ".wal");
+                check_damaged(
+                    copy.path(),
+                    &expected,
+                    &format!("{} {how}", name.display()),
+                    suffix == ".wal",
+                );
             }
         }
     }

@@ -16,7 +16,9 @@ use super::iter::{LevelIter, MergeIter, Source, Visible, overlaps};
 use super::log::LogWriter;
 use super::manifest::{Edit, Manifest};
 use super::memtable::Memtable;
-use super::table::{Entry, RangeTombstone, Table, TableBuilder, TableMeta, TableOptions, TableStats};
+use super::table::{
+    Entry, RangeTombstone, Table, TableBuilder, TableMeta, TableOptions, TableStats,
+};
 use super::wal;
 use crate::engine::{Engine, KeyRange, LevelStatus, Op, ScanIter, Status, SyncPolicy, WriteBatch};
 use crate::error::{Error, Result};
@@ -95,14 +97,22 @@ struct State {
 
 impl State {
     fn with_levels(mut self, levels: Vec<Vec<Arc<Table>>>) -> Self {
-        self.tombstones =
-            Arc::new(levels.iter().flatten().flat_map(|t| t.range_tombstones().iter().cloned()).collect());
+        self.tombstones = Arc::new(
+            levels
+                .iter()
+                .flatten()
+                .flat_map(|t| t.range_tombstones().iter().cloned())
+                .collect(),
+        );
         self.levels = levels;
         self
     }
 
     fn metas(&self) -> Vec<Vec<TableMeta>> {
-        self.levels.iter().map(|l| l.iter().map(|t| t.meta().clone()).collect()).collect()
+        self.levels
+            .iter()
+            .map(|l| l.iter().map(|t| t.meta().clone()).collect())
+            .collect()
     }
 }
 
@@ -187,7 +197,14 @@ impl Lsm {
         for level in &tree.levels {
             let mut tables = Vec::new();
             for meta in level.values() {
-                let table = Table::open(meta.id, &super::table_path(&dir, meta.id), cache.clone(), table_stats.clone())?;
+                let path = super::table_path(&dir, meta.id);
+                if !path.exists() {
+                    return Err(Error::corruption(
+                        &path,
+                        "table listed in the manifest is missing",
+                    ));
+                }
+                let table = Table::open(meta.id, &path, cache.clone(), table_stats.clone())?;
                 tables.push(table);
                 recovery.tables += 1;
             }
@@ -200,7 +217,12 @@ impl Lsm {
             level.sort_by(|a, b| a.meta().smallest.cmp(&b.meta().smallest));
         }
         let mut next_file = tree.next_file;
-        let mut last_seq = tree.levels.iter().flat_map(|l| l.values()).map(|m| m.max_seq).fold(tree.last_seq, u64::max);
+        let mut last_seq = tree
+            .levels
+            .iter()
+            .flat_map(|l| l.values())
+            .map(|m| m.max_seq)
+            .fold(tree.last_seq, u64::max);
 
         // Replay the logs not yet flushed into one memtable.
         let mut logs = Vec::new();
@@ -212,9 +234,14 @@ impl Lsm {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let id = name.split('.').next().and_then(|n| n.parse::<u64>().ok());
-            match (id, name.rsplit('.').next()) {
-                (Some(id), Some("wal")) if id >= tree.log_number => logs.push(id),
-                (Some(id), Some("wal")) | (Some(id), Some("sst")) if !live_tables.contains(&id) => {
+            let Some(id) = id else { continue };
+            // File numbers are never reused, even those of files the manifest lost track of.
+            next_file = next_file.max(id + 1);
+            match name.rsplit('.').next() {
+                Some("wal") if id >= tree.log_number => logs.push(id),
+                // Left by a flush or compaction that crashed before its manifest edit. If the
+                // manifest itself lost a damaged tail, such files are kept for inspection.
+                Some("wal" | "sst") if !live_tables.contains(&id) && cut == 0 => {
                     std::fs::remove_file(entry.path())?;
                     recovery.orphans_removed += 1;
                 }
@@ -237,7 +264,11 @@ impl Lsm {
 
         let wal_id = next_file;
         next_file += 1;
-        let wal = if options.wal { Some(LogWriter::create(&wal::path(&dir, wal_id), wal::MAGIC)?) } else { None };
+        let wal = if options.wal {
+            Some(LogWriter::create(&wal::path(&dir, wal_id), wal::MAGIC)?)
+        } else {
+            None
+        };
         let state = State {
             memtable: Arc::new(Memtable::new(wal_id)),
             immutables: Vec::new(),
@@ -250,7 +281,10 @@ impl Lsm {
             options: options.clone(),
             state: RwLock::new(Arc::new(state)),
             visible_seq: AtomicU64::new(last_seq),
-            queue: Mutex::new(WriteQueue { last_seq, ..WriteQueue::default() }),
+            queue: Mutex::new(WriteQueue {
+                last_seq,
+                ..WriteQueue::default()
+            }),
             queue_cv: Condvar::new(),
             wal: Mutex::new(wal),
             wal_dirty: false.into(),
@@ -284,11 +318,23 @@ impl Lsm {
         let mut threads = Vec::new();
         if options.background {
             let s = shared.clone();
-            threads.push(std::thread::Builder::new().name("lsm-flush".into()).spawn(move || s.flush_loop())?);
+            threads.push(
+                std::thread::Builder::new()
+                    .name("lsm-flush".into())
+                    .spawn(move || s.flush_loop())?,
+            );
             let s = shared.clone();
-            threads.push(std::thread::Builder::new().name("lsm-compact".into()).spawn(move || s.compact_loop())?);
+            threads.push(
+                std::thread::Builder::new()
+                    .name("lsm-compact".into())
+                    .spawn(move || s.compact_loop())?,
+            );
         }
-        Ok(Lsm { shared, threads, recovery })
+        Ok(Lsm {
+            shared,
+            threads,
+            recovery,
+        })
     }
 
     /// What start-up recovered.
@@ -360,18 +406,34 @@ impl Lsm {
         let mut tombstones = Vec::new();
         for m in std::iter::once(&state.memtable).chain(&state.immutables) {
             sources.push(Box::new(m.iter(range.clone(), seq, reverse)));
-            tombstones.extend(m.range_tombstones(seq).into_iter().filter(|t| tombstone_meets(&range, t)));
+            tombstones.extend(
+                m.range_tombstones(seq)
+                    .into_iter()
+                    .filter(|t| tombstone_meets(&range, t)),
+            );
         }
         if let Some(l0) = state.levels.first() {
-            for table in l0.iter().filter(|t| overlaps(&range, &t.meta().smallest, &t.meta().largest)) {
+            for table in l0
+                .iter()
+                .filter(|t| overlaps(&range, &t.meta().smallest, &t.meta().largest))
+            {
                 sources.push(Box::new(table.iter(range.clone(), reverse)));
             }
         }
         for level in state.levels.iter().skip(1) {
             sources.push(Box::new(LevelIter::new(level, range.clone(), reverse)));
         }
-        tombstones.extend(state.tombstones.iter().filter(|t| tombstone_meets(&range, t)).cloned());
-        Ok(Box::new(Visible::new(MergeIter::new(sources, reverse), tombstones)))
+        tombstones.extend(
+            state
+                .tombstones
+                .iter()
+                .filter(|t| tombstone_meets(&range, t))
+                .cloned(),
+        );
+        Ok(Box::new(Visible::new(
+            MergeIter::new(sources, reverse),
+            tombstones,
+        )))
     }
 }
 
@@ -394,7 +456,11 @@ fn apply_ops(memtable: &Memtable, seq: u64, ops: &[Op]) -> u64 {
             Op::Delete { key } => memtable.put(key, seq, None),
             Op::DeleteRange { start, end } => {
                 if start < end {
-                    memtable.delete_range(RangeTombstone { start: start.clone(), end: end.clone(), seq });
+                    memtable.delete_range(RangeTombstone {
+                        start: start.clone(),
+                        end: end.clone(),
+                        seq,
+                    });
                 }
             }
         }
@@ -420,15 +486,19 @@ impl Shared {
                 wal::encode_record(&mut buf, seq, &batch.ops);
             }
             seq += batch.ops.len() as u64;
-            sync |= batch.sync.unwrap_or(self.options.sync == SyncPolicy::Always);
+            sync |= batch
+                .sync
+                .unwrap_or(self.options.sync == SyncPolicy::Always);
         }
         if let Some(w) = wal.as_mut() {
             w.append(&buf)?;
             let c = &self.counters;
             c.wal_bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
-            c.wal_writes.fetch_add(group.len() as u64, Ordering::Relaxed);
+            c.wal_writes
+                .fetch_add(group.len() as u64, Ordering::Relaxed);
             c.group_commits.fetch_add(1, Ordering::Relaxed);
-            c.group_commit_max.fetch_max(group.len() as u64, Ordering::Relaxed);
+            c.group_commit_max
+                .fetch_max(group.len() as u64, Ordering::Relaxed);
             if sync {
                 w.sync()?;
                 c.wal_syncs.fetch_add(1, Ordering::Relaxed);
@@ -457,7 +527,8 @@ impl Shared {
         if self.options.background {
             let mut bg = self.bg.lock();
             let mut stalled = false;
-            while self.state.read().immutables.len() >= self.options.max_immutable_memtables.max(1) {
+            while self.state.read().immutables.len() >= self.options.max_immutable_memtables.max(1)
+            {
                 if let Some(err) = &bg.error {
                     return Err(err.clone());
                 }
@@ -493,7 +564,10 @@ impl Shared {
         }
         let mut state = self.state.write();
         let mut next = (**state).clone();
-        next.immutables.insert(0, std::mem::replace(&mut next.memtable, Arc::new(Memtable::new(id))));
+        next.immutables.insert(
+            0,
+            std::mem::replace(&mut next.memtable, Arc::new(Memtable::new(id))),
+        );
         *state = Arc::new(next);
         drop(state);
         drop(wal);
@@ -506,9 +580,17 @@ impl Shared {
         let _guard = self.flush_lock.lock();
         loop {
             let state = self.state.read().clone();
-            let Some(oldest) = state.immutables.last().cloned() else { return Ok(()) };
+            let Some(oldest) = state.immutables.last().cloned() else {
+                return Ok(());
+            };
             // The next memtable's log is the oldest one still needed once this one is in a table.
-            let next_log = state.immutables.iter().rev().nth(1).unwrap_or(&state.memtable).wal_id;
+            let next_log = state
+                .immutables
+                .iter()
+                .rev()
+                .nth(1)
+                .unwrap_or(&state.memtable)
+                .wal_id;
             let last_seq = self.visible_seq.load(Ordering::Acquire);
             self.flush_one(&oldest, Some(next_log), last_seq)?;
             if self.options.wal {
@@ -522,7 +604,12 @@ impl Shared {
 
     /// Writes `memtable` into a level-0 table, records it in the manifest and swaps it into
     /// the state in place of the memtable.
-    fn flush_one(&self, memtable: &Arc<Memtable>, log_number: Option<u64>, last_seq: u64) -> Result<()> {
+    fn flush_one(
+        &self,
+        memtable: &Arc<Memtable>,
+        log_number: Option<u64>,
+        last_seq: u64,
+    ) -> Result<()> {
         let started = Instant::now();
         let mut builder = TableBuilder::new(self.options.table.clone());
         for entry in memtable.iter(KeyRange::all(), u64::MAX, false) {
@@ -532,15 +619,26 @@ impl Shared {
         for t in memtable.range_tombstones(u64::MAX) {
             builder.add_range_tombstone(t);
         }
-        let mut edit = Edit { log_number, last_seq: Some(last_seq), ..Edit::default() };
+        let mut edit = Edit {
+            log_number,
+            last_seq: Some(last_seq),
+            ..Edit::default()
+        };
         let mut table = None;
         if !builder.is_empty() {
             let id = self.new_file_id();
             let meta = builder.finish(id, &super::table_path(&self.dir, id))?;
             edit.last_seq = Some(last_seq.max(meta.max_seq));
             super::sync_dir(&self.dir)?;
-            self.counters.flush_bytes.fetch_add(meta.file_size, Ordering::Relaxed);
-            table = Some(Table::open(id, &super::table_path(&self.dir, id), self.cache.clone(), self.table_stats.clone())?);
+            self.counters
+                .flush_bytes
+                .fetch_add(meta.file_size, Ordering::Relaxed);
+            table = Some(Table::open(
+                id,
+                &super::table_path(&self.dir, id),
+                self.cache.clone(),
+                self.table_stats.clone(),
+            )?);
             edit.added.push((0, meta));
         }
         edit.next_file = Some(self.next_file.load(Ordering::SeqCst));
@@ -560,7 +658,9 @@ impl Shared {
         drop(state);
         drop(manifest);
         self.counters.flushes.fetch_add(1, Ordering::Relaxed);
-        self.counters.flush_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        self.counters
+            .flush_micros
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         self.finished_work();
         Ok(())
     }
@@ -574,7 +674,9 @@ impl Shared {
     fn compact_once(&self) -> Result<bool> {
         let _guard = self.compact_lock.lock();
         let state = self.state.read().clone();
-        let Some(task) = compaction::pick(&state.metas(), &self.options.policy) else { return Ok(false) };
+        let Some(task) = compaction::pick(&state.metas(), &self.options.policy) else {
+            return Ok(false);
+        };
         self.run_task(&state, &task)?;
         Ok(true)
     }
@@ -582,7 +684,12 @@ impl Shared {
     fn run_task(&self, state: &State, task: &Task) -> Result<()> {
         let started = Instant::now();
         let find = |level: usize, ids: &[u64]| -> Vec<Arc<Table>> {
-            state.levels.get(level).map_or(Vec::new(), |l| l.iter().filter(|t| ids.contains(&t.meta().id)).cloned().collect())
+            state.levels.get(level).map_or(Vec::new(), |l| {
+                l.iter()
+                    .filter(|t| ids.contains(&t.meta().id))
+                    .cloned()
+                    .collect()
+            })
         };
         let inputs = find(task.level, &task.inputs);
         let below = find(task.output_level, &task.overlapping);
@@ -596,7 +703,8 @@ impl Shared {
         let mut new_tables = Vec::new();
         if task.trivial_move {
             for t in &inputs {
-                edit.added.push((task.output_level as u32, t.meta().clone()));
+                edit.added
+                    .push((task.output_level as u32, t.meta().clone()));
                 new_tables.push(t.clone());
             }
         } else {
@@ -609,15 +717,29 @@ impl Shared {
                 target_file_size: self.options.target_file_size,
                 next_id: &mut next_id,
             };
-            let metas = compaction::merge(&all, task.bottom, out, &mut RateLimiter::new(self.options.compaction_rate))?;
+            let metas = compaction::merge(
+                &all,
+                task.bottom,
+                out,
+                &mut RateLimiter::new(self.options.compaction_rate),
+            )?;
             super::sync_dir(&self.dir)?;
             for meta in metas {
                 let path = super::table_path(&self.dir, meta.id);
-                self.counters.compaction_bytes_written.fetch_add(meta.file_size, Ordering::Relaxed);
-                new_tables.push(Table::open(meta.id, &path, self.cache.clone(), self.table_stats.clone())?);
+                self.counters
+                    .compaction_bytes_written
+                    .fetch_add(meta.file_size, Ordering::Relaxed);
+                new_tables.push(Table::open(
+                    meta.id,
+                    &path,
+                    self.cache.clone(),
+                    self.table_stats.clone(),
+                )?);
                 edit.added.push((task.output_level as u32, meta));
             }
-            self.counters.compaction_bytes_read.fetch_add(read, Ordering::Relaxed);
+            self.counters
+                .compaction_bytes_read
+                .fetch_add(read, Ordering::Relaxed);
         }
         edit.next_file = Some(self.next_file.load(Ordering::SeqCst));
         let mut manifest = self.manifest.lock();
@@ -645,7 +767,9 @@ impl Shared {
             }
         }
         self.counters.compactions.fetch_add(1, Ordering::Relaxed);
-        self.counters.compaction_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        self.counters
+            .compaction_micros
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         self.finished_work();
         Ok(())
     }
@@ -677,7 +801,9 @@ impl Shared {
                     self.bg_cv.wait_for(&mut bg, period);
                 }
             }
-            if matches!(self.options.sync, SyncPolicy::EveryMillis(_)) && self.wal_dirty.swap(false, Ordering::AcqRel) {
+            if matches!(self.options.sync, SyncPolicy::EveryMillis(_))
+                && self.wal_dirty.swap(false, Ordering::AcqRel)
+            {
                 if let Some(w) = self.wal.lock().as_mut() {
                     match w.sync() {
                         Ok(()) => {
@@ -755,9 +881,16 @@ impl Engine for Lsm {
         Ok(found.filter(|e| e.seq > tomb_seq).and_then(|e| e.value))
     }
 
-    fn write(&self, batch: WriteBatch) -> Result<()> {
+    fn write(&self, mut batch: WriteBatch) -> Result<()> {
         batch.validate()?;
         self.check_error()?;
+        // An empty range changes nothing; keeping it out of the log keeps a clean stop clean.
+        batch
+            .ops
+            .retain(|op| !matches!(op, Op::DeleteRange { start, end } if start >= end));
+        if batch.is_empty() {
+            return Ok(());
+        }
         let shared = &self.shared;
         let mut q = shared.queue.lock();
         let ticket = q.next_ticket;
@@ -807,7 +940,10 @@ impl Engine for Lsm {
         match wal.as_mut() {
             Some(w) => {
                 w.sync()?;
-                self.shared.counters.wal_syncs.fetch_add(1, Ordering::Relaxed);
+                self.shared
+                    .counters
+                    .wal_syncs
+                    .fetch_add(1, Ordering::Relaxed);
                 Ok(())
             }
             None => {
@@ -827,9 +963,13 @@ impl Engine for Lsm {
         let wal_size = self.shared.wal.lock().as_ref().map_or(0, LogWriter::len);
         Ok(Status {
             name: "lsm".into(),
-            keys: memtables().map(|m| m.len() as u64).sum::<u64>() + tables().map(|t| t.meta().entries).sum::<u64>(),
-            size: memtables().map(|m| m.size() as u64).sum::<u64>() + tables().map(|t| t.meta().data_bytes).sum::<u64>(),
-            disk_size: tables().map(|t| t.meta().file_size).sum::<u64>() + wal_size + self.shared.manifest.lock().len(),
+            keys: memtables().map(|m| m.len() as u64).sum::<u64>()
+                + tables().map(|t| t.meta().entries).sum::<u64>(),
+            size: memtables().map(|m| m.size() as u64).sum::<u64>()
+                + tables().map(|t| t.meta().data_bytes).sum::<u64>(),
+            disk_size: tables().map(|t| t.meta().file_size).sum::<u64>()
+                + wal_size
+                + self.shared.manifest.lock().len(),
             wal_bytes: load(&c.wal_bytes),
             wal_syncs: load(&c.wal_syncs),
             wal_writes: load(&c.wal_writes),
@@ -840,7 +980,10 @@ impl Engine for Lsm {
             levels: state
                 .levels
                 .iter()
-                .map(|l| LevelStatus { tables: l.len() as u64, bytes: l.iter().map(|t| t.meta().file_size).sum() })
+                .map(|l| LevelStatus {
+                    tables: l.len() as u64,
+                    bytes: l.iter().map(|t| t.meta().file_size).sum(),
+                })
                 .collect(),
             flushes: load(&c.flushes),
             flush_bytes: load(&c.flush_bytes),

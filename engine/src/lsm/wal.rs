@@ -81,7 +81,10 @@ pub fn replay(path: &Path, newest: bool) -> Result<Replay> {
             .ok_or_else(|| Error::corruption(path, format!("malformed record number {i}")))?;
         records.push(record);
     }
-    Ok(Replay { records, cut_bytes: contents.cut_bytes })
+    Ok(Replay {
+        records,
+        cut_bytes: contents.cut_bytes,
+    })
 }
 
 fn decode_payload(payload: &[u8]) -> Option<Record> {
@@ -91,9 +94,15 @@ fn decode_payload(payload: &[u8]) -> Option<Record> {
     let mut ops = Vec::with_capacity(count.min(payload.len()));
     for _ in 0..count {
         ops.push(match r.u8()? {
-            OP_SET => Op::Set { key: r.bytes()?, value: r.bytes()? },
+            OP_SET => Op::Set {
+                key: r.bytes()?,
+                value: r.bytes()?,
+            },
             OP_DELETE => Op::Delete { key: r.bytes()? },
-            OP_DELETE_RANGE => Op::DeleteRange { start: r.bytes()?, end: r.bytes()? },
+            OP_DELETE_RANGE => Op::DeleteRange {
+                start: r.bytes()?,
+                end: r.bytes()?,
+            },
             _ => return None,
         });
     }
@@ -106,9 +115,15 @@ mod tests {
 
     fn batch(i: u8) -> Vec<Op> {
         vec![
-            Op::Set { key: vec![i], value: vec![i; i as usize] },
+            Op::Set {
+                key: vec![i],
+                value: vec![i; i as usize],
+            },
             Op::Delete { key: vec![i, i] },
-            Op::DeleteRange { start: vec![0], end: vec![i] },
+            Op::DeleteRange {
+                start: vec![0],
+                end: vec![i],
+            },
         ]
     }
 
@@ -147,7 +162,10 @@ mod tests {
             let r = replay(&p, true).unwrap();
             // Whatever survives is a prefix of what was written.
             assert_eq!(r.records[..], whole[..r.records.len()]);
-            assert_eq!(std::fs::metadata(&p).unwrap().len() + r.cut_bytes, cut as u64);
+            assert_eq!(
+                std::fs::metadata(&p).unwrap().len() + r.cut_bytes,
+                cut as u64
+            );
             // The file was cut back, so replaying again finds nothing torn.
             assert_eq!(replay(&p, true).unwrap().cut_bytes, 0);
             // In a log that is not the newest, a torn tail is corruption.
