@@ -803,15 +803,12 @@ impl Shared {
             }
             if matches!(self.options.sync, SyncPolicy::EveryMillis(_))
                 && self.wal_dirty.swap(false, Ordering::AcqRel)
+                && let Some(w) = self.wal.lock().as_mut()
             {
-                if let Some(w) = self.wal.lock().as_mut() {
-                    match w.sync() {
-                        Ok(()) => {
-                            self.counters.wal_syncs.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Err(err) => return self.fail(err),
-                    }
+                if let Err(err) = w.sync() {
+                    return self.fail(err);
                 }
+                self.counters.wal_syncs.fetch_add(1, Ordering::Relaxed);
             }
             if let Err(err) = self.flush_immutables() {
                 return self.fail(err);
