@@ -13,6 +13,7 @@
 pub mod engine;
 pub mod error;
 pub mod memory;
+pub mod mvcc;
 
 #[cfg(test)]
 mod conformance;
