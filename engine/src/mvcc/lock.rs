@@ -129,8 +129,7 @@ impl Locks {
             if table.deadlocked(req.txn, req.key, req.mode) {
                 counters.deadlocks.inc();
                 break Err(Error::Deadlock(format!(
-                    "transaction {} waits for row {} in a cycle of lock waits",
-                    req.txn,
+                    "waiting for row {} would close a cycle of lock waits",
                     super::display_key(req.key)
                 )));
             }

@@ -249,13 +249,12 @@ impl Inner {
             if let Some(reads) = reads {
                 for (ts, written) in &state.recent {
                     if *ts > snapshot
-                        && let Some(key) = reads.conflict(written)
+                        && let Some(what) = reads.conflict(written)
                     {
                         self.counters.serialization_failures.inc();
                         return Err(Error::Serialization(format!(
-                            "read/write dependencies among transactions: row {} was read \
-                             and then changed by a concurrent transaction",
-                            super::display_key(key)
+                            "read/write dependencies among transactions: {what} and then \
+                             changed by a concurrent transaction"
                         )));
                     }
                 }

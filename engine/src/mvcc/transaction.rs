@@ -85,12 +85,20 @@ pub(super) struct ReadSet {
 }
 
 impl ReadSet {
-    /// The first of `written` that this read set read, if any.
-    pub fn conflict<'a>(&self, written: &'a [Vec<u8>]) -> Option<&'a [u8]> {
-        written
-            .iter()
-            .find(|k| self.keys.contains(*k) || self.ranges.iter().any(|r| r.contains(k)))
-            .map(|k| k.as_slice())
+    /// Describes the first of `written` that this read set read or scanned over, if any.
+    pub fn conflict(&self, written: &[Vec<u8>]) -> Option<String> {
+        written.iter().find_map(|k| {
+            if self.keys.contains(k) {
+                Some(format!("row {} was read", super::display_key(k)))
+            } else if self.ranges.iter().any(|r| r.contains(k)) {
+                Some(format!(
+                    "row {} is in a range that was scanned",
+                    super::display_key(k)
+                ))
+            } else {
+                None
+            }
+        })
     }
 }
 
