@@ -485,17 +485,23 @@ impl Drop for Transaction {
     }
 }
 
+/// A decoded stored version: key, version, raw value.
+type StoredVersion = (Vec<u8>, u64, Vec<u8>);
+
+/// A key and its value at some snapshot, `None` for a tombstone or an own delete.
+type Entry = (Vec<u8>, Option<Vec<u8>>);
+
 /// The iterator of [`Transaction::scan`] and [`Transaction::scan_rev`]: the visible keys and
 /// values in the scan's direction. It owns what it reads, so the transaction may go on (its
 /// later writes are not seen by the scan).
 pub struct Scan {
     versions: Option<ScanIter>,
-    /// A decoded version read ahead: key, version, raw value.
-    peeked: Option<(Vec<u8>, u64, Vec<u8>)>,
-    /// The next visible committed key and value (`None` for a tombstone).
-    next_visible: Option<(Vec<u8>, Option<Vec<u8>>)>,
+    /// A version read ahead.
+    peeked: Option<StoredVersion>,
+    /// The next visible committed key and value.
+    next_visible: Option<Entry>,
     /// The transaction's own writes in the range, in scan order.
-    own: VecDeque<(Vec<u8>, Option<Vec<u8>>)>,
+    own: VecDeque<Entry>,
     snapshot: u64,
     reverse: bool,
 }
@@ -512,7 +518,7 @@ impl Scan {
         }
     }
 
-    fn next_version(&mut self) -> Result<Option<(Vec<u8>, u64, Vec<u8>)>> {
+    fn next_version(&mut self) -> Result<Option<StoredVersion>> {
         if let Some(peeked) = self.peeked.take() {
             return Ok(Some(peeked));
         }
@@ -533,7 +539,7 @@ impl Scan {
     }
 
     /// The next key with a version visible at the snapshot, and that version's value.
-    fn next_committed(&mut self) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>> {
+    fn next_committed(&mut self) -> Result<Option<Entry>> {
         while let Some((key, version, raw)) = self.next_version()? {
             // Versions of one key come together, ascending (forward) or descending (reverse):
             // the visible one is the last (forward) or first (reverse) at or below the
