@@ -123,6 +123,18 @@
 //! commits sort after every stored version; locks and active transactions were only in
 //! memory and are gone with the process.
 //!
+//! # Limits
+//!
+//! - A transaction's writes are buffered in memory until commit (so is the commit batch).
+//! - One [`Mvcc`] per engine: locks and active transactions are in its memory.
+//! - REPEATABLE READ and SERIALIZABLE take their snapshot at begin, not at the first
+//!   statement as PostgreSQL does.
+//! - Two lock modes only (no `FOR NO KEY UPDATE` / `FOR KEY SHARE`), and no queue: a waiter
+//!   takes the lock when it is free at its next look, so a writer can be overtaken by a
+//!   stream of share lockers.
+//! - Serializable validation keeps the written keys of every commit newer than the oldest
+//!   active serializable snapshot: a long serializable transaction holds them in memory.
+//!
 //! [`Engine`]: crate::Engine
 //! [`WriteBatch`]: crate::WriteBatch
 //! [`Error::Serialization`]: crate::Error::Serialization
