@@ -15,6 +15,7 @@ pub mod error;
 pub mod keycode;
 pub mod lsm;
 pub mod memory;
+pub mod mvcc;
 
 #[cfg(test)]
 mod conformance;
