@@ -1,12 +1,13 @@
 //! The storage key layout of MVCC (see the module essay for the diagram).
 //!
-//! `encode_bytes`, `decode_bytes`, `encode_u64` and `decode_u64` have the signatures of
-//! `crate::keycode`'s, so they can be swapped for those once it lands.
+//! Keys and versions are written with [`crate::keycode`]'s byte and integer encodings, so
+//! that storage order is key order, then version order.
 
 use std::ops::Bound;
 
 use crate::engine::{KeyRange, prefix_successor};
 use crate::error::{Error, Result};
+use crate::keycode::{decode_bytes, decode_u64, encode_bytes, encode_u64};
 
 /// Internal bookkeeping: the oracle's reserved timestamps, the garbage-collection floor.
 const META: u8 = 0x00;
@@ -18,58 +19,6 @@ const VERSION: u8 = 0x02;
 /// The value of a version: a tombstone, or a live value after a marker byte.
 const TOMBSTONE: u8 = 0x00;
 const LIVE: u8 = 0x01;
-
-/// Appends `bytes` escaped so that encodings sort like the bytes and none is a prefix of
-/// another: 0x00 becomes 0x00 0xff, and 0x00 0x00 terminates.
-pub(super) fn encode_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    for &b in bytes {
-        out.push(b);
-        if b == 0x00 {
-            out.push(0xff);
-        }
-    }
-    out.extend_from_slice(&[0x00, 0x00]);
-}
-
-/// Reads bytes written by [`encode_bytes`] from the front of `input` and advances it.
-pub(super) fn decode_bytes(input: &mut &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut rest = *input;
-    loop {
-        match rest {
-            [0x00, 0x00, tail @ ..] => {
-                *input = tail;
-                return Ok(out);
-            }
-            [0x00, 0xff, tail @ ..] => {
-                out.push(0x00);
-                rest = tail;
-            }
-            [0x00, other, ..] => {
-                return Err(corrupt(format!("invalid escape 0x00 0x{other:02x} in key")));
-            }
-            [b, tail @ ..] => {
-                out.push(*b);
-                rest = tail;
-            }
-            [] => return Err(corrupt("unterminated key")),
-        }
-    }
-}
-
-/// Appends `value` big-endian, so that numbers sort like their encodings.
-pub(super) fn encode_u64(out: &mut Vec<u8>, value: u64) {
-    out.extend_from_slice(&value.to_be_bytes());
-}
-
-/// Reads a number written by [`encode_u64`] from the front of `input` and advances it.
-pub(super) fn decode_u64(input: &mut &[u8]) -> Result<u64> {
-    let Some((head, tail)) = input.split_first_chunk::<8>() else {
-        return Err(corrupt("truncated version"));
-    };
-    *input = tail;
-    Ok(u64::from_be_bytes(*head))
-}
 
 fn corrupt(detail: impl Into<String>) -> Error {
     Error::corruption("mvcc", detail)
@@ -138,8 +87,8 @@ pub(super) fn decode_version(raw: &[u8]) -> Result<(Vec<u8>, u64)> {
     let Some((&VERSION, mut rest)) = raw.split_first() else {
         return Err(corrupt("not a version key"));
     };
-    let key = decode_bytes(&mut rest)?;
-    let version = decode_u64(&mut rest)?;
+    let key = decode_bytes(&mut rest).map_err(|e| corrupt(e.to_string()))?;
+    let version = decode_u64(&mut rest).map_err(|e| corrupt(e.to_string()))?;
     if !rest.is_empty() {
         return Err(corrupt("trailing bytes after version"));
     }
