@@ -500,7 +500,12 @@ impl Shared {
             c.group_commit_max
                 .fetch_max(group.len() as u64, Ordering::Relaxed);
             if sync {
-                w.sync()?;
+                // After a failed fsync the kernel may have dropped the dirty pages: nothing
+                // written since can be trusted to be durable, so the engine stops taking writes.
+                if let Err(err) = w.sync() {
+                    self.fail(err.clone());
+                    return Err(err);
+                }
                 c.wal_syncs.fetch_add(1, Ordering::Relaxed);
             } else {
                 self.wal_dirty.store(true, Ordering::Release);
