@@ -98,6 +98,44 @@ crate::conformance_tests!(lsm_no_wal, || LsmHarness::new(Options {
     wal: false,
     ..tiny(true)
 }));
+crate::conformance_tests!(lsm_compressed, || LsmHarness::new(Options {
+    table: TableOptions {
+        block_size: 256,
+        compression: Some(1),
+        min_compress_size: 64,
+        ..TableOptions::default()
+    },
+    ..tiny(false)
+}));
+
+#[test]
+fn periodic_sync_policy_syncs_in_the_background() {
+    let dir = scratch();
+    let lsm = Lsm::open(
+        dir.path(),
+        Options {
+            sync: SyncPolicy::EveryMillis(5),
+            ..tiny(true)
+        },
+    )
+    .unwrap();
+    lsm.set(b"k", b"v").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while lsm.status().unwrap().wal_syncs == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log was never synced"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // A batch may still ask for its own sync.
+    let before = lsm.status().unwrap().wal_syncs;
+    let mut batch = WriteBatch::new();
+    batch.set(b"k2", b"v2");
+    batch.sync = Some(true);
+    lsm.write(batch).unwrap();
+    assert!(lsm.status().unwrap().wal_syncs > before);
+}
 
 #[test]
 fn concurrent_writers_share_syncs() {

@@ -737,7 +737,10 @@ fn concurrent_transfers() {
 fn transfers_over_lsm_survive_reopen() {
     use crate::lsm::{Lsm, Options as LsmOptions};
     let dir = tempfile::tempdir().unwrap();
-    let lsm_options = || LsmOptions { memtable_size: 16 << 10, ..LsmOptions::default() };
+    let lsm_options = || LsmOptions {
+        memtable_size: 16 << 10,
+        ..LsmOptions::default()
+    };
     let last_version = {
         let engine: Arc<dyn Engine> = Arc::new(Lsm::open(dir.path(), lsm_options()).unwrap());
         let mvcc = Mvcc::open(engine, Options::default()).unwrap();
@@ -748,8 +751,10 @@ fn transfers_over_lsm_survive_reopen() {
             let a = number(txn.get(&account(from)).unwrap());
             let b = number(txn.get(&account(to)).unwrap());
             if from != to && a >= 1 {
-                txn.set(&account(from), (a - 1).to_string().as_bytes()).unwrap();
-                txn.set(&account(to), (b + 1).to_string().as_bytes()).unwrap();
+                txn.set(&account(from), (a - 1).to_string().as_bytes())
+                    .unwrap();
+                txn.set(&account(to), (b + 1).to_string().as_bytes())
+                    .unwrap();
             }
             txn.commit().unwrap();
         }
@@ -760,5 +765,8 @@ fn transfers_over_lsm_survive_reopen() {
     let mvcc = Mvcc::open(engine, Options::default()).unwrap();
     check_committed(&mvcc);
     let txn = mvcc.begin(RepeatableRead).unwrap();
-    assert!(txn.snapshot() >= last_version, "timestamps go backwards after a restart");
+    assert!(
+        txn.snapshot() >= last_version,
+        "timestamps go backwards after a restart"
+    );
 }
