@@ -20,6 +20,25 @@ impl Memory {
     }
 }
 
+impl Memory {
+    /// Copies the pairs in `range` out, so the scan is a snapshot that holds no lock.
+    fn collect_range(&self, range: &KeyRange, reverse: bool) -> ScanIter {
+        if range.is_empty() {
+            return Box::new(std::iter::empty());
+        }
+        let data = self.data.read();
+        let items = data
+            .range::<[u8], _>(range.as_bounds())
+            .map(|(k, v)| Ok((k.clone(), v.clone())));
+        let items: Vec<_> = if reverse {
+            items.rev().collect()
+        } else {
+            items.collect()
+        };
+        Box::new(items.into_iter())
+    }
+}
+
 impl Engine for Memory {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Ok(self.data.read().get(key).cloned())
@@ -49,30 +68,11 @@ impl Engine for Memory {
     }
 
     fn scan(&self, range: KeyRange) -> Result<ScanIter> {
-        if range.is_empty() {
-            return Ok(Box::new(std::iter::empty()));
-        }
-        let items: Vec<_> = self
-            .data
-            .read()
-            .range::<[u8], _>(range.as_bounds())
-            .map(|(k, v)| Ok((k.clone(), v.clone())))
-            .collect();
-        Ok(Box::new(items.into_iter()))
+        Ok(self.collect_range(&range, false))
     }
 
     fn scan_rev(&self, range: KeyRange) -> Result<ScanIter> {
-        if range.is_empty() {
-            return Ok(Box::new(std::iter::empty()));
-        }
-        let items: Vec<_> = self
-            .data
-            .read()
-            .range::<[u8], _>(range.as_bounds())
-            .rev()
-            .map(|(k, v)| Ok((k.clone(), v.clone())))
-            .collect();
-        Ok(Box::new(items.into_iter()))
+        Ok(self.collect_range(&range, true))
     }
 
     fn flush(&self) -> Result<()> {
