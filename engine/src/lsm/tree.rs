@@ -305,7 +305,7 @@ impl Lsm {
         for id in &logs {
             std::fs::remove_file(wal::path(&dir, *id))?;
         }
-        if !logs.is_empty() || replayed.is_empty() {
+        {
             shared.manifest.lock().write(&Edit {
                 next_file: Some(shared.next_file.load(Ordering::SeqCst)),
                 log_number: Some(wal_id),
