@@ -1,1 +1,5 @@
-//! Anchor's `query` layer: see `../shared/design/architecture.md`; built by its own issue.
+//! Anchor's SQL semantics. Built by the SQL issue; so far: the errors and their SQLSTATEs.
+
+pub mod error;
+
+pub use error::{Error, Result, SqlState};
