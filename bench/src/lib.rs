@@ -92,6 +92,7 @@ pub enum Db {
     /// Anchor's LSM engine.
     Anchor(Lsm),
     /// RocksDB, with the write options every write uses.
+    #[cfg(feature = "rocksdb")]
     RocksDb {
         /// The database.
         db: rocksdb::DB,
@@ -127,6 +128,9 @@ pub fn open(kind: Kind, dir: &Path, settings: &Settings) -> Result<Db> {
             let lsm = Lsm::open(dir, options).context("opening the Anchor LSM")?;
             Ok(Db::Anchor(lsm))
         }
+        #[cfg(not(feature = "rocksdb"))]
+        Kind::RocksDb => bail!("db_bench was built without the rocksdb feature"),
+        #[cfg(feature = "rocksdb")]
         Kind::RocksDb => {
             let mut table = rocksdb::BlockBasedOptions::default();
             table.set_block_size(settings.block_size);
@@ -169,6 +173,7 @@ impl Db {
     pub fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
         match self {
             Db::Anchor(lsm) => lsm.set(key, value)?,
+            #[cfg(feature = "rocksdb")]
             Db::RocksDb { db, write } => db.put_opt(key, value, write)?,
         }
         Ok(())
@@ -178,6 +183,7 @@ impl Db {
     pub fn delete(&self, key: &[u8]) -> Result<()> {
         match self {
             Db::Anchor(lsm) => lsm.delete(key)?,
+            #[cfg(feature = "rocksdb")]
             Db::RocksDb { db, write } => db.delete_opt(key, write)?,
         }
         Ok(())
@@ -187,6 +193,7 @@ impl Db {
     pub fn get(&self, key: &[u8]) -> Result<Option<usize>> {
         Ok(match self {
             Db::Anchor(lsm) => lsm.get(key)?.map(|v| v.len()),
+            #[cfg(feature = "rocksdb")]
             Db::RocksDb { db, .. } => db.get(key)?.map(|v| v.len()),
         })
     }
@@ -208,6 +215,7 @@ impl Db {
                 }
                 Ok(read)
             }
+            #[cfg(feature = "rocksdb")]
             Db::RocksDb { db, .. } => {
                 let mut it = db.raw_iterator();
                 it.seek(key);
@@ -234,6 +242,7 @@ impl Db {
                     bytes += (k.len() + v.len()) as u64;
                 }
             }
+            #[cfg(feature = "rocksdb")]
             Db::RocksDb { db, .. } => {
                 let mut it = db.raw_iterator();
                 it.seek_to_first();
@@ -253,6 +262,7 @@ impl Db {
     pub fn settle(&self) -> Result<()> {
         match self {
             Db::Anchor(lsm) => lsm.compact()?,
+            #[cfg(feature = "rocksdb")]
             Db::RocksDb { db, .. } => {
                 db.flush()?;
                 let mut wait = rocksdb::WaitForCompactOptions::default();
@@ -282,10 +292,11 @@ impl Db {
                 }
                 Err(e) => format!("status failed: {e}"),
             },
+            #[cfg(feature = "rocksdb")]
             Db::RocksDb { db, .. } => {
                 let files: Vec<String> = (0..7)
                     .map(|l| {
-                        db.property_value(format!("rocksdb.num-files-at-level{l}"))
+                        db.property_value(&format!("rocksdb.num-files-at-level{l}"))
                             .ok()
                             .flatten()
                             .unwrap_or_default()
