@@ -278,7 +278,8 @@ impl Db {
         match self {
             Db::Anchor(lsm) => match lsm.status() {
                 Ok(s) => {
-                    let levels: Vec<String> = s.levels.iter().map(|l| l.tables.to_string()).collect();
+                    let levels: Vec<String> =
+                        s.levels.iter().map(|l| l.tables.to_string()).collect();
                     format!(
                         "flushes={} compactions={} compaction_written={:.0}MiB stalls={} tables/level=[{}] cache hit/miss={}/{}",
                         s.flushes,

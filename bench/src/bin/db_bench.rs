@@ -11,8 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anchor_bench::{
-    Db, Kind, Settings, bytes_written, cpu_seconds, dir_size, mib, open, peak_rss,
-    reset_peak_rss,
+    Db, Kind, Settings, bytes_written, cpu_seconds, dir_size, mib, open, peak_rss, reset_peak_rss,
 };
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -81,7 +80,8 @@ struct Args {
 
 impl Args {
     fn num(&self) -> u64 {
-        self.num.unwrap_or(if self.quick { 50_000 } else { 1_000_000 })
+        self.num
+            .unwrap_or(if self.quick { 50_000 } else { 1_000_000 })
     }
 
     fn reads(&self) -> u64 {
@@ -316,16 +316,12 @@ fn print_tables(
         let a = find(Kind::Anchor, w);
         let r = find(Kind::RocksDb, w);
         let ratio = match (a, r) {
-            (Some(a), Some(r)) if r.ops_per_sec() > 0.0 => {
-                Some(a.ops_per_sec() / r.ops_per_sec())
-            }
+            (Some(a), Some(r)) if r.ops_per_sec() > 0.0 => Some(a.ops_per_sec() / r.ops_per_sec()),
             _ => None,
         };
         let ops = |o: Option<&Outcome>| fmt_opt(o.map(|o| o.ops_per_sec().round()), 0);
         let wamp = |o: Option<&Outcome>| fmt_opt(o.and_then(|o| o.write_amp()), 2);
-        let disk = |o: Option<&Outcome>| {
-            fmt_opt(o.filter(|o| o.disk > 0).map(|o| mib(o.disk)), 1)
-        };
+        let disk = |o: Option<&Outcome>| fmt_opt(o.filter(|o| o.disk > 0).map(|o| mib(o.disk)), 1);
         let peak = |o: Option<&Outcome>| fmt_opt(o.map(|o| mib(o.peak)), 0);
         println!(
             "| {w} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -341,7 +337,9 @@ fn print_tables(
         );
     }
     println!();
-    println!("Details (secs = timed operations; settle = flush + wait for compactions afterwards; cpu = all threads over both):");
+    println!(
+        "Details (secs = timed operations; settle = flush + wait for compactions afterwards; cpu = all threads over both):"
+    );
     println!();
     println!("| engine | workload | ops | secs | settle secs | cpu secs | written MiB | note |");
     println!("|---|---|---:|---:|---:|---:|---:|---|");
@@ -361,7 +359,11 @@ fn print_tables(
         }
     }
     for (kind, _, peak) in results {
-        println!("peak RSS of the whole {} process: {:.0} MiB", kind.name(), mib(*peak));
+        println!(
+            "peak RSS of the whole {} process: {:.0} MiB",
+            kind.name(),
+            mib(*peak)
+        );
     }
     let _ = std::io::stdout().flush();
 }
@@ -555,18 +557,12 @@ fn child(args: &Args, kind: Kind) -> Result<()> {
         }
         if wants("deleterandom") {
             let order = shuffled(num, &mut rng);
-            let o = measure(
-                "deleterandom",
-                &db,
-                &dir,
-                num * KEY_SIZE as u64,
-                |db| {
-                    for &i in &order {
-                        db.delete(&key(i))?;
-                    }
-                    Ok((num, String::new()))
-                },
-            )?;
+            let o = measure("deleterandom", &db, &dir, num * KEY_SIZE as u64, |db| {
+                for &i in &order {
+                    db.delete(&key(i))?;
+                }
+                Ok((num, String::new()))
+            })?;
             report(o, &mut peak_total);
         }
         drop(db);
