@@ -126,12 +126,23 @@ pub fn common_type_in(context: &str, types: &[DataType]) -> Result<DataType> {
             ));
         }
     }
+    // The type modifier survives only when every input has it.
+    if types
+        .iter()
+        .any(|t| *t != DataType::Unknown && *t != chosen)
+    {
+        chosen = chosen.without_typmod();
+    }
     Ok(chosen)
 }
 
 /// Same base type, different modifiers: PostgreSQL keeps the modifier only when all agree.
 fn merge_typmods(a: &DataType, b: &DataType) -> DataType {
-    if a == b { a.clone() } else { a.without_typmod() }
+    if a == b {
+        a.clone()
+    } else {
+        a.without_typmod()
+    }
 }
 
 fn int_out_of_range(ty: &DataType) -> Error {
@@ -228,9 +239,7 @@ impl Value {
                 numeric_value(Numeric::from_float(v as f64, 6), to)?
             }
             (Value::Float4(v), t) => float_to(v as f64, t).ok_or_else(cannot)??,
-            (Value::Float8(v), T::Numeric { .. }) => {
-                numeric_value(Numeric::from_float(v, 15), to)?
-            }
+            (Value::Float8(v), T::Numeric { .. }) => numeric_value(Numeric::from_float(v, 15), to)?,
             (Value::Float8(v), t) => float_to(v, t).ok_or_else(cannot)??,
             (Value::Numeric(n), t) => numeric_to(n, t).ok_or_else(cannot)??,
             (Value::Bool(b), T::Bool) => Value::Bool(b),
@@ -285,7 +294,9 @@ impl Value {
             (Value::Jsonb(s), T::Jsonb) => Value::Jsonb(s),
             (Value::Json(s), T::Jsonb) => Value::Jsonb(super::json::jsonb_in(&s)?),
             (Value::Jsonb(s), T::Json) => Value::Json(s),
-            (Value::Jsonb(s), t) if t.is_numeric() || *t == T::Bool => jsonb_scalar(&s, t, settings)?,
+            (Value::Jsonb(s), t) if t.is_numeric() || *t == T::Bool => {
+                jsonb_scalar(&s, t, settings)?
+            }
             (Value::Array(a), T::Array(elem)) => {
                 let elements = a
                     .elements
@@ -451,7 +462,11 @@ mod tests {
             (Value::Int8(1 << 40), T::Int4, "integer out of range"),
             (Value::Float8(1e19), T::Int8, "bigint out of range"),
             (Value::Float8(f64::NAN), T::Int4, "integer out of range"),
-            (Value::Float8(1e300), T::Float4, "value out of range: overflow"),
+            (
+                Value::Float8(1e300),
+                T::Float4,
+                "value out of range: overflow",
+            ),
         ] {
             let e = v.cast(&t, &s()).unwrap_err();
             assert_eq!(
@@ -484,7 +499,10 @@ mod tests {
         assert_eq!(cast(Value::Text(" 42 ".into()), &T::Int8), Ok("42".into()));
         assert_eq!(cast(Value::Bool(true), &T::Int4), Ok("1".into()));
         assert_eq!(cast(Value::Int4(7), &T::Bool), Ok("t".into()));
-        assert_eq!(cast(Value::Date(0), &T::Timestamp), Ok("2000-01-01 00:00:00".into()));
+        assert_eq!(
+            cast(Value::Date(0), &T::Timestamp),
+            Ok("2000-01-01 00:00:00".into())
+        );
         let ny = Settings {
             timezone: super::super::datetime::TimeZone::parse("America/New_York").unwrap(),
             ..s()
@@ -502,7 +520,10 @@ mod tests {
             cast(Value::Json("{\"b\":1, \"a\":2}".into()), &T::Jsonb),
             Ok("{\"a\": 2, \"b\": 1}".into())
         );
-        assert_eq!(cast(Value::Jsonb("12.5".into()), &T::NUMERIC), Ok("12.5".into()));
+        assert_eq!(
+            cast(Value::Jsonb("12.5".into()), &T::NUMERIC),
+            Ok("12.5".into())
+        );
         let ints = Value::from_text("{1,2,NULL}", &T::Array(Box::new(T::Int4)), &s()).unwrap();
         assert_eq!(
             cast(ints, &T::Array(Box::new(T::Float8))),
@@ -549,16 +570,26 @@ mod tests {
         assert_eq!(c(&[T::Int2, T::NUMERIC, T::Int8]), Ok("numeric".into()));
         assert_eq!(c(&[T::Int4, T::Float4, T::NUMERIC]), Ok("real".into()));
         assert_eq!(c(&[T::NUMERIC, T::Float8]), Ok("double precision".into()));
-        assert_eq!(c(&[T::Varchar(Some(3)), T::Text]), Ok("text".into()));
+        // PostgreSQL keeps varchar here: text and varchar convert implicitly both ways.
+        assert_eq!(
+            c(&[T::Varchar(Some(3)), T::Text]),
+            Ok("character varying".into())
+        );
         assert_eq!(c(&[T::Text, T::Varchar(Some(3))]), Ok("text".into()));
         assert_eq!(c(&[T::Unknown, T::Int4]), Ok("integer".into()));
-        assert_eq!(c(&[T::Date, T::TimestampTz]), Ok("timestamp with time zone".into()));
+        assert_eq!(
+            c(&[T::Date, T::TimestampTz]),
+            Ok("timestamp with time zone".into())
+        );
         assert_eq!(
             c(&[T::Varchar(Some(3)), T::Varchar(Some(5))]),
             Ok("character varying".into())
         );
         let e = common_type_in("CASE", &[T::Int4, T::Text]).unwrap_err();
         assert_eq!(e.sqlstate(), SqlState::DATATYPE_MISMATCH);
-        assert_eq!(e.to_string(), "CASE types integer and text cannot be matched");
+        assert_eq!(
+            e.to_string(),
+            "CASE types integer and text cannot be matched"
+        );
     }
 }

@@ -497,7 +497,11 @@ fn char_length(
 }
 
 /// Types that `sqlparser` leaves as names: `int4`, `bpchar`, `timestamptz`, `pg_catalog.text`.
-fn custom_type(t: &ast::DataType, name: &ast::ObjectName, modifiers: &[String]) -> Result<DataType> {
+fn custom_type(
+    t: &ast::DataType,
+    name: &ast::ObjectName,
+    modifiers: &[String],
+) -> Result<DataType> {
     let full = name.to_string().to_ascii_lowercase();
     let base = full
         .strip_prefix("pg_catalog.")
@@ -531,7 +535,9 @@ fn custom_type(t: &ast::DataType, name: &ast::ObjectName, modifiers: &[String]) 
         "text" => plain(DataType::Text),
         "varchar" => match mods.as_slice() {
             [] => Ok(DataType::Varchar(None)),
-            [n] if *n >= 0 => Ok(DataType::Varchar(Some(string_length("varchar", *n as u64)?))),
+            [n] if *n >= 0 => Ok(DataType::Varchar(Some(string_length(
+                "varchar", *n as u64,
+            )?))),
             _ => Err(unsupported_type(t)),
         },
         "bpchar" => match mods.as_slice() {

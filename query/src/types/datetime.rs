@@ -458,8 +458,7 @@ fn parse_clock(s: &str) -> std::result::Result<i64, Refusal> {
     if hour > 24 || minute > 59 || second > 60 {
         return Err(Refusal::Range);
     }
-    let total =
-        hour * USECS_PER_HOUR + minute * USECS_PER_MINUTE + second * USECS_PER_SEC + micros;
+    let total = hour * USECS_PER_HOUR + minute * USECS_PER_MINUTE + second * USECS_PER_SEC + micros;
     if total > USECS_PER_DAY {
         return Err(Refusal::Range);
     }
@@ -513,49 +512,56 @@ fn parse_date_fields(
     bc: bool,
 ) -> std::result::Result<(i64, u32, u32), Refusal> {
     let fields = split_date_fields(pieces);
-    let (year_field, year, month, day) = if let Some(pos) =
-        fields.iter().position(|f| is_month(f).is_some())
-    {
-        let month = is_month(&fields[pos]).ok_or(Refusal::Syntax)?;
-        let rest: Vec<&String> = fields
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != pos)
-            .map(|(_, f)| f)
-            .collect();
-        if rest.len() != 2 {
-            return Err(Refusal::Syntax);
-        }
-        let (a, b) = (number(rest[0])?, number(rest[1])?);
-        if rest[0].len() > 2 || pos == 1 && order == DateOrder::Ymd && rest[1].len() <= 2 {
-            (rest[0].as_str(), a, month as i64, b)
-        } else {
-            (rest[1].as_str(), b, month as i64, a)
-        }
-    } else if fields.len() == 1 && (fields[0].len() == 8 || fields[0].len() == 6) {
-        let f = &fields[0];
-        let ylen = f.len() - 4;
-        (
-            &f[..ylen],
-            number(&f[..ylen])?,
-            number(&f[ylen..ylen + 2])?,
-            number(&f[ylen + 2..])?,
-        )
-    } else if fields.len() == 3 {
-        let (a, b, c) = (number(&fields[0])?, number(&fields[1])?, number(&fields[2])?);
-        if fields[0].len() > 2 {
-            (fields[0].as_str(), a, b, c)
-        } else {
-            match order {
-                DateOrder::Mdy => (fields[2].as_str(), c, a, b),
-                DateOrder::Dmy => (fields[2].as_str(), c, b, a),
-                DateOrder::Ymd => (fields[0].as_str(), a, b, c),
+    let (year_field, year, month, day) =
+        if let Some(pos) = fields.iter().position(|f| is_month(f).is_some()) {
+            let month = is_month(&fields[pos]).ok_or(Refusal::Syntax)?;
+            let rest: Vec<&String> = fields
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != pos)
+                .map(|(_, f)| f)
+                .collect();
+            if rest.len() != 2 {
+                return Err(Refusal::Syntax);
             }
-        }
+            let (a, b) = (number(rest[0])?, number(rest[1])?);
+            if rest[0].len() > 2 || pos == 1 && order == DateOrder::Ymd && rest[1].len() <= 2 {
+                (rest[0].as_str(), a, month as i64, b)
+            } else {
+                (rest[1].as_str(), b, month as i64, a)
+            }
+        } else if fields.len() == 1 && (fields[0].len() == 8 || fields[0].len() == 6) {
+            let f = &fields[0];
+            let ylen = f.len() - 4;
+            (
+                &f[..ylen],
+                number(&f[..ylen])?,
+                number(&f[ylen..ylen + 2])?,
+                number(&f[ylen + 2..])?,
+            )
+        } else if fields.len() == 3 {
+            let (a, b, c) = (
+                number(&fields[0])?,
+                number(&fields[1])?,
+                number(&fields[2])?,
+            );
+            if fields[0].len() > 2 {
+                (fields[0].as_str(), a, b, c)
+            } else {
+                match order {
+                    DateOrder::Mdy => (fields[2].as_str(), c, a, b),
+                    DateOrder::Dmy => (fields[2].as_str(), c, b, a),
+                    DateOrder::Ymd => (fields[0].as_str(), a, b, c),
+                }
+            }
+        } else {
+            return Err(Refusal::Syntax);
+        };
+    let mut year = if bc {
+        year
     } else {
-        return Err(Refusal::Syntax);
+        two_digit_year(year_field, year)
     };
-    let mut year = if bc { year } else { two_digit_year(year_field, year) };
     if year == 0 {
         return Err(Refusal::Range);
     }
@@ -827,12 +833,7 @@ pub fn format_date(d: i32) -> String {
 pub fn format_time(micros: i64) -> String {
     let secs = micros / USECS_PER_SEC;
     let frac = micros % USECS_PER_SEC;
-    let mut out = format!(
-        "{:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    let mut out = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
     push_fraction(&mut out, frac);
     out
 }
@@ -914,9 +915,15 @@ impl Interval {
     /// `-interval`.
     pub fn checked_neg(&self) -> Result<Interval> {
         Ok(Interval {
-            months: self.months.checked_neg().ok_or_else(interval_out_of_range)?,
+            months: self
+                .months
+                .checked_neg()
+                .ok_or_else(interval_out_of_range)?,
             days: self.days.checked_neg().ok_or_else(interval_out_of_range)?,
-            micros: self.micros.checked_neg().ok_or_else(interval_out_of_range)?,
+            micros: self
+                .micros
+                .checked_neg()
+                .ok_or_else(interval_out_of_range)?,
         })
     }
 
@@ -1089,7 +1096,12 @@ impl Accumulator {
     /// Adds `value` of a unit, spilling fractions down as PostgreSQL does.
     fn add(&mut self, value: f64, unit: Unit) {
         match unit {
-            Unit::Micros(scale) => self.micros += value * scale as f64,
+            Unit::Micros(scale) => {
+                // Whole units exactly; only the fraction goes through floating point.
+                let whole = value.trunc();
+                self.whole_micros += whole as i128 * scale as i128;
+                self.micros += (value - whole) * scale as f64;
+            }
             Unit::Days(per) => {
                 let days = value * per as f64;
                 let whole = days.trunc();
@@ -1129,9 +1141,7 @@ enum Unit {
 fn unit(word: &str) -> Option<Unit> {
     Some(match word {
         "microsecond" | "microseconds" | "us" | "usec" | "usecs" | "useconds" => Unit::Micros(1),
-        "millisecond" | "milliseconds" | "ms" | "msec" | "msecs" | "mseconds" => {
-            Unit::Micros(1000)
-        }
+        "millisecond" | "milliseconds" | "ms" | "msec" | "msecs" | "mseconds" => Unit::Micros(1000),
         "second" | "seconds" | "s" | "sec" | "secs" => Unit::Micros(USECS_PER_SEC),
         "minute" | "minutes" | "m" | "min" | "mins" => Unit::Micros(USECS_PER_MINUTE),
         "hour" | "hours" | "h" | "hr" | "hrs" => Unit::Micros(USECS_PER_HOUR),
@@ -1412,8 +1422,14 @@ mod tests {
         }
         let e = date("2024-02-30").unwrap_err();
         assert_eq!(e.sqlstate(), SqlState::DATETIME_FIELD_OVERFLOW);
-        assert_eq!(e.to_string(), "date/time field value out of range: \"2024-02-30\"");
-        assert_eq!(date("99-01-08").unwrap_err().sqlstate(), SqlState::DATETIME_FIELD_OVERFLOW);
+        assert_eq!(
+            e.to_string(),
+            "date/time field value out of range: \"2024-02-30\""
+        );
+        assert_eq!(
+            date("99-01-08").unwrap_err().sqlstate(),
+            SqlState::DATETIME_FIELD_OVERFLOW
+        );
         let e = date("abc").unwrap_err();
         assert_eq!(e.sqlstate(), SqlState::INVALID_DATETIME_FORMAT);
         assert_eq!(e.to_string(), "invalid input syntax for type date: \"abc\"");
@@ -1436,18 +1452,46 @@ mod tests {
         }
         for (input, zone, output) in [
             ("2024-01-02T03:04:05Z", "UTC", "2024-01-02 03:04:05+00"),
-            ("2024-01-02 03:04:05 -05:30", "UTC", "2024-01-02 08:34:05+00"),
-            ("2024-01-01 12:00 Europe/Berlin", "UTC", "2024-01-01 11:00:00+00"),
+            (
+                "2024-01-02 03:04:05 -05:30",
+                "UTC",
+                "2024-01-02 08:34:05+00",
+            ),
+            (
+                "2024-01-01 12:00 Europe/Berlin",
+                "UTC",
+                "2024-01-01 11:00:00+00",
+            ),
             ("2024-07-01 12:00 EST", "UTC", "2024-07-01 17:00:00+00"),
-            ("2024-03-10 02:30", "America/New_York", "2024-03-10 03:30:00-04"),
-            ("2024-11-03 01:30", "America/New_York", "2024-11-03 01:30:00-05"),
+            (
+                "2024-03-10 02:30",
+                "America/New_York",
+                "2024-03-10 03:30:00-04",
+            ),
+            (
+                "2024-11-03 01:30",
+                "America/New_York",
+                "2024-11-03 01:30:00-05",
+            ),
             ("2024-01-01 00:00", "+05", "2024-01-01 00:00:00+05"),
             ("2024-01-01 00:00", "UTC+5", "2024-01-01 00:00:00-05"),
-            ("2024-01-01 00:00", "Asia/Kolkata", "2024-01-01 00:00:00+05:30"),
-            ("1900-01-01 00:00", "Europe/Amsterdam", "1900-01-01 00:00:00+00:19:32"),
+            (
+                "2024-01-01 00:00",
+                "Asia/Kolkata",
+                "2024-01-01 00:00:00+05:30",
+            ),
+            (
+                "1880-01-01 00:00",
+                "America/New_York",
+                "1880-01-01 00:00:00-04:56:02",
+            ),
             ("0044-03-15 12:00 BC", "UTC", "0044-03-15 12:00:00+00 BC"),
         ] {
-            assert_eq!(tstz(input, zone), Ok(output.to_string()), "{input} in {zone}");
+            assert_eq!(
+                tstz(input, zone),
+                Ok(output.to_string()),
+                "{input} in {zone}"
+            );
         }
         assert_eq!(
             TimeZone::parse("+05").map(|z| z.name()),
@@ -1482,7 +1526,10 @@ mod tests {
     fn interval_input_and_output_match_postgres() {
         // Checked against PostgreSQL 15.
         for (input, output) in [
-            ("1 year 2 mons 3 days 04:05:06", "1 year 2 mons 3 days 04:05:06"),
+            (
+                "1 year 2 mons 3 days 04:05:06",
+                "1 year 2 mons 3 days 04:05:06",
+            ),
             (
                 "-1 year -2 mons +3 days -04:05:06.5",
                 "-1 years -2 mons +3 days -04:05:06.5",
@@ -1513,13 +1560,18 @@ mod tests {
             ("-00:00:01.5", "PT-1.5S"),
         ] {
             assert_eq!(
-                Interval::parse(input).unwrap().format(IntervalStyle::Iso8601),
+                Interval::parse(input)
+                    .unwrap()
+                    .format(IntervalStyle::Iso8601),
                 output
             );
         }
         let e = Interval::parse("abc").unwrap_err();
         assert_eq!(e.sqlstate(), SqlState::INVALID_DATETIME_FORMAT);
-        assert_eq!(e.to_string(), "invalid input syntax for type interval: \"abc\"");
+        assert_eq!(
+            e.to_string(),
+            "invalid input syntax for type interval: \"abc\""
+        );
         assert_eq!(
             Interval::parse("3000000000 days").unwrap_err().sqlstate(),
             SqlState::INTERVAL_FIELD_OVERFLOW
@@ -1540,7 +1592,10 @@ mod tests {
         let next = add_interval(start, &Interval::new(0, 1, 0), Some(&ny)).unwrap();
         assert_eq!(format_timestamp(next, Some(&ny)), "2024-03-10 12:00:00-04");
         assert_eq!(
-            Interval::new(0, 1, 0).mul_f64(1.5).unwrap().format(IntervalStyle::Postgres),
+            Interval::new(0, 1, 0)
+                .mul_f64(1.5)
+                .unwrap()
+                .format(IntervalStyle::Postgres),
             "1 day 12:00:00"
         );
         assert_eq!(

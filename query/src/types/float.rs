@@ -215,7 +215,7 @@ mod tests {
         assert_eq!(format_f64(0.1 + 0.2, 0), "0.3");
         assert_eq!(format_f64(0.1 + 0.2, 1), "0.30000000000000004");
         assert_eq!(format_f64(1e100, 0), "1e+100");
-        assert_eq!(format_f64(123456.0, -10), "1e+05");
+        assert_eq!(format_f64(123456.0, -10), "1.2346e+05");
         assert_eq!(format_f32(0.1, 0), "0.1");
     }
 
@@ -227,12 +227,24 @@ mod tests {
         assert_eq!(parse_f64("1e-310").map(|v| v > 0.0), Ok(true));
         let e = parse_f64("1e400").unwrap_err();
         assert_eq!(e.sqlstate(), SqlState::NUMERIC_VALUE_OUT_OF_RANGE);
-        assert_eq!(e.to_string(), "\"1e400\" is out of range for type double precision");
-        assert_eq!(parse_f64("1e-400").unwrap_err().sqlstate(), SqlState::NUMERIC_VALUE_OUT_OF_RANGE);
+        assert_eq!(
+            e.to_string(),
+            "\"1e400\" is out of range for type double precision"
+        );
+        assert_eq!(
+            parse_f64("1e-400").unwrap_err().sqlstate(),
+            SqlState::NUMERIC_VALUE_OUT_OF_RANGE
+        );
         let e = parse_f64("abc").unwrap_err();
         assert_eq!(e.sqlstate(), SqlState::INVALID_TEXT_REPRESENTATION);
-        assert_eq!(e.to_string(), "invalid input syntax for type double precision: \"abc\"");
-        assert_eq!(parse_f32("1e39").unwrap_err().to_string(), "\"1e39\" is out of range for type real");
+        assert_eq!(
+            e.to_string(),
+            "invalid input syntax for type double precision: \"abc\""
+        );
+        assert_eq!(
+            parse_f32("1e39").unwrap_err().to_string(),
+            "\"1e39\" is out of range for type real"
+        );
     }
 
     proptest! {

@@ -337,7 +337,9 @@ impl Json {
                     }
                 }
                 out.sort_by(|(a, _), (b, _)| {
-                    a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()))
+                    a.len()
+                        .cmp(&b.len())
+                        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
                 });
                 Json::Object(out)
             }
@@ -423,8 +425,14 @@ mod tests {
     fn jsonb_normalizes_like_postgres() {
         // Checked against PostgreSQL 15.
         for (input, output) in [
-            (r#"{"b":1,"a":2,"aa":[1,2.50,1e2],"a":3}"#, r#"{"a": 3, "b": 1, "aa": [1, 2.50, 100]}"#),
-            (r#" [true,false,null,"x\"y\u00e9\n"] "#, "[true, false, null, \"x\\\"yé\\n\"]"),
+            (
+                r#"{"b":1,"a":2,"aa":[1,2.50,1e2],"a":3}"#,
+                r#"{"a": 3, "b": 1, "aa": [1, 2.50, 100]}"#,
+            ),
+            (
+                r#" [true,false,null,"x\"y\u00e9\n"] "#,
+                "[true, false, null, \"x\\\"yé\\n\"]",
+            ),
             ("-0", "0"),
             ("1E-2", "0.01"),
             ("{}", "{}"),
@@ -432,8 +440,21 @@ mod tests {
         ] {
             assert_eq!(jsonb_in(input), Ok(output.to_string()), "{input}");
         }
-        assert_eq!(json_in(r#"{"b":1, "a":2}"#), Ok(r#"{"b":1, "a":2}"#.to_string()));
-        for bad in ["", "{", "[1,]", "01", "tru", "{\"a\" 1}", "\"\\x\"", "1 2", "nulls"] {
+        assert_eq!(
+            json_in(r#"{"b":1, "a":2}"#),
+            Ok(r#"{"b":1, "a":2}"#.to_string())
+        );
+        for bad in [
+            "",
+            "{",
+            "[1,]",
+            "01",
+            "tru",
+            "{\"a\" 1}",
+            "\"\\x\"",
+            "1 2",
+            "nulls",
+        ] {
             let e = jsonb_in(bad).unwrap_err();
             assert_eq!(e.sqlstate(), SqlState::INVALID_TEXT_REPRESENTATION, "{bad}");
             assert_eq!(e.to_string(), "invalid input syntax for type json");

@@ -224,7 +224,11 @@ fn float_arith(op: BinaryOp, a: f64, b: f64) -> Result<f64> {
                 ));
             }
             let r = a.powf(b);
-            check_float(r, inf, a == 0.0 || r.is_nan() || b.is_infinite() || a.is_infinite())
+            check_float(
+                r,
+                inf,
+                a == 0.0 || r.is_nan() || b.is_infinite() || a.is_infinite(),
+            )
         }
         _ => Err(Error::internal("not a float operator")),
     }
@@ -298,8 +302,7 @@ pub fn binary_op(op: BinaryOp, left: &Value, right: &Value) -> Result<Value> {
         }
         return Ok(V::Float4(r));
     }
-    if matches!(left, V::Float4(_) | V::Float8(_)) || matches!(right, V::Float4(_) | V::Float8(_))
-    {
+    if matches!(left, V::Float4(_) | V::Float8(_)) || matches!(right, V::Float4(_) | V::Float8(_)) {
         if let (Some(a), Some(b)) = (as_f64(left), as_f64(right)) {
             return match op {
                 B::Plus | B::Minus | B::Multiply | B::Divide | B::Exponent => {
@@ -342,9 +345,10 @@ fn concat(left: &Value, right: &Value) -> Result<Value> {
     let settings = Settings::default();
     Ok(match (left, right) {
         (Value::Bytea(a), Value::Bytea(b)) => Value::Bytea([a.as_slice(), b].concat()),
-        (Value::Array(a), Value::Array(b)) => {
-            Value::Array(Array::new(a.element_type.clone(), [a.elements.clone(), b.elements.clone()].concat()))
-        }
+        (Value::Array(a), Value::Array(b)) => Value::Array(Array::new(
+            a.element_type.clone(),
+            [a.elements.clone(), b.elements.clone()].concat(),
+        )),
         (Value::Array(a), e) => {
             let mut elements = a.elements.clone();
             elements.push(e.clone());
@@ -433,26 +437,28 @@ fn datetime_op(op: BinaryOp, left: &Value, right: &Value) -> Result<Value> {
         (B::Minus, V::Timestamp(a) | V::TimestampTz(a), V::Timestamp(b) | V::TimestampTz(b)) => {
             V::Interval(datetime::timestamp_diff(*a, *b)?)
         }
-        (B::Minus, V::Date(a), V::Timestamp(b)) => {
-            V::Interval(datetime::timestamp_diff(datetime::date_to_timestamp(*a)?, *b)?)
-        }
-        (B::Minus, V::Timestamp(a), V::Date(b)) => {
-            V::Interval(datetime::timestamp_diff(*a, datetime::date_to_timestamp(*b)?)?)
-        }
+        (B::Minus, V::Date(a), V::Timestamp(b)) => V::Interval(datetime::timestamp_diff(
+            datetime::date_to_timestamp(*a)?,
+            *b,
+        )?),
+        (B::Minus, V::Timestamp(a), V::Date(b)) => V::Interval(datetime::timestamp_diff(
+            *a,
+            datetime::date_to_timestamp(*b)?,
+        )?),
         (B::Plus, V::Interval(a), V::Interval(b)) => V::Interval(a.checked_add(b)?),
-        (B::Minus, V::Interval(a), V::Interval(b)) => V::Interval(a.checked_add(&b.checked_neg()?)?),
+        (B::Minus, V::Interval(a), V::Interval(b)) => {
+            V::Interval(a.checked_add(&b.checked_neg()?)?)
+        }
         (B::Plus | B::Minus, V::Time(t), V::Interval(iv)) => {
             let delta = if op == B::Plus { iv.micros } else { -iv.micros };
             V::Time((t + delta.rem_euclid(USECS_PER_DAY)).rem_euclid(USECS_PER_DAY))
         }
         (B::Plus, V::Interval(_), V::Time(_)) => return datetime_op(op, right, left),
         (B::Minus, V::Time(a), V::Time(b)) => V::Interval(Interval::new(0, 0, a - b)),
-        (B::Multiply, V::Interval(iv), n) | (B::Multiply, n, V::Interval(iv)) => {
-            match as_f64(n) {
-                Some(f) => V::Interval(iv.mul_f64(f)?),
-                None => return Err(no_operator(op.symbol(), left, right)),
-            }
-        }
+        (B::Multiply, V::Interval(iv), n) | (B::Multiply, n, V::Interval(iv)) => match as_f64(n) {
+            Some(f) => V::Interval(iv.mul_f64(f)?),
+            None => return Err(no_operator(op.symbol(), left, right)),
+        },
         (B::Divide, V::Interval(iv), n) => match as_f64(n) {
             Some(0.0) => return Err(division_by_zero()),
             Some(f) => V::Interval(iv.mul_f64(1.0 / f)?),
@@ -483,15 +489,18 @@ pub fn unary_op(op: UnaryOp, v: &Value) -> Result<Value> {
     Ok(match (op, v) {
         (UnaryOp::Plus, V::Int2(_) | V::Int4(_) | V::Int8(_) | V::Float4(_) | V::Float8(_))
         | (UnaryOp::Plus, V::Numeric(_) | V::Interval(_)) => v.clone(),
-        (UnaryOp::Minus, V::Int2(a)) => {
-            V::Int2(a.checked_neg().ok_or_else(|| out_of_range(&DataType::Int2))?)
-        }
-        (UnaryOp::Minus, V::Int4(a)) => {
-            V::Int4(a.checked_neg().ok_or_else(|| out_of_range(&DataType::Int4))?)
-        }
-        (UnaryOp::Minus, V::Int8(a)) => {
-            V::Int8(a.checked_neg().ok_or_else(|| out_of_range(&DataType::Int8))?)
-        }
+        (UnaryOp::Minus, V::Int2(a)) => V::Int2(
+            a.checked_neg()
+                .ok_or_else(|| out_of_range(&DataType::Int2))?,
+        ),
+        (UnaryOp::Minus, V::Int4(a)) => V::Int4(
+            a.checked_neg()
+                .ok_or_else(|| out_of_range(&DataType::Int4))?,
+        ),
+        (UnaryOp::Minus, V::Int8(a)) => V::Int8(
+            a.checked_neg()
+                .ok_or_else(|| out_of_range(&DataType::Int8))?,
+        ),
         (UnaryOp::Minus, V::Float4(a)) => V::Float4(-a),
         (UnaryOp::Minus, V::Float8(a)) => V::Float8(-a),
         (UnaryOp::Minus, V::Numeric(n)) => V::Numeric(n.neg()),
@@ -528,20 +537,36 @@ mod tests {
 
     #[test]
     fn integer_arithmetic_matches_postgres() {
-        assert_eq!(binary_op(B::Plus, &Value::Int4(1), &Value::Int8(2)), Ok(Value::Int8(3)));
-        assert_eq!(binary_op(B::Divide, &Value::Int4(7), &Value::Int4(-2)), Ok(Value::Int4(-3)));
-        assert_eq!(binary_op(B::Modulo, &Value::Int4(-7), &Value::Int4(2)), Ok(Value::Int4(-1)));
+        assert_eq!(
+            binary_op(B::Plus, &Value::Int4(1), &Value::Int8(2)),
+            Ok(Value::Int8(3))
+        );
+        assert_eq!(
+            binary_op(B::Divide, &Value::Int4(7), &Value::Int4(-2)),
+            Ok(Value::Int4(-3))
+        );
+        assert_eq!(
+            binary_op(B::Modulo, &Value::Int4(-7), &Value::Int4(2)),
+            Ok(Value::Int4(-1))
+        );
         assert_eq!(
             binary_op(B::Modulo, &Value::Int4(i32::MIN), &Value::Int4(-1)),
             Ok(Value::Int4(0))
         );
-        assert_eq!(binary_op(B::Plus, &Value::Int2(1), &Value::Int2(2)), Ok(Value::Int2(3)));
+        assert_eq!(
+            binary_op(B::Plus, &Value::Int2(1), &Value::Int2(2)),
+            Ok(Value::Int2(3))
+        );
         assert_eq!(
             err(binary_op(B::Plus, &Value::Int4(i32::MAX), &Value::Int4(1))),
             ("22003", "integer out of range".into())
         );
         assert_eq!(
-            err(binary_op(B::Multiply, &Value::Int8(i64::MAX), &Value::Int8(2))),
+            err(binary_op(
+                B::Multiply,
+                &Value::Int8(i64::MAX),
+                &Value::Int8(2)
+            )),
             ("22003", "bigint out of range".into())
         );
         assert_eq!(
@@ -549,7 +574,11 @@ mod tests {
             ("22003", "smallint out of range".into())
         );
         assert_eq!(
-            err(binary_op(B::Divide, &Value::Int4(i32::MIN), &Value::Int4(-1))),
+            err(binary_op(
+                B::Divide,
+                &Value::Int4(i32::MIN),
+                &Value::Int4(-1)
+            )),
             ("22003", "integer out of range".into())
         );
         assert_eq!(
@@ -560,32 +589,73 @@ mod tests {
             err(binary_op(B::Modulo, &Value::Int8(1), &Value::Int8(0))),
             ("22012", "division by zero".into())
         );
-        assert_eq!(binary_op(B::Exponent, &Value::Int4(2), &Value::Int4(10)), Ok(Value::Float8(1024.0)));
-        assert_eq!(binary_op(B::ShiftLeft, &Value::Int4(1), &Value::Int4(4)), Ok(Value::Int4(16)));
-        assert_eq!(binary_op(B::BitXor, &Value::Int4(5), &Value::Int4(3)), Ok(Value::Int4(6)));
-        assert_eq!(unary_op(UnaryOp::Minus, &Value::Int4(5)), Ok(Value::Int4(-5)));
+        assert_eq!(
+            binary_op(B::Exponent, &Value::Int4(2), &Value::Int4(10)),
+            Ok(Value::Float8(1024.0))
+        );
+        assert_eq!(
+            binary_op(B::ShiftLeft, &Value::Int4(1), &Value::Int4(4)),
+            Ok(Value::Int4(16))
+        );
+        assert_eq!(
+            binary_op(B::BitXor, &Value::Int4(5), &Value::Int4(3)),
+            Ok(Value::Int4(6))
+        );
+        assert_eq!(
+            unary_op(UnaryOp::Minus, &Value::Int4(5)),
+            Ok(Value::Int4(-5))
+        );
         assert_eq!(
             err(unary_op(UnaryOp::Minus, &Value::Int4(i32::MIN))),
             ("22003", "integer out of range".into())
         );
-        assert_eq!(binary_op(B::Plus, &Value::Int4(1), &Value::Null), Ok(Value::Null));
+        assert_eq!(
+            binary_op(B::Plus, &Value::Int4(1), &Value::Null),
+            Ok(Value::Null)
+        );
     }
 
     #[test]
     fn float_and_numeric_arithmetic() {
         let n = |t: &str| parse(t, DataType::NUMERIC);
-        assert_eq!(text(binary_op(B::Divide, &Value::Int4(1), &n("3"))), Ok("0.33333333333333333333".into()));
-        assert_eq!(text(binary_op(B::Plus, &n("1.5"), &Value::Int4(1))), Ok("2.5".into()));
-        assert_eq!(text(binary_op(B::Plus, &n("1.5"), &Value::Float8(1.0))), Ok("2.5".into()));
-        assert_eq!(text(binary_op(B::Plus, &Value::Float8(0.1), &Value::Float8(0.2))), Ok("0.30000000000000004".into()));
-        assert_eq!(binary_op(B::Plus, &Value::Float4(1.5), &Value::Float4(1.0)), Ok(Value::Float4(2.5)));
-        assert_eq!(binary_op(B::Plus, &Value::Float4(1.5), &Value::Int4(1)), Ok(Value::Float8(2.5)));
         assert_eq!(
-            err(binary_op(B::Divide, &Value::Float8(1.0), &Value::Float8(0.0))),
+            text(binary_op(B::Divide, &Value::Int4(1), &n("3"))),
+            Ok("0.33333333333333333333".into())
+        );
+        assert_eq!(
+            text(binary_op(B::Plus, &n("1.5"), &Value::Int4(1))),
+            Ok("2.5".into())
+        );
+        assert_eq!(
+            text(binary_op(B::Plus, &n("1.5"), &Value::Float8(1.0))),
+            Ok("2.5".into())
+        );
+        assert_eq!(
+            text(binary_op(B::Plus, &Value::Float8(0.1), &Value::Float8(0.2))),
+            Ok("0.30000000000000004".into())
+        );
+        assert_eq!(
+            binary_op(B::Plus, &Value::Float4(1.5), &Value::Float4(1.0)),
+            Ok(Value::Float4(2.5))
+        );
+        assert_eq!(
+            binary_op(B::Plus, &Value::Float4(1.5), &Value::Int4(1)),
+            Ok(Value::Float8(2.5))
+        );
+        assert_eq!(
+            err(binary_op(
+                B::Divide,
+                &Value::Float8(1.0),
+                &Value::Float8(0.0)
+            )),
             ("22012", "division by zero".into())
         );
         assert_eq!(
-            err(binary_op(B::Multiply, &Value::Float8(1e300), &Value::Float8(1e300))),
+            err(binary_op(
+                B::Multiply,
+                &Value::Float8(1e300),
+                &Value::Float8(1e300)
+            )),
             ("22003", "value out of range: overflow".into())
         );
         assert_eq!(
@@ -610,31 +680,58 @@ mod tests {
         let ts = |t: &str| parse(t, DataType::Timestamp);
         let iv = |t: &str| parse(t, DataType::Interval);
         // Checked against PostgreSQL 15.
-        assert_eq!(text(binary_op(B::Plus, &d("2024-01-31"), &Value::Int4(1))), Ok("2024-02-01".into()));
-        assert_eq!(text(binary_op(B::Minus, &d("2024-01-01"), &d("2023-01-01"))), Ok("365".into()));
+        assert_eq!(
+            text(binary_op(B::Plus, &d("2024-01-31"), &Value::Int4(1))),
+            Ok("2024-02-01".into())
+        );
+        assert_eq!(
+            text(binary_op(B::Minus, &d("2024-01-01"), &d("2023-01-01"))),
+            Ok("365".into())
+        );
         assert_eq!(
             text(binary_op(B::Plus, &d("2024-01-31"), &iv("1 month"))),
             Ok("2024-02-29 00:00:00".into())
         );
         assert_eq!(
-            text(binary_op(B::Minus, &ts("2024-01-03"), &ts("2024-01-01 22:00"))),
+            text(binary_op(
+                B::Minus,
+                &ts("2024-01-03"),
+                &ts("2024-01-01 22:00")
+            )),
             Ok("1 day 02:00:00".into())
         );
-        assert_eq!(text(binary_op(B::Multiply, &iv("1 day"), &Value::Float8(1.5))), Ok("1 day 12:00:00".into()));
-        assert_eq!(text(binary_op(B::Divide, &iv("1 mon"), &Value::Int4(3))), Ok("10 days".into()));
         assert_eq!(
-            text(binary_op(B::Plus, &parse("23:00", DataType::Time), &iv("2 hours"))),
+            text(binary_op(B::Multiply, &iv("1 day"), &Value::Float8(1.5))),
+            Ok("1 day 12:00:00".into())
+        );
+        assert_eq!(
+            text(binary_op(B::Divide, &iv("1 mon"), &Value::Int4(3))),
+            Ok("10 days".into())
+        );
+        assert_eq!(
+            text(binary_op(
+                B::Plus,
+                &parse("23:00", DataType::Time),
+                &iv("2 hours")
+            )),
             Ok("01:00:00".into())
         );
         assert_eq!(
-            text(binary_op(B::Plus, &d("2024-01-01"), &parse("10:00", DataType::Time))),
+            text(binary_op(
+                B::Plus,
+                &d("2024-01-01"),
+                &parse("10:00", DataType::Time)
+            )),
             Ok("2024-01-01 10:00:00".into())
         );
         assert_eq!(
             err(binary_op(B::Plus, &d("5874897-12-31"), &Value::Int4(1))),
             ("22008", "date out of range".into())
         );
-        assert_eq!(text(unary_op(UnaryOp::Minus, &iv("1 day"))), Ok("-1 days".into()));
+        assert_eq!(
+            text(unary_op(UnaryOp::Minus, &iv("1 day"))),
+            Ok("-1 days".into())
+        );
     }
 
     #[test]
@@ -648,8 +745,14 @@ mod tests {
             Ok(Value::Bytea(vec![1, 2]))
         );
         let a = parse("{1,2}", DataType::Array(Box::new(DataType::Int4)));
-        assert_eq!(text(binary_op(B::Concat, &a, &Value::Int4(3))), Ok("{1,2,3}".into()));
+        assert_eq!(
+            text(binary_op(B::Concat, &a, &Value::Int4(3))),
+            Ok("{1,2,3}".into())
+        );
         assert_eq!(text(binary_op(B::Concat, &a, &a)), Ok("{1,2,1,2}".into()));
-        assert_eq!(binary_op(B::Concat, &Value::Text("a".into()), &Value::Null), Ok(Value::Null));
+        assert_eq!(
+            binary_op(B::Concat, &Value::Text("a".into()), &Value::Null),
+            Ok(Value::Null)
+        );
     }
 }

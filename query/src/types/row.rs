@@ -300,8 +300,7 @@ fn decode_value(r: &mut Reader, ty: &DataType, depth: usize) -> Result<Value> {
         TAG_FLOAT8 => Value::Float8(f64::from_le_bytes(r.array()?)),
         TAG_NUMERIC => Value::Numeric(match r.byte()? {
             0 => {
-                let scale =
-                    u32::try_from(r.varint()?).map_err(|_| corrupted("numeric scale"))?;
+                let scale = u32::try_from(r.varint()?).map_err(|_| corrupted("numeric scale"))?;
                 let sign = match r.byte()? {
                     0 => Sign::Minus,
                     1 => Sign::NoSign,
@@ -408,20 +407,25 @@ mod tests {
             Just((Value::Numeric(Numeric::nan()), DataType::NUMERIC)),
             Just((Value::Numeric(Numeric::infinity(true)), DataType::NUMERIC)),
             ".*".prop_map(|v| (Value::Text(v), DataType::Varchar(None))),
-            prop::collection::vec(any::<u8>(), 0..40).prop_map(|v| (Value::Bytea(v), DataType::Bytea)),
+            prop::collection::vec(any::<u8>(), 0..40)
+                .prop_map(|v| (Value::Bytea(v), DataType::Bytea)),
             any::<i32>().prop_map(|v| (Value::Date(v), DataType::Date)),
             any::<i64>().prop_map(|v| (Value::Time(v), DataType::Time)),
             any::<i64>().prop_map(|v| (Value::Timestamp(v), DataType::Timestamp)),
             any::<i64>().prop_map(|v| (Value::TimestampTz(v), DataType::TimestampTz)),
-            (any::<i32>(), any::<i32>(), any::<i64>())
-                .prop_map(|(m, d, u)| (Value::Interval(Interval::new(m, d, u)), DataType::Interval)),
+            (any::<i32>(), any::<i32>(), any::<i64>()).prop_map(|(m, d, u)| (
+                Value::Interval(Interval::new(m, d, u)),
+                DataType::Interval
+            )),
             any::<[u8; 16]>().prop_map(|v| (Value::Uuid(v), DataType::Uuid)),
             ".*".prop_map(|v| (Value::Json(v), DataType::Json)),
             ".*".prop_map(|v| (Value::Jsonb(v), DataType::Jsonb)),
             prop::collection::vec(prop::option::of(any::<i32>()), 0..6).prop_map(|v| (
                 Value::Array(Array::new(
                     DataType::Int4,
-                    v.into_iter().map(|e| e.map_or(Value::Null, Value::Int4)).collect()
+                    v.into_iter()
+                        .map(|e| e.map_or(Value::Null, Value::Int4))
+                        .collect()
                 )),
                 DataType::Array(Box::new(DataType::Int4))
             )),
@@ -429,8 +433,14 @@ mod tests {
                 Value::Array(Array::new(
                     DataType::Text,
                     vec![
-                        Value::Array(Array::new(DataType::Text, vec![Value::Text("a".into()), Value::Null])),
-                        Value::Array(Array::new(DataType::Text, vec![Value::Text("b".into()), Value::Text("c".into())])),
+                        Value::Array(Array::new(
+                            DataType::Text,
+                            vec![Value::Text("a".into()), Value::Null]
+                        )),
+                        Value::Array(Array::new(
+                            DataType::Text,
+                            vec![Value::Text("b".into()), Value::Text("c".into())]
+                        )),
                     ]
                 )),
                 DataType::Array(Box::new(DataType::Text))

@@ -63,9 +63,9 @@ impl IntervalStyle {
         match setting.trim().to_ascii_lowercase().as_str() {
             "postgres" => Ok(IntervalStyle::Postgres),
             "iso_8601" => Ok(IntervalStyle::Iso8601),
-            "sql_standard" | "postgres_verbose" => Err(Error::unsupported(format!(
-                "IntervalStyle \"{setting}\""
-            ))),
+            "sql_standard" | "postgres_verbose" => {
+                Err(Error::unsupported(format!("IntervalStyle \"{setting}\"")))
+            }
             _ => Err(Error::new(
                 SqlState::INVALID_PARAMETER_VALUE,
                 format!("invalid value for parameter \"IntervalStyle\": \"{setting}\""),
@@ -313,12 +313,14 @@ pub fn parse_bytea(text: &str) -> Result<Vec<u8>> {
                     "invalid hexadecimal data: odd number of digits",
                 ));
             };
-            let lo = hex_value(c2 as u8).filter(|_| c2.is_ascii()).ok_or_else(|| {
-                Error::new(
-                    SqlState::INVALID_TEXT_REPRESENTATION,
-                    format!("invalid hexadecimal digit: \"{c2}\""),
-                )
-            })?;
+            let lo = hex_value(c2 as u8)
+                .filter(|_| c2.is_ascii())
+                .ok_or_else(|| {
+                    Error::new(
+                        SqlState::INVALID_TEXT_REPRESENTATION,
+                        format!("invalid hexadecimal digit: \"{c2}\""),
+                    )
+                })?;
             out.push(hi << 4 | lo);
         }
         return Ok(out);
@@ -451,7 +453,11 @@ impl ArrayReader<'_> {
     }
 
     fn skip_ws(&mut self) {
-        while self.chars.peek().is_some_and(|(_, c)| c.is_ascii_whitespace()) {
+        while self
+            .chars
+            .peek()
+            .is_some_and(|(_, c)| c.is_ascii_whitespace())
+        {
             self.chars.next();
         }
     }
@@ -601,7 +607,9 @@ pub fn parse_array(text: &str, elem: &DataType, settings: &Settings) -> Result<A
             return Err(Error::unsupported("array literal with explicit bounds"));
         }
         _ => {
-            return Err(reader.malformed("Array value must start with \"{\" or dimension information."));
+            return Err(
+                reader.malformed("Array value must start with \"{\" or dimension information.")
+            );
         }
     }
     let items = reader.list()?;
@@ -610,9 +618,8 @@ pub fn parse_array(text: &str, elem: &DataType, settings: &Settings) -> Result<A
         return Err(reader.malformed("Junk after closing right brace."));
     }
     if shape(&items).is_none() {
-        return Err(reader.malformed(
-            "Multidimensional arrays must have sub-arrays with matching dimensions.",
-        ));
+        return Err(reader
+            .malformed("Multidimensional arrays must have sub-arrays with matching dimensions."));
     }
     Ok(Array::new(
         elem.clone(),
@@ -663,18 +670,42 @@ mod tests {
             ),
             (T::Bytea, "\\x0001ff", "\\x0001ff"),
             (T::Bytea, "abc\\\\\\001", "\\x6162635c01"),
-            (T::Uuid, "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
-            (T::Uuid, "{a0eebc999c0b4ef8bb6d6bb9bd380a11}", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
-            (T::Uuid, "a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+            (
+                T::Uuid,
+                "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",
+                "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+            ),
+            (
+                T::Uuid,
+                "{a0eebc999c0b4ef8bb6d6bb9bd380a11}",
+                "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+            ),
+            (
+                T::Uuid,
+                "a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11",
+                "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+            ),
             (T::Char(Some(3)), "a", "a  "),
             (T::Varchar(Some(3)), "ab   ", "ab "),
             (T::Date, "2024-01-02", "2024-01-02"),
             (T::Time, "01:02:03.5", "01:02:03.5"),
-            (T::Timestamp, "2024-01-02 03:04:05.123456", "2024-01-02 03:04:05.123456"),
-            (T::TimestampTz, "2024-01-02 03:04:05+02", "2024-01-02 01:04:05+00"),
+            (
+                T::Timestamp,
+                "2024-01-02 03:04:05.123456",
+                "2024-01-02 03:04:05.123456",
+            ),
+            (
+                T::TimestampTz,
+                "2024-01-02 03:04:05+02",
+                "2024-01-02 01:04:05+00",
+            ),
             (T::Interval, "1 day 2 hours", "1 day 02:00:00"),
             (T::Json, "{\"a\" : 1}", "{\"a\" : 1}"),
-            (T::Jsonb, "{\"b\":1,\"a\":[1,2]}", "{\"a\": [1, 2], \"b\": 1}"),
+            (
+                T::Jsonb,
+                "{\"b\":1,\"a\":[1,2]}",
+                "{\"a\": [1, 2], \"b\": 1}",
+            ),
         ] {
             assert_eq!(round(input, &ty), Ok(output.to_string()), "{input}::{ty}");
         }
@@ -684,27 +715,121 @@ mod tests {
     fn input_errors_match_postgres() {
         use DataType as T;
         for (ty, input, code, message) in [
-            (T::Int4, "abc", "22P02", "invalid input syntax for type integer: \"abc\""),
-            (T::Int4, "", "22P02", "invalid input syntax for type integer: \"\""),
-            (T::Int4, "1.5", "22P02", "invalid input syntax for type integer: \"1.5\""),
-            (T::Int4, "2147483648", "22003", "value \"2147483648\" is out of range for type integer"),
-            (T::Int2, "40000", "22003", "value \"40000\" is out of range for type smallint"),
-            (T::Int8, "99999999999999999999999", "22003", "value \"99999999999999999999999\" is out of range for type bigint"),
-            (T::Bool, "maybe", "22P02", "invalid input syntax for type boolean: \"maybe\""),
-            (T::Bool, "o", "22P02", "invalid input syntax for type boolean: \"o\""),
-            (T::NUMERIC, "1x", "22P02", "invalid input syntax for type numeric: \"1x\""),
-            (T::Uuid, "xyz", "22P02", "invalid input syntax for type uuid: \"xyz\""),
-            (T::Varchar(Some(3)), "abcd", "22001", "value too long for type character varying(3)"),
-            (T::Char(Some(2)), "abc", "22001", "value too long for type character(2)"),
-            (T::Bytea, "\\xzz", "22P02", "invalid hexadecimal digit: \"z\""),
-            (T::Bytea, "\\x123", "22P02", "invalid hexadecimal data: odd number of digits"),
-            (T::Bytea, "\\q", "22P02", "invalid input syntax for type bytea"),
-            (T::Array(Box::new(T::Int4)), "1,2", "22P02", "malformed array literal: \"1,2\""),
-            (T::Array(Box::new(T::Int4)), "{{1},{2,3}}", "22P02", "malformed array literal: \"{{1},{2,3}}\""),
-            (T::Array(Box::new(T::Int4)), "{1,x}", "22P02", "invalid input syntax for type integer: \"x\""),
+            (
+                T::Int4,
+                "abc",
+                "22P02",
+                "invalid input syntax for type integer: \"abc\"",
+            ),
+            (
+                T::Int4,
+                "",
+                "22P02",
+                "invalid input syntax for type integer: \"\"",
+            ),
+            (
+                T::Int4,
+                "1.5",
+                "22P02",
+                "invalid input syntax for type integer: \"1.5\"",
+            ),
+            (
+                T::Int4,
+                "2147483648",
+                "22003",
+                "value \"2147483648\" is out of range for type integer",
+            ),
+            (
+                T::Int2,
+                "40000",
+                "22003",
+                "value \"40000\" is out of range for type smallint",
+            ),
+            (
+                T::Int8,
+                "99999999999999999999999",
+                "22003",
+                "value \"99999999999999999999999\" is out of range for type bigint",
+            ),
+            (
+                T::Bool,
+                "maybe",
+                "22P02",
+                "invalid input syntax for type boolean: \"maybe\"",
+            ),
+            (
+                T::Bool,
+                "o",
+                "22P02",
+                "invalid input syntax for type boolean: \"o\"",
+            ),
+            (
+                T::NUMERIC,
+                "1x",
+                "22P02",
+                "invalid input syntax for type numeric: \"1x\"",
+            ),
+            (
+                T::Uuid,
+                "xyz",
+                "22P02",
+                "invalid input syntax for type uuid: \"xyz\"",
+            ),
+            (
+                T::Varchar(Some(3)),
+                "abcd",
+                "22001",
+                "value too long for type character varying(3)",
+            ),
+            (
+                T::Char(Some(2)),
+                "abc",
+                "22001",
+                "value too long for type character(2)",
+            ),
+            (
+                T::Bytea,
+                "\\xzz",
+                "22P02",
+                "invalid hexadecimal digit: \"z\"",
+            ),
+            (
+                T::Bytea,
+                "\\x123",
+                "22P02",
+                "invalid hexadecimal data: odd number of digits",
+            ),
+            (
+                T::Bytea,
+                "\\q",
+                "22P02",
+                "invalid input syntax for type bytea",
+            ),
+            (
+                T::Array(Box::new(T::Int4)),
+                "1,2",
+                "22P02",
+                "malformed array literal: \"1,2\"",
+            ),
+            (
+                T::Array(Box::new(T::Int4)),
+                "{{1},{2,3}}",
+                "22P02",
+                "malformed array literal: \"{{1},{2,3}}\"",
+            ),
+            (
+                T::Array(Box::new(T::Int4)),
+                "{1,x}",
+                "22P02",
+                "invalid input syntax for type integer: \"x\"",
+            ),
         ] {
             let e = Value::from_text(input, &ty, &s()).unwrap_err();
-            assert_eq!((e.sqlstate().code(), e.to_string().as_str()), (code, message), "{input}::{ty}");
+            assert_eq!(
+                (e.sqlstate().code(), e.to_string().as_str()),
+                (code, message),
+                "{input}::{ty}"
+            );
         }
     }
 
@@ -713,7 +838,10 @@ mod tests {
         let text_array = DataType::Array(Box::new(DataType::Text));
         for (input, output) in [
             ("{a,b}", "{a,b}"),
-            ("{\"a b\",\"c\\\"d\",\"\",NULL,\"NULL\"}", "{\"a b\",\"c\\\"d\",\"\",NULL,\"NULL\"}"),
+            (
+                "{\"a b\",\"c\\\"d\",\"\",NULL,\"NULL\"}",
+                "{\"a b\",\"c\\\"d\",\"\",NULL,\"NULL\"}",
+            ),
             ("{ x , y }", "{x,y}"),
             ("{}", "{}"),
             ("{{a,b},{c,d}}", "{{a,b},{c,d}}"),
@@ -748,24 +876,41 @@ mod tests {
             any::<i16>().prop_map(|v| (Value::Int2(v), DataType::Int2)),
             any::<i32>().prop_map(|v| (Value::Int4(v), DataType::Int4)),
             any::<i64>().prop_map(|v| (Value::Int8(v), DataType::Int8)),
-            any::<f32>().prop_filter("NaN", |v| !v.is_nan()).prop_map(|v| (Value::Float4(v), DataType::Float4)),
-            any::<f64>().prop_filter("NaN", |v| !v.is_nan()).prop_map(|v| (Value::Float8(v), DataType::Float8)),
+            any::<f32>()
+                .prop_filter("NaN", |v| !v.is_nan())
+                .prop_map(|v| (Value::Float4(v), DataType::Float4)),
+            any::<f64>()
+                .prop_filter("NaN", |v| !v.is_nan())
+                .prop_map(|v| (Value::Float8(v), DataType::Float8)),
             (any::<i64>(), 0u32..10).prop_map(|(v, s)| (
                 Value::Numeric(Numeric::new(num_bigint::BigInt::from(v), s)),
                 DataType::NUMERIC
             )),
             ".*".prop_map(|v| (Value::Text(v), DataType::Text)),
-            prop::collection::vec(any::<u8>(), 0..20).prop_map(|v| (Value::Bytea(v), DataType::Bytea)),
+            prop::collection::vec(any::<u8>(), 0..20)
+                .prop_map(|v| (Value::Bytea(v), DataType::Bytea)),
             (-2_451_545i32..2_145_031_948).prop_map(|v| (Value::Date(v), DataType::Date)),
             (0i64..=datetime::USECS_PER_DAY).prop_map(|v| (Value::Time(v), DataType::Time)),
-            (-211_813_488_000_000_000i64..9_223_371_331_200_000_000).prop_map(|v| (Value::Timestamp(v), DataType::Timestamp)),
-            (-211_813_488_000_000_000i64..9_223_371_331_200_000_000).prop_map(|v| (Value::TimestampTz(v), DataType::TimestampTz)),
-            (any::<i32>(), any::<i32>(), any::<i64>()).prop_map(|(m, d, u)| (Value::Interval(Interval::new(m, d, u)), DataType::Interval)),
-            any::<[u8; 16]>().prop_map(|v| (Value::Uuid(v), DataType::Uuid)),
-            prop::collection::vec(prop_oneof![Just(None), any::<Option<String>>()], 0..5).prop_map(|v| (
-                Value::Array(Array::new(DataType::Text, v.into_iter().map(|e| e.map_or(Value::Null, Value::Text)).collect())),
-                DataType::Array(Box::new(DataType::Text))
+            (-211_813_488_000_000_000i64..9_223_371_331_200_000_000)
+                .prop_map(|v| (Value::Timestamp(v), DataType::Timestamp)),
+            (-211_813_488_000_000_000i64..9_223_371_331_200_000_000)
+                .prop_map(|v| (Value::TimestampTz(v), DataType::TimestampTz)),
+            (any::<i32>(), any::<i32>(), any::<i64>()).prop_map(|(m, d, u)| (
+                Value::Interval(Interval::new(m, d, u)),
+                DataType::Interval
             )),
+            any::<[u8; 16]>().prop_map(|v| (Value::Uuid(v), DataType::Uuid)),
+            prop::collection::vec(prop_oneof![Just(None), any::<Option<String>>()], 0..5).prop_map(
+                |v| (
+                    Value::Array(Array::new(
+                        DataType::Text,
+                        v.into_iter()
+                            .map(|e| e.map_or(Value::Null, Value::Text))
+                            .collect()
+                    )),
+                    DataType::Array(Box::new(DataType::Text))
+                )
+            ),
         ]
     }
 

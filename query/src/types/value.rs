@@ -417,11 +417,16 @@ mod tests {
             Value::Float8(f64::NAN).compare(&Value::Float8(f64::INFINITY)),
             Ok(Some(Ordering::Greater))
         );
-        assert_eq!(Value::Float8(f64::NAN).compare(&Value::Float8(f64::NAN)), Ok(eq));
+        assert_eq!(
+            Value::Float8(f64::NAN).compare(&Value::Float8(f64::NAN)),
+            Ok(eq)
+        );
         assert_eq!(Value::Float8(-0.0).compare(&Value::Float8(0.0)), Ok(eq));
         assert_eq!(Value::Float8(f64::NAN).compare(&num("NaN")), Ok(eq));
         assert_eq!(Value::Int4(1).compare(&Value::Null), Ok(None));
-        let err = Value::Int4(1).compare(&Value::Text("1".into())).unwrap_err();
+        let err = Value::Int4(1)
+            .compare(&Value::Text("1".into()))
+            .unwrap_err();
         assert_eq!(err.sqlstate(), SqlState::UNDEFINED_FUNCTION);
         assert_eq!(err.to_string(), "operator does not exist: integer = text");
     }
@@ -429,7 +434,10 @@ mod tests {
     #[test]
     fn hashes_agree_with_equality() {
         assert_eq!(hash(&Value::Float8(-0.0)), hash(&Value::Float8(0.0)));
-        assert_eq!(hash(&Value::Float8(f64::NAN)), hash(&Value::Float8(-f64::NAN)));
+        assert_eq!(
+            hash(&Value::Float8(f64::NAN)),
+            hash(&Value::Float8(-f64::NAN))
+        );
         assert_eq!(hash(&num("1.50")), hash(&num("1.5")));
         assert_eq!(hash(&Value::Int4(7)), hash(&Value::Int8(7)));
         assert_eq!(
