@@ -571,8 +571,8 @@ mod tests {
         let dialect = PostgreSqlDialect {};
         let mut parser = Parser::new(&dialect)
             .try_with_sql(sql)
-            .map_err(|e| Error::internal(e))?;
-        let t = parser.parse_data_type().map_err(|e| Error::internal(e))?;
+            .map_err(Error::internal)?;
+        let t = parser.parse_data_type().map_err(Error::internal)?;
         DataType::from_sql(&t)
     }
 

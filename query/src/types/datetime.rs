@@ -584,9 +584,7 @@ fn parse_fields(text: &str, order: DateOrder) -> std::result::Result<Fields, Ref
         let between_digits = i > 0
             && bytes[i - 1].is_ascii_digit()
             && bytes.get(i + 1).is_some_and(|b| b.is_ascii_digit());
-        if c == 't' && between_digits {
-            normalized.push(' ');
-        } else if c == ',' {
+        if (c == 't' && between_digits) || c == ',' {
             normalized.push(' ');
         } else {
             normalized.push(c);
@@ -666,7 +664,7 @@ fn parse_fields(text: &str, order: DateOrder) -> std::result::Result<Fields, Ref
     if let Some(pm) = meridiem {
         let t = fields.time.ok_or(Refusal::Syntax)?;
         let hour = t / USECS_PER_HOUR;
-        if !(1..=12).contains(&hour) && !(hour == 0 && t < USECS_PER_HOUR) {
+        if !((1..=12).contains(&hour) || hour == 0 && t < USECS_PER_HOUR) {
             return Err(Refusal::Range);
         }
         let rest = t % USECS_PER_HOUR;
@@ -962,10 +960,8 @@ impl Interval {
         let total_days = whole_days + extra_days;
         let in_i32 = |v: f64| v >= i32::MIN as f64 && v <= i32::MAX as f64;
         let micros = micros.round_ties_even();
-        if !in_i32(whole_months)
-            || !in_i32(total_days)
-            || !(micros >= i64::MIN as f64 && micros < i64::MAX as f64)
-        {
+        let micros_fit = micros >= i64::MIN as f64 && micros < i64::MAX as f64;
+        if !(in_i32(whole_months) && in_i32(total_days) && micros_fit) {
             return Err(interval_out_of_range());
         }
         Ok(Interval {

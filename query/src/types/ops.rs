@@ -302,15 +302,15 @@ pub fn binary_op(op: BinaryOp, left: &Value, right: &Value) -> Result<Value> {
         }
         return Ok(V::Float4(r));
     }
-    if matches!(left, V::Float4(_) | V::Float8(_)) || matches!(right, V::Float4(_) | V::Float8(_)) {
-        if let (Some(a), Some(b)) = (as_f64(left), as_f64(right)) {
-            return match op {
-                B::Plus | B::Minus | B::Multiply | B::Divide | B::Exponent => {
-                    Ok(V::Float8(float_arith(op, a, b)?))
-                }
-                _ => Err(no_operator(op.symbol(), left, right)),
-            };
-        }
+    if (matches!(left, V::Float4(_) | V::Float8(_)) || matches!(right, V::Float4(_) | V::Float8(_)))
+        && let (Some(a), Some(b)) = (as_f64(left), as_f64(right))
+    {
+        return match op {
+            B::Plus | B::Minus | B::Multiply | B::Divide | B::Exponent => {
+                Ok(V::Float8(float_arith(op, a, b)?))
+            }
+            _ => Err(no_operator(op.symbol(), left, right)),
+        };
     }
     // Numerics.
     if let (Some(a), Some(b)) = (as_numeric(left), as_numeric(right)) {

@@ -363,7 +363,7 @@ pub fn parse_uuid(text: &str) -> Result<[u8; 16]> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'-' {
-            if n == 0 || n % 4 != 0 || n == 32 || bytes.get(i + 1) == Some(&b'-') {
+            if n == 0 || !n.is_multiple_of(4) || n == 32 || bytes.get(i + 1) == Some(&b'-') {
                 return Err(bad());
             }
             i += 1;
@@ -373,7 +373,7 @@ pub fn parse_uuid(text: &str) -> Result<[u8; 16]> {
         if n >= 32 {
             return Err(bad());
         }
-        out[n / 2] |= if n % 2 == 0 { v << 4 } else { v };
+        out[n / 2] |= if n.is_multiple_of(2) { v << 4 } else { v };
         n += 1;
         i += 1;
     }

@@ -338,10 +338,10 @@ fn compare_int_float(i: i64, f: f64) -> Ordering {
         return Ordering::Less;
     }
     // Every i64 lies strictly inside (-2^63 - 1, 2^63); compare in i128 after flooring.
-    if f >= 9.223_372_036_854_775_808e18 {
+    if f >= 9.223_372_036_854_776e18 {
         return Ordering::Less;
     }
-    if f < -9.223_372_036_854_775_808e18 {
+    if f < -9.223_372_036_854_776e18 {
         return Ordering::Greater;
     }
     let floor = f.floor();
