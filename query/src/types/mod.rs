@@ -83,6 +83,7 @@
 //! type and reports bad bytes as XX001; rows shorter than the table read `NULL` for the
 //! missing trailing columns.
 
+#![deny(missing_docs)]
 pub mod cast;
 pub mod datatype;
 pub mod datetime;
