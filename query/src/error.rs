@@ -26,10 +26,16 @@ impl SqlState {
     pub const INVALID_DATETIME_FORMAT: SqlState = SqlState("22007");
     /// 22008: a date or time is out of range.
     pub const DATETIME_FIELD_OVERFLOW: SqlState = SqlState("22008");
+    /// 22015: an interval field is out of range.
+    pub const INTERVAL_FIELD_OVERFLOW: SqlState = SqlState("22015");
+    /// 22009: an invalid time zone displacement.
+    pub const INVALID_TIME_ZONE_DISPLACEMENT_VALUE: SqlState = SqlState("22009");
     /// 22012: division by zero.
     pub const DIVISION_BY_ZERO: SqlState = SqlState("22012");
     /// 22023: an argument has an invalid value.
     pub const INVALID_PARAMETER_VALUE: SqlState = SqlState("22023");
+    /// 2201F: an invalid argument for a power function.
+    pub const INVALID_ARGUMENT_FOR_POWER_FUNCTION: SqlState = SqlState("2201F");
     /// 22P02: text is not a valid value of the type.
     pub const INVALID_TEXT_REPRESENTATION: SqlState = SqlState("22P02");
     /// 22004: a NULL where none is allowed.
