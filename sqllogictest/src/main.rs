@@ -159,8 +159,7 @@ fn main() -> ExitCode {
             if args.verbose {
                 println!("  line {}:\n{}\n", failure.line, indent(&failure.message));
             } else {
-                let first = failure.message.lines().next().unwrap_or("");
-                println!("  line {}: {first}", failure.line);
+                println!("  line {}: {}", failure.line, summary(&failure.message));
             }
         }
         if report.failures.len() > shown {
@@ -212,4 +211,23 @@ fn indent(text: &str) -> String {
         .map(|l| format!("    {l}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The first line of a failure and the start of its SQL, on one line.
+fn summary(message: &str) -> String {
+    let first = message.lines().next().unwrap_or("").trim_end_matches(':');
+    let sql = message
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("[SQL]"))
+        .map(str::trim)
+        .unwrap_or("");
+    let mut line = if sql.is_empty() || first.contains(sql) {
+        first.to_string()
+    } else {
+        format!("{first}: {sql}")
+    };
+    if line.chars().count() > 160 {
+        line = line.chars().take(157).collect::<String>() + "...";
+    }
+    line
 }
