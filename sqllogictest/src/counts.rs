@@ -43,7 +43,9 @@ impl Counts {
 
     /// Writes the counts, sorted by file name.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        let mut text = String::from("# file\tpassed (minimum; anchor-slt --check compares, --record updates)\n");
+        let mut text = String::from(
+            "# file\tpassed (minimum; anchor-slt --check compares, --record updates)\n",
+        );
         for (file, n) in &self.passed {
             text.push_str(&format!("{file}\t{n}\n"));
         }
@@ -54,7 +56,13 @@ impl Counts {
     pub fn key(counts_path: &Path, file: &Path) -> String {
         let base = counts_path
             .parent()
-            .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
             .and_then(|p| p.canonicalize().ok());
         let file_abs = file.canonicalize().unwrap_or_else(|_| PathBuf::from(file));
         let relative = base

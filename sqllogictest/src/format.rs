@@ -95,7 +95,10 @@ mod tests {
 
     #[test]
     fn guesses() {
-        assert_eq!(guess_type([Some("1"), None, Some("-3")]), ColumnType::Integer);
+        assert_eq!(
+            guess_type([Some("1"), None, Some("-3")]),
+            ColumnType::Integer
+        );
         assert_eq!(guess_type([Some("1"), Some("2.5")]), ColumnType::Float);
         assert_eq!(guess_type([Some("1"), Some("x")]), ColumnType::Text);
         assert_eq!(guess_type([None]), ColumnType::Integer);

@@ -69,10 +69,7 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in entries {
         if entry.is_dir() {
             collect(&entry, out)?;
-        } else if entry
-            .extension()
-            .is_some_and(|e| e == "test" || e == "slt")
-        {
+        } else if entry.extension().is_some_and(|e| e == "test" || e == "slt") {
             out.push(entry);
         }
     }
@@ -83,12 +80,14 @@ fn run_one(args: &Args, options: &RunOptions, file: &Path) -> Result<Report, Str
     let result = if args.no_fresh_db {
         let conninfo = args.pg.clone();
         if args.complete {
-            complete_file(file, || PgBackend::connect(&conninfo), options).map(|()| Report::default())
+            complete_file(file, || PgBackend::connect(&conninfo), options)
+                .map(|()| Report::default())
         } else {
             run_file(file, || PgBackend::connect(&conninfo), options)
         }
     } else {
-        let db = TempDatabase::create(&args.pg).map_err(|e| format!("cannot create a database: {e}"))?;
+        let db =
+            TempDatabase::create(&args.pg).map_err(|e| format!("cannot create a database: {e}"))?;
         if args.complete {
             complete_file(file, || db.connect(), options).map(|()| Report::default())
         } else {
@@ -163,14 +162,20 @@ fn main() -> ExitCode {
             }
         }
         if report.failures.len() > shown {
-            println!("  ... and {} more (-v shows all)", report.failures.len() - shown);
+            println!(
+                "  ... and {} more (-v shows all)",
+                report.failures.len() - shown
+            );
         }
         if let Some(path) = counts_path {
             let key = Counts::key(path, file);
             if let Some(&minimum) = counts.passed.get(&key)
                 && report.passed < minimum
             {
-                regressions.push(format!("{key}: {} passed, {minimum} recorded", report.passed));
+                regressions.push(format!(
+                    "{key}: {} passed, {minimum} recorded",
+                    report.passed
+                ));
             }
             recorded.passed.insert(key, report.passed);
         }

@@ -37,9 +37,7 @@ impl PgBackend {
             .enable_all()
             .build()
             .map_err(|e| BackendError::new(format!("cannot start a runtime: {e}")))?;
-        let (client, connection) = runtime
-            .block_on(config.connect(NoTls))
-            .map_err(from_pg)?;
+        let (client, connection) = runtime.block_on(config.connect(NoTls)).map_err(from_pg)?;
         // The connection task runs whenever the runtime does, that is during each query.
         runtime.spawn(connection);
         Ok(PgBackend { client, runtime })
@@ -74,7 +72,11 @@ impl Backend for PgBackend {
                 }
                 SimpleQueryMessage::Row(row) if !done => {
                     columns.get_or_insert(row.len());
-                    rows.push((0..row.len()).map(|i| row.get(i).map(str::to_string)).collect());
+                    rows.push(
+                        (0..row.len())
+                            .map(|i| row.get(i).map(str::to_string))
+                            .collect(),
+                    );
                 }
                 SimpleQueryMessage::CommandComplete(n) => {
                     count = n;
@@ -133,8 +135,9 @@ impl TempDatabase {
 impl Drop for TempDatabase {
     fn drop(&mut self) {
         // Best effort: a database left behind is harmless and has a recognizable name.
-        let _ = self
-            .admin
-            .run(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        let _ = self.admin.run(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
     }
 }

@@ -123,11 +123,7 @@ impl<B: Backend> sqllogictest::DB for Adapter<B> {
         match self.backend.run(sql)? {
             QueryOutput::Complete(count) => Ok(DBOutput::StatementComplete(count)),
             QueryOutput::Rows { types, rows } => {
-                let expected = self
-                    .expected
-                    .lock()
-                    .map(|e| e.clone())
-                    .unwrap_or_default();
+                let expected = self.expected.lock().map(|e| e.clone()).unwrap_or_default();
                 let types = types
                     .iter()
                     .enumerate()
@@ -224,32 +220,55 @@ fn parse(script: &str, path: &Path) -> Result<Records, Error> {
         .map_err(|e| Error::Parse(e.to_string()))
 }
 
+/// Makes adapters: the first from a backend made up front, the rest from the factory.
+struct Maker<B, F> {
+    first: Option<B>,
+    make_backend: F,
+    expected: Expected,
+    conventions: Conventions,
+}
+
+impl<B, F> sqllogictest::MakeConnection for Maker<B, F>
+where
+    B: Backend + 'static,
+    F: FnMut() -> Result<B, BackendError>,
+{
+    type Conn = Adapter<B>;
+    type MakeFuture = std::future::Ready<Result<Adapter<B>, BackendError>>;
+
+    fn make(&mut self) -> Self::MakeFuture {
+        let backend = match self.first.take() {
+            Some(backend) => Ok(backend),
+            None => (self.make_backend)(),
+        };
+        std::future::ready(backend.map(|backend| Adapter {
+            backend,
+            expected: self.expected.clone(),
+            conventions: self.conventions,
+        }))
+    }
+}
+
+type FileRunner<B, F> = Runner<Adapter<B>, Maker<B, F>>;
+
 /// A runner over backends from `make_backend`, set up for `path`. The first backend is made
 /// here, so that a database that cannot be reached is an error rather than a failed record.
 fn runner<B, F>(
     path: &Path,
     mut make_backend: F,
     options: &RunOptions,
-) -> Result<(Runner<Adapter<B>, impl sqllogictest::MakeConnection<Conn = Adapter<B>>>, Expected), Error>
+) -> Result<(FileRunner<B, F>, Expected), Error>
 where
     B: Backend + 'static,
     F: FnMut() -> Result<B, BackendError>,
 {
     let expected: Expected = Arc::default();
     let first = make_backend().map_err(Error::Connect)?;
-    let mut first = Some(first);
-    let conventions = options.conventions;
-    let shared = expected.clone();
-    let mut runner = Runner::new(move || {
-        let backend = match first.take() {
-            Some(b) => Ok(b),
-            None => make_backend(),
-        };
-        std::future::ready(backend.map(|backend| Adapter {
-            backend,
-            expected: shared.clone(),
-            conventions,
-        }))
+    let mut runner = Runner::new(Maker {
+        first: Some(first),
+        make_backend,
+        expected: expected.clone(),
+        conventions: options.conventions,
     });
     for label in &options.labels {
         runner.add_label(label);
@@ -384,7 +403,10 @@ mod tests {
 
     #[test]
     fn conditions_lose_their_comments() {
-        let out = preprocess("skipif mysql # not compatible\nquery I\nSELECT 1\n", &labels());
+        let out = preprocess(
+            "skipif mysql # not compatible\nquery I\nSELECT 1\n",
+            &labels(),
+        );
         assert_eq!(out, "skipif mysql\nquery I\nSELECT 1\n");
     }
 

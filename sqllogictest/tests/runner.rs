@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anchor_sqllogictest::{
     Backend, BackendError, ColumnType, QueryOutput, Report, RunOptions, complete_file, run_file,
@@ -37,7 +37,10 @@ fn answers() -> HashMap<&'static str, Result<QueryOutput, BackendError>> {
         .collect();
     let nine: Vec<&[Option<&str>]> = nine.iter().map(|r| &r[..]).collect();
     HashMap::from([
-        ("CREATE TABLE t (a int, b text)", Ok(QueryOutput::Complete(0))),
+        (
+            "CREATE TABLE t (a int, b text)",
+            Ok(QueryOutput::Complete(0)),
+        ),
         (
             "INSERT INTO t VALUES (1, 'one'), (2, NULL), (3, '')",
             Ok(QueryOutput::Complete(3)),
@@ -54,17 +57,27 @@ fn answers() -> HashMap<&'static str, Result<QueryOutput, BackendError>> {
                 ],
             ),
         ),
-        ("SELECT 7.0 / 2", rows(&[Any], &[&[Some("3.5000000000000000")]])),
+        (
+            "SELECT 7.0 / 2",
+            rows(&[Any], &[&[Some("3.5000000000000000")]]),
+        ),
         ("SELECT 1 + 1", rows(&[Integer], &[&[Some("2")]])),
         ("UPDATE t SET a = a", Ok(QueryOutput::Complete(3))),
         ("SELECT x FROM nine", rows(&[Integer], &nine)),
-        ("SELECT 1, 2", rows(&[Integer, Integer], &[&[Some("1"), Some("2")]])),
+        (
+            "SELECT 1, 2",
+            rows(&[Integer, Integer], &[&[Some("1"), Some("2")]]),
+        ),
         ("SELECT 1 IN (2)", rows(&[Any], &[&[Some("f")]])),
     ])
 }
 
 /// A factory of fake backends sharing one table, and the count of statements they received.
-fn factory() -> (impl FnMut() -> Result<Fake, BackendError>, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+fn factory() -> (
+    impl FnMut() -> Result<Fake, BackendError>,
+    Arc<AtomicUsize>,
+    Arc<AtomicUsize>,
+) {
     let answers = Arc::new(answers());
     let sent = Arc::new(AtomicUsize::new(0));
     let made = Arc::new(AtomicUsize::new(0));
@@ -99,10 +112,17 @@ fn file() -> &'static Path {
 fn a_failed_record_is_counted_and_the_file_goes_on() {
     let (make, sent, made) = factory();
     let report = run_file(file(), make, &RunOptions::default()).unwrap();
-    assert_eq!((report.passed, report.failed, report.skipped), (8, 1, 1), "{report:#?}");
+    assert_eq!(
+        (report.passed, report.failed, report.skipped),
+        (8, 1, 1),
+        "{report:#?}"
+    );
     assert_eq!(report.failures.len(), 1);
     assert_eq!(report.failures[0].line, 28);
-    assert!(report.failures[0].message.contains("SELECT 1 + 1"), "{report:#?}");
+    assert!(
+        report.failures[0].message.contains("SELECT 1 + 1"),
+        "{report:#?}"
+    );
     // The skipped record was never sent; one session served the whole file.
     assert_eq!(sent.load(Ordering::Relaxed), 9);
     assert_eq!(made.load(Ordering::Relaxed), 1);
@@ -129,7 +149,11 @@ fn labels_decide_skipif_and_onlyif() {
     };
     let report = run_file(file(), make, &options).unwrap();
     // `skipif postgresql` now runs (and fails: unknown SQL), `onlyif postgresql` is skipped.
-    assert_eq!((report.passed, report.failed, report.skipped), (7, 2, 1), "{report:#?}");
+    assert_eq!(
+        (report.passed, report.failed, report.skipped),
+        (7, 2, 1),
+        "{report:#?}"
+    );
 }
 
 const SQLITE_STYLE: &str = "\
@@ -183,7 +207,11 @@ fn sqlite_conventions_for_test_files() {
     let (make, _, _) = factory();
     let report = run_file(&path, make, &RunOptions::default()).unwrap();
     // PostgreSQL's `f` is not SQLite's 0; the halt that applies ends the file.
-    assert_eq!((report.passed, report.failed, report.skipped), (2, 1, 1), "{report:#?}");
+    assert_eq!(
+        (report.passed, report.failed, report.skipped),
+        (2, 1, 1),
+        "{report:#?}"
+    );
     assert_eq!(report.failures[0].line, 24);
 
     let (make, _, _) = factory();
@@ -219,7 +247,11 @@ fn complete_rewrites_expected_results() {
 
     let (make, _, _) = factory();
     let report = run_file(&path, make, &RunOptions::default()).unwrap();
-    assert_eq!((report.passed, report.failed), (4, 0), "{report:#?}\n{text}");
+    assert_eq!(
+        (report.passed, report.failed),
+        (4, 0),
+        "{report:#?}\n{text}"
+    );
 }
 
 #[test]
