@@ -235,7 +235,7 @@ fn complete_rewrites_expected_results() {
     let path = dir.path().join("new.slt");
     std::fs::write(
         &path,
-        "statement ok\nCREATE TABLE t (a int, b text)\n\nquery IT rowsort\nSELECT a, b FROM t\n----\n9 nine\n\nquery\nSELECT 1 + 1\n\nstatement ok\nSELECT * FROM missing\n",
+        "statement ok\nCREATE TABLE t (a int, b text)\n\nquery IT rowsort\nSELECT a, b FROM t\n----\n9 nine\n\nquery\nSELECT 1 + 1\n\nquery\nSELECT 7.0 / 2\n\nstatement ok\nSELECT * FROM missing\n",
     )
     .unwrap();
     let (make, _, _) = factory();
@@ -243,13 +243,17 @@ fn complete_rewrites_expected_results() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("----\n1 one\n2 NULL\n3 (empty)\n"), "{text}");
     assert!(text.contains("query I\nSELECT 1 + 1\n----\n2\n"), "{text}");
+    assert!(
+        text.contains("query R\nSELECT 7.0 / 2\n----\n3.500\n"),
+        "{text}"
+    );
     assert!(text.contains("statement error"), "{text}");
 
     let (make, _, _) = factory();
     let report = run_file(&path, make, &RunOptions::default()).unwrap();
     assert_eq!(
         (report.passed, report.failed),
-        (4, 0),
+        (5, 0),
         "{report:#?}\n{text}"
     );
 }
