@@ -1,0 +1,162 @@
+use super::*;
+
+fn one(sql: &str) -> ast::Statement {
+    let mut statements = parse(sql).unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    assert_eq!(statements.len(), 1, "{sql}");
+    match statements.remove(0) {
+        Statement::Sql(statement) => *statement,
+    }
+}
+
+fn error(sql: &str) -> ParseError {
+    parse(sql).expect_err(sql)
+}
+
+#[test]
+fn several_statements_in_one_string() {
+    let statements =
+        parse("CREATE TABLE t (a int); INSERT INTO t VALUES (1);SELECT a FROM t").unwrap();
+    assert_eq!(statements.len(), 3);
+    assert_eq!(statements[2].to_string(), "SELECT a FROM t");
+    assert!(matches!(
+        &statements[0],
+        Statement::Sql(s) if matches!(**s, ast::Statement::CreateTable(_))
+    ));
+}
+
+#[test]
+fn empty_input_and_comments_give_no_statements() {
+    for sql in [
+        "",
+        "   \n\t",
+        "-- nothing\n",
+        "/* block */",
+        ";;",
+        " ; -- x\n ; /* y */",
+    ] {
+        assert_eq!(parse(sql).unwrap(), vec![], "{sql:?}");
+    }
+    let statements = parse("-- first\nSELECT 1 /* inline */ + 2; -- trailing").unwrap();
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0].to_string(), "SELECT 1 + 2");
+}
+
+#[test]
+fn statement_texts_follow_the_source() {
+    let sql = "SELECT 1;\n  -- note\n  SELECT 'a;b' ;; INSERT INTO t VALUES ($$x;y$$)  ";
+    let parsed = parse_with_text(sql).unwrap();
+    let texts: Vec<&str> = parsed.iter().map(|p| p.text).collect();
+    assert_eq!(
+        texts,
+        [
+            "SELECT 1",
+            "-- note\n  SELECT 'a;b'",
+            "INSERT INTO t VALUES ($$x;y$$)"
+        ]
+    );
+    assert_eq!(parse_with_text("-- only a comment").unwrap(), vec![]);
+    let parsed = parse_with_text("SELECT 'é' AS x -- c").unwrap();
+    assert_eq!(parsed[0].text, "SELECT 'é' AS x");
+}
+
+#[test]
+fn error_inside_the_input_points_at_the_token() {
+    // Each checked against PostgreSQL 15: message and position as psql reports them.
+    let e = error("SELECT 1 2");
+    assert_eq!(e.message, r#"syntax error at or near "2""#);
+    assert_eq!((e.line, e.column, e.position), (1, 10, Some(10)));
+    assert!(
+        e.detail.as_deref().unwrap_or("").contains("found: 2"),
+        "{e:?}"
+    );
+
+    let e = error("SELECT 1;\nSELECT x FROM t WHERE a = = 1");
+    assert_eq!(e.message, r#"syntax error at or near "=""#);
+    assert_eq!((e.line, e.column, e.position), (2, 27, Some(37)));
+
+    let e = error("SELEC 1");
+    assert_eq!(e.message, r#"syntax error at or near "SELEC""#);
+    assert_eq!(e.position, Some(1));
+
+    // Positions count characters, not bytes.
+    let e = error("SELECT 'é' FROM t t t");
+    assert_eq!(e.message, r#"syntax error at or near "t""#);
+    assert_eq!(e.position, Some(21));
+}
+
+#[test]
+fn error_at_the_end_of_the_input() {
+    let e = error("SELECT * FROM");
+    assert_eq!(e.message, "syntax error at end of input");
+    assert_eq!((e.line, e.column, e.position), (1, 14, Some(14)));
+
+    let e = error("SELECT\n\t1 +");
+    assert_eq!(e.message, "syntax error at end of input");
+    assert_eq!((e.line, e.column, e.position), (2, 5, Some(12)));
+}
+
+#[test]
+fn unterminated_tokens() {
+    let e = error("SELECT 'abc");
+    assert_eq!(e.message, r#"unterminated quoted string at or near "'abc""#);
+    assert_eq!(e.position, Some(8));
+    let e = error(r#"SELECT "abc"#);
+    assert_eq!(
+        e.message,
+        r#"unterminated quoted identifier at or near ""abc""#
+    );
+    assert_eq!(e.position, Some(8));
+    let e = error("SELECT $$abc");
+    assert!(
+        e.message.starts_with("unterminated dollar-quoted string"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn postgres_syntax() {
+    let s = one("SELECT a::int, '1'::bigint, CAST(b AS text) FROM t WHERE c = $1 AND d = $2");
+    assert_eq!(
+        s.to_string(),
+        "SELECT a::INT, '1'::BIGINT, CAST(b AS TEXT) FROM t WHERE c = $1 AND d = $2"
+    );
+
+    let s = one(
+        "INSERT INTO t (k, v) VALUES (1, 'x') ON CONFLICT (k) DO UPDATE SET v = excluded.v RETURNING k, v",
+    );
+    let ast::Statement::Insert(insert) = s else {
+        panic!("not an insert: {s}")
+    };
+    assert!(insert.on.is_some());
+    assert!(insert.returning.is_some());
+
+    let s = one("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')");
+    assert!(matches!(s, ast::Statement::CreateType { .. }), "{s:?}");
+
+    one("DELETE FROM t WHERE k = 1 RETURNING *");
+    one("UPDATE t SET v = v || 'x' WHERE k IN (1, 2) RETURNING v");
+    one("SELECT ARRAY[1, 2], '{a,b}'::text[], (ARRAY[3, 4])[1]");
+    one(r"SELECT E'line\nbreak', E'it\'s'");
+    one("CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql");
+    one("SELECT $$dollar 'quoted' string$$, $tag$ with $$ inside $tag$");
+    one("SELECT x FROM t WHERE name ILIKE 'a%' AND y IS DISTINCT FROM 3");
+    one("SELECT * FROM generate_series(1, 3) AS g(i)");
+}
+
+#[test]
+fn escapes_are_decoded() {
+    let s = one(r"SELECT E'a\nb'");
+    let ast::Statement::Query(query) = s else {
+        panic!()
+    };
+    let ast::SetExpr::Select(select) = *query.body else {
+        panic!()
+    };
+    let ast::SelectItem::UnnamedExpr(ast::Expr::Value(value)) = &select.projection[0] else {
+        panic!("{:?}", select.projection)
+    };
+    assert_eq!(
+        value.value,
+        ast::Value::EscapedStringLiteral("a\nb".to_string())
+    );
+}
