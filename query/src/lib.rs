@@ -1,6 +1,29 @@
-//! Anchor's SQL semantics. Built by the SQL issue; so far: the errors and their SQLSTATEs.
+//! Anchor's SQL semantics: from a statement's text to its rows.
+//!
+//! The life of a statement:
+//!
+//! 1. [`session::Session::execute`] receives SQL text; `anchor_grammar::parse` turns it into
+//!    `ast::Statement`s (sqlparser's PostgreSQL dialect).
+//! 2. [`planner::Planner`] binds names against the catalog ([`catalog::Table`], read through
+//!    the transaction) and types every expression ([`types::DataType`]), producing a
+//!    [`planner::Plan`] whose queries are trees of [`plan::Node`]s over [`plan::Expr`]s.
+//! 3. [`exec`] turns nodes into pull iterators ([`exec::Executor`]) that read and write rows
+//!    ([`storage::Row`], vectors of [`types::Value`]) through [`storage::Transaction`].
+//! 4. [`storage::Local`] implements that trait with MVCC over a local engine
+//!    (`anchor_engine::mvcc`), encoding keys with `anchor_engine::keycode` and rows with
+//!    [`types::encode_row`].
+//! 5. The session returns [`session::StatementResult`]s (command tag, columns, rows), or an
+//!    [`Error`] that knows its SQLSTATE.
 
+pub mod catalog;
 pub mod error;
+pub mod exec;
+pub mod functions;
+pub mod plan;
+pub mod planner;
+pub mod session;
+pub mod storage;
 pub mod types;
 
 pub use error::{Error, Result, SqlState};
+pub use session::{Database, Session, StatementResult};

@@ -15,6 +15,7 @@
 //! [`counts`] reads and writes the recorded pass counts that CI checks against. The
 //! `anchor-slt` binary puts it together; `README.md` beside this crate says how to run it.
 
+pub mod anchor;
 mod backend;
 pub mod counts;
 pub mod format;

@@ -16,18 +16,21 @@ use std::time::Instant;
 
 use anchor_sqllogictest::counts::Counts;
 use anchor_sqllogictest::format::Conventions;
+use anchor_query::Database;
+use anchor_sqllogictest::anchor::AnchorBackend;
 use anchor_sqllogictest::pg::{PgBackend, TempDatabase};
 use anchor_sqllogictest::{Report, RunOptions, complete_file, run_file};
 use clap::Parser;
 
-/// Runs sqllogictest files (`.slt` and SQLite's `.test`) against a PostgreSQL-protocol server.
+/// Runs sqllogictest files (`.slt` and SQLite's `.test`) against Anchor in-process (the
+/// default: each file on a fresh in-memory database) or a PostgreSQL-protocol server (--pg).
 #[derive(Parser, Debug)]
 #[command(name = "anchor-slt")]
 struct Args {
     /// Connection string of the server (libpq style or URL). Each file runs in a fresh
     /// database created through it, unless --no-fresh-db.
     #[arg(long)]
-    pg: String,
+    pg: Option<String>,
     /// Run the files in the database of --pg itself instead of a fresh one per file.
     #[arg(long)]
     no_fresh_db: bool,
@@ -77,8 +80,17 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 fn run_one(args: &Args, options: &RunOptions, file: &Path) -> Result<Report, String> {
+    let Some(pg) = &args.pg else {
+        let db = Database::memory().map_err(|e| format!("cannot create a database: {e}"))?;
+        let result = if args.complete {
+            complete_file(file, || Ok(AnchorBackend::new(&db)), options).map(|()| Report::default())
+        } else {
+            run_file(file, || Ok(AnchorBackend::new(&db)), options)
+        };
+        return result.map_err(|e| e.to_string());
+    };
     let result = if args.no_fresh_db {
-        let conninfo = args.pg.clone();
+        let conninfo = pg.clone();
         if args.complete {
             complete_file(file, || PgBackend::connect(&conninfo), options)
                 .map(|()| Report::default())
@@ -87,7 +99,7 @@ fn run_one(args: &Args, options: &RunOptions, file: &Path) -> Result<Report, Str
         }
     } else {
         let db =
-            TempDatabase::create(&args.pg).map_err(|e| format!("cannot create a database: {e}"))?;
+            TempDatabase::create(pg).map_err(|e| format!("cannot create a database: {e}"))?;
         if args.complete {
             complete_file(file, || db.connect(), options).map(|()| Report::default())
         } else {

@@ -8,7 +8,7 @@ use sqlparser::ast;
 use crate::error::{Error, Result, SqlState};
 
 /// A SQL data type, with its type modifier (length, precision) where it has one.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum DataType {
     /// `boolean` (OID 16).
     Bool,

@@ -99,7 +99,7 @@ pub use cast::{CoercionContext, can_coerce, common_type, common_type_in};
 pub use datatype::{DataType, TypeCategory};
 pub use datetime::{DateOrder, Interval, IntervalStyle, TimeZone};
 pub use numeric::Numeric;
-pub use ops::{BinaryOp, UnaryOp, binary_op, unary_op};
+pub use ops::{BinaryOp, UnaryOp, binary_op, binary_op_type, unary_op};
 pub use row::{decode_row, encode_row};
 pub use text::{DateStyle, Settings};
 pub use value::{Array, Value};

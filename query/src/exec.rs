@@ -1,0 +1,904 @@
+//! The executor: plan nodes become pull iterators.
+//!
+//! Each [`Executor`] yields one row per call to `next`, pulling rows from its inputs as it
+//! needs them, so a query over a large table streams unless an operator must hold its input
+//! (a sort, a hash table, a grouping). Every call gets the [`Context`]: the transaction, the
+//! session settings, the statement's parameters, the rows of enclosing queries (for
+//! correlated subqueries) and the cancel flag, checked as rows flow.
+
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+
+use crate::error::{Error, Result, SqlState};
+use crate::functions;
+use crate::plan::{Aggregate, Expr, JoinKind, Node, SetOpKind, SortKey};
+use crate::storage::{Row, Rows, Transaction};
+use crate::types::{self, BinaryOp, DataType, Settings, Value};
+
+/// What every executor call needs.
+pub struct Context<'a> {
+    /// The transaction that reads and writes.
+    pub txn: &'a mut dyn Transaction,
+    /// Session settings (time zone, date style, ...).
+    pub settings: &'a Settings,
+    /// The statement's parameters.
+    pub params: &'a [Value],
+    /// Rows of enclosing queries, innermost last.
+    pub outer: Vec<Row>,
+    /// Set to stop the statement (cancel request or timeout).
+    pub cancel: Arc<AtomicBool>,
+}
+
+impl Context<'_> {
+    fn check_cancel(&self) -> Result<()> {
+        if self.cancel.load(AtomicOrdering::Relaxed) {
+            return Err(Error::new(SqlState::QUERY_CANCELED, "canceling statement due to user request"));
+        }
+        Ok(())
+    }
+}
+
+/// A running plan node.
+pub trait Executor: Send {
+    /// The next row, or `None` when done.
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>>;
+}
+
+/// Builds the executor of `node`.
+pub fn build(node: &Node) -> Box<dyn Executor> {
+    match node {
+        Node::Nothing => Box::new(Once { done: false }),
+        Node::Scan { table, filter } => {
+            Box::new(Scan { table: table.clone(), filter: filter.clone(), rows: None })
+        }
+        Node::Values { rows } => Box::new(ValuesExec { rows: rows.clone(), next: 0 }),
+        Node::Filter { input, predicate } => {
+            Box::new(FilterExec { input: build(input), predicate: predicate.clone() })
+        }
+        Node::Project { input, exprs } => Box::new(ProjectExec { input: build(input), exprs: exprs.clone() }),
+        Node::NestedLoopJoin { left, right, kind, on } => Box::new(NestedLoop {
+            left: build(left),
+            right: build(right),
+            right_rows: None,
+            right_width: width(right),
+            left_width: width(left),
+            kind: *kind,
+            on: on.clone(),
+            current: None,
+            position: 0,
+            matched: false,
+            right_matched: Vec::new(),
+            tail: None,
+        }),
+        Node::HashJoin { left, right, kind, left_keys, right_keys, residual } => {
+            // A hash join is a nested loop whose inner loop only visits the rows with equal
+            // keys; both share the bookkeeping of unmatched rows.
+            Box::new(HashJoinExec {
+                left: build(left),
+                right: build(right),
+                table: None,
+                right_rows: Vec::new(),
+                left_width: width(left),
+                right_width: width(right),
+                kind: *kind,
+                left_keys: left_keys.clone(),
+                right_keys: right_keys.clone(),
+                residual: residual.clone(),
+                current: None,
+                candidates: Vec::new(),
+                position: 0,
+                matched: false,
+                right_matched: Vec::new(),
+                tail: None,
+            })
+        }
+        Node::Aggregate { input, group_by, aggregates } => Box::new(AggregateExec {
+            input: build(input),
+            group_by: group_by.clone(),
+            aggregates: aggregates.clone(),
+            output: None,
+        }),
+        Node::Sort { input, keys } => Box::new(SortExec { input: build(input), keys: keys.clone(), output: None }),
+        Node::Limit { input, limit, offset } => Box::new(LimitExec {
+            input: build(input),
+            limit_expr: limit.clone(),
+            offset_expr: offset.clone(),
+            limit: None,
+            offset: 0,
+            started: false,
+        }),
+        Node::Distinct { input } => Box::new(DistinctExec { input: build(input), seen: HashSet::new() }),
+        Node::SetOp { op, all, left, right } => Box::new(SetOpExec {
+            op: *op,
+            all: *all,
+            left: build(left),
+            right: build(right),
+            output: None,
+        }),
+    }
+}
+
+/// The number of columns `node` produces.
+pub fn width(node: &Node) -> usize {
+    match node {
+        Node::Nothing => 0,
+        Node::Scan { table, .. } => table.columns.len(),
+        Node::Values { rows } => rows.first().map_or(0, Vec::len),
+        Node::Filter { input, .. } | Node::Sort { input, .. } | Node::Limit { input, .. } | Node::Distinct { input } => {
+            width(input)
+        }
+        Node::Project { exprs, .. } => exprs.len(),
+        Node::NestedLoopJoin { left, right, .. } | Node::HashJoin { left, right, .. } => width(left) + width(right),
+        Node::Aggregate { group_by, aggregates, .. } => group_by.len() + aggregates.len(),
+        Node::SetOp { left, .. } => width(left),
+    }
+}
+
+/// Runs `node` to completion and collects its rows.
+pub fn collect(node: &Node, ctx: &mut Context) -> Result<Vec<Row>> {
+    let mut exec = build(node);
+    let mut rows = Vec::new();
+    while let Some(row) = exec.next(ctx)? {
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+struct Once {
+    done: bool,
+}
+
+impl Executor for Once {
+    fn next(&mut self, _: &mut Context) -> Result<Option<Row>> {
+        if self.done {
+            return Ok(None);
+        }
+        self.done = true;
+        Ok(Some(Vec::new()))
+    }
+}
+
+struct Scan {
+    table: crate::catalog::Table,
+    filter: Option<Expr>,
+    rows: Option<Rows>,
+}
+
+impl Executor for Scan {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        if self.rows.is_none() {
+            self.rows = Some(ctx.txn.scan(&self.table)?);
+        }
+        let rows = self.rows.as_mut().expect("opened above");
+        loop {
+            ctx.check_cancel()?;
+            let Some(item) = rows.next() else { return Ok(None) };
+            let (_, row) = item?;
+            match &self.filter {
+                Some(f) if !is_true(&eval(f, &row, ctx)?) => continue,
+                _ => return Ok(Some(row)),
+            }
+        }
+    }
+}
+
+struct ValuesExec {
+    rows: Vec<Vec<Expr>>,
+    next: usize,
+}
+
+impl Executor for ValuesExec {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        let Some(exprs) = self.rows.get(self.next) else { return Ok(None) };
+        self.next += 1;
+        exprs.iter().map(|e| eval(e, &[], ctx)).collect::<Result<Row>>().map(Some)
+    }
+}
+
+struct FilterExec {
+    input: Box<dyn Executor>,
+    predicate: Expr,
+}
+
+impl Executor for FilterExec {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        while let Some(row) = self.input.next(ctx)? {
+            if is_true(&eval(&self.predicate, &row, ctx)?) {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    }
+}
+
+struct ProjectExec {
+    input: Box<dyn Executor>,
+    exprs: Vec<Expr>,
+}
+
+impl Executor for ProjectExec {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        let Some(row) = self.input.next(ctx)? else { return Ok(None) };
+        self.exprs.iter().map(|e| eval(e, &row, ctx)).collect::<Result<Row>>().map(Some)
+    }
+}
+
+fn nulls(n: usize) -> Row {
+    vec![Value::Null; n]
+}
+
+fn concat(left: &Row, right: &Row) -> Row {
+    let mut row = Vec::with_capacity(left.len() + right.len());
+    row.extend_from_slice(left);
+    row.extend_from_slice(right);
+    row
+}
+
+struct NestedLoop {
+    left: Box<dyn Executor>,
+    right: Box<dyn Executor>,
+    right_rows: Option<Vec<Row>>,
+    left_width: usize,
+    right_width: usize,
+    kind: JoinKind,
+    on: Option<Expr>,
+    current: Option<Row>,
+    position: usize,
+    matched: bool,
+    right_matched: Vec<bool>,
+    /// Unmatched right rows of a RIGHT or FULL join, emitted after the left side ends.
+    tail: Option<std::vec::IntoIter<Row>>,
+}
+
+impl Executor for NestedLoop {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        if self.right_rows.is_none() {
+            let mut rows = Vec::new();
+            while let Some(r) = self.right.next(ctx)? {
+                rows.push(r);
+            }
+            self.right_matched = vec![false; rows.len()];
+            self.right_rows = Some(rows);
+        }
+        loop {
+            if let Some(tail) = &mut self.tail {
+                return Ok(tail.next());
+            }
+            ctx.check_cancel()?;
+            let right_rows = self.right_rows.as_ref().expect("loaded above");
+            if self.current.is_none() {
+                match self.left.next(ctx)? {
+                    Some(row) => {
+                        self.current = Some(row);
+                        self.position = 0;
+                        self.matched = false;
+                    }
+                    None => {
+                        let unmatched: Vec<Row> = if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+                            right_rows
+                                .iter()
+                                .zip(&self.right_matched)
+                                .filter(|(_, m)| !**m)
+                                .map(|(r, _)| concat(&nulls(self.left_width), r))
+                                .collect()
+                        } else {
+                            Vec::new()
+                        };
+                        self.tail = Some(unmatched.into_iter());
+                        continue;
+                    }
+                }
+            }
+            let left = self.current.as_ref().expect("set above");
+            while self.position < right_rows.len() {
+                let i = self.position;
+                self.position += 1;
+                let row = concat(left, &right_rows[i]);
+                let ok = match &self.on {
+                    Some(on) => is_true(&eval(on, &row, ctx)?),
+                    None => true,
+                };
+                if ok {
+                    self.matched = true;
+                    self.right_matched[i] = true;
+                    return Ok(Some(row));
+                }
+            }
+            let left = self.current.take().expect("set above");
+            if !self.matched && matches!(self.kind, JoinKind::Left | JoinKind::Full) {
+                return Ok(Some(concat(&left, &nulls(self.right_width))));
+            }
+        }
+    }
+}
+
+/// A hashable, equality-comparable group of values (for hash joins, grouping, DISTINCT).
+#[derive(Clone, Debug)]
+struct HashKey(Vec<Value>);
+
+impl PartialEq for HashKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| a.sort_cmp(b) == Ordering::Equal)
+    }
+}
+
+impl Eq for HashKey {}
+
+impl Hash for HashKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for v in &self.0 {
+            v.hash_key(state);
+        }
+    }
+}
+
+struct HashJoinExec {
+    left: Box<dyn Executor>,
+    right: Box<dyn Executor>,
+    table: Option<HashMap<HashKey, Vec<usize>>>,
+    right_rows: Vec<Row>,
+    left_width: usize,
+    right_width: usize,
+    kind: JoinKind,
+    left_keys: Vec<Expr>,
+    right_keys: Vec<Expr>,
+    residual: Option<Expr>,
+    current: Option<Row>,
+    candidates: Vec<usize>,
+    position: usize,
+    matched: bool,
+    right_matched: Vec<bool>,
+    tail: Option<std::vec::IntoIter<Row>>,
+}
+
+impl Executor for HashJoinExec {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        if self.table.is_none() {
+            let mut table: HashMap<HashKey, Vec<usize>> = HashMap::new();
+            while let Some(row) = self.right.next(ctx)? {
+                let key: Vec<Value> = self.right_keys.iter().map(|e| eval(e, &row, ctx)).collect::<Result<_>>()?;
+                // NULL keys never match, but the row may still come out of a RIGHT/FULL join.
+                if !key.iter().any(|v| matches!(v, Value::Null)) {
+                    table.entry(HashKey(key)).or_default().push(self.right_rows.len());
+                }
+                self.right_rows.push(row);
+            }
+            self.right_matched = vec![false; self.right_rows.len()];
+            self.table = Some(table);
+        }
+        loop {
+            if let Some(tail) = &mut self.tail {
+                return Ok(tail.next());
+            }
+            ctx.check_cancel()?;
+            if self.current.is_none() {
+                match self.left.next(ctx)? {
+                    Some(row) => {
+                        let key: Vec<Value> =
+                            self.left_keys.iter().map(|e| eval(e, &row, ctx)).collect::<Result<_>>()?;
+                        self.candidates = self
+                            .table
+                            .as_ref()
+                            .expect("built above")
+                            .get(&HashKey(key))
+                            .cloned()
+                            .unwrap_or_default();
+                        self.current = Some(row);
+                        self.position = 0;
+                        self.matched = false;
+                    }
+                    None => {
+                        let unmatched: Vec<Row> = if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+                            self.right_rows
+                                .iter()
+                                .zip(&self.right_matched)
+                                .filter(|(_, m)| !**m)
+                                .map(|(r, _)| concat(&nulls(self.left_width), r))
+                                .collect()
+                        } else {
+                            Vec::new()
+                        };
+                        self.tail = Some(unmatched.into_iter());
+                        continue;
+                    }
+                }
+            }
+            let left = self.current.as_ref().expect("set above");
+            while self.position < self.candidates.len() {
+                let i = self.candidates[self.position];
+                self.position += 1;
+                let row = concat(left, &self.right_rows[i]);
+                let ok = match &self.residual {
+                    Some(r) => is_true(&eval(r, &row, ctx)?),
+                    None => true,
+                };
+                if ok {
+                    self.matched = true;
+                    self.right_matched[i] = true;
+                    return Ok(Some(row));
+                }
+            }
+            let left = self.current.take().expect("set above");
+            if !self.matched && matches!(self.kind, JoinKind::Left | JoinKind::Full) {
+                return Ok(Some(concat(&left, &nulls(self.right_width))));
+            }
+        }
+    }
+}
+
+/// The running state of one aggregate in one group.
+#[derive(Clone, Debug)]
+struct Accumulator {
+    count: i64,
+    sum: Option<Value>,
+    best: Option<Value>,
+    seen: Option<HashSet<HashKey>>,
+}
+
+impl Accumulator {
+    fn new(agg: &Aggregate) -> Self {
+        Accumulator { count: 0, sum: None, best: None, seen: agg.distinct.then(HashSet::new) }
+    }
+
+    fn add(&mut self, agg: &Aggregate, value: Option<Value>) -> Result<()> {
+        let Some(value) = value else {
+            // count(*) counts rows.
+            self.count += 1;
+            return Ok(());
+        };
+        if matches!(value, Value::Null) {
+            return Ok(());
+        }
+        if let Some(seen) = &mut self.seen
+            && !seen.insert(HashKey(vec![value.clone()]))
+        {
+            return Ok(());
+        }
+        self.count += 1;
+        match agg.function.as_str() {
+            "sum" | "avg" => {
+                let widened = match (&agg.function[..], &value) {
+                    // PostgreSQL sums small integers into bigint and bigints into numeric.
+                    ("sum", Value::Int2(_) | Value::Int4(_)) => value.cast(&DataType::Int8, &Settings::default())?,
+                    ("sum", Value::Int8(_)) | ("avg", Value::Int2(_) | Value::Int4(_) | Value::Int8(_)) => {
+                        value.cast(&DataType::Numeric { precision: None, scale: None }, &Settings::default())?
+                    }
+                    _ => value,
+                };
+                self.sum = Some(match self.sum.take() {
+                    None => widened,
+                    Some(sum) => types::binary_op(BinaryOp::Plus, &sum, &widened)?,
+                });
+            }
+            "min" | "max" => {
+                let replace = match &self.best {
+                    None => true,
+                    Some(best) => {
+                        let ord = value.sort_cmp(best);
+                        if agg.function == "min" { ord == Ordering::Less } else { ord == Ordering::Greater }
+                    }
+                };
+                if replace {
+                    self.best = Some(value);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(&self, agg: &Aggregate, settings: &Settings) -> Result<Value> {
+        Ok(match agg.function.as_str() {
+            "count" => Value::Int8(self.count),
+            "sum" => self.sum.clone().unwrap_or(Value::Null),
+            "avg" => match &self.sum {
+                None => Value::Null,
+                Some(sum) => {
+                    let count = Value::Int8(self.count).cast(&sum.data_type(), settings)?;
+                    types::binary_op(BinaryOp::Divide, sum, &count)?
+                }
+            },
+            "min" | "max" => self.best.clone().unwrap_or(Value::Null),
+            other => return Err(Error::unsupported(format!("aggregate function {other}"))),
+        })
+    }
+}
+
+struct AggregateExec {
+    input: Box<dyn Executor>,
+    group_by: Vec<Expr>,
+    aggregates: Vec<Aggregate>,
+    output: Option<std::vec::IntoIter<Row>>,
+}
+
+impl Executor for AggregateExec {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        if self.output.is_none() {
+            let mut groups: HashMap<HashKey, Vec<Accumulator>> = HashMap::new();
+            let mut order: Vec<HashKey> = Vec::new();
+            while let Some(row) = self.input.next(ctx)? {
+                let key = HashKey(self.group_by.iter().map(|e| eval(e, &row, ctx)).collect::<Result<_>>()?);
+                let accs = match groups.get_mut(&key) {
+                    Some(accs) => accs,
+                    None => {
+                        order.push(key.clone());
+                        groups.entry(key).or_insert_with(|| self.aggregates.iter().map(Accumulator::new).collect())
+                    }
+                };
+                for (acc, agg) in accs.iter_mut().zip(&self.aggregates) {
+                    let value = match &agg.arg {
+                        Some(arg) => Some(eval(arg, &row, ctx)?),
+                        None => None,
+                    };
+                    acc.add(agg, value)?;
+                }
+            }
+            // Without GROUP BY there is exactly one group, even over no rows.
+            if self.group_by.is_empty() && order.is_empty() {
+                let key = HashKey(Vec::new());
+                order.push(key.clone());
+                groups.insert(key, self.aggregates.iter().map(Accumulator::new).collect());
+            }
+            let mut rows = Vec::with_capacity(order.len());
+            for key in order {
+                let accs = &groups[&key];
+                let mut row = key.0.clone();
+                for (acc, agg) in accs.iter().zip(&self.aggregates) {
+                    row.push(acc.finish(agg, ctx.settings)?);
+                }
+                rows.push(row);
+            }
+            self.output = Some(rows.into_iter());
+        }
+        Ok(self.output.as_mut().and_then(Iterator::next))
+    }
+}
+
+/// Compares two rows by sort keys already evaluated into `a` and `b`.
+fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> Ordering {
+    for (k, (x, y)) in keys.iter().zip(a.iter().zip(b)) {
+        let ord = match (matches!(x, Value::Null), matches!(y, Value::Null)) {
+            (true, true) => Ordering::Equal,
+            (true, false) => {
+                if k.nulls_first { Ordering::Less } else { Ordering::Greater }
+            }
+            (false, true) => {
+                if k.nulls_first { Ordering::Greater } else { Ordering::Less }
+            }
+            (false, false) => {
+                let o = x.sort_cmp(y);
+                if k.desc { o.reverse() } else { o }
+            }
+        };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    Ordering::Equal
+}
+
+struct SortExec {
+    input: Box<dyn Executor>,
+    keys: Vec<SortKey>,
+    output: Option<std::vec::IntoIter<Row>>,
+}
+
+impl Executor for SortExec {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        if self.output.is_none() {
+            let mut keyed: Vec<(Vec<Value>, Row)> = Vec::new();
+            while let Some(row) = self.input.next(ctx)? {
+                let key = self.keys.iter().map(|k| eval(&k.expr, &row, ctx)).collect::<Result<_>>()?;
+                keyed.push((key, row));
+            }
+            ctx.check_cancel()?;
+            keyed.sort_by(|a, b| compare_keys(&self.keys, &a.0, &b.0));
+            self.output = Some(keyed.into_iter().map(|(_, r)| r).collect::<Vec<_>>().into_iter());
+        }
+        Ok(self.output.as_mut().and_then(Iterator::next))
+    }
+}
+
+struct LimitExec {
+    input: Box<dyn Executor>,
+    limit_expr: Option<Expr>,
+    offset_expr: Option<Expr>,
+    limit: Option<u64>,
+    offset: u64,
+    started: bool,
+}
+
+fn count_value(expr: &Expr, ctx: &mut Context, what: &str) -> Result<Option<u64>> {
+    match eval(expr, &[], ctx)? {
+        Value::Null => Ok(None),
+        v => {
+            let n = match v.cast(&DataType::Int8, ctx.settings)? {
+                Value::Int8(n) => n,
+                _ => return Err(Error::internal("cast to bigint gave another type")),
+            };
+            if n < 0 {
+                let code = if what == "LIMIT" { "2201W" } else { "2201X" };
+                return Err(Error::new(SqlState(code), format!("{what} must not be negative")));
+            }
+            Ok(Some(n as u64))
+        }
+    }
+}
+
+impl Executor for LimitExec {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        if !self.started {
+            self.started = true;
+            if let Some(e) = &self.limit_expr {
+                self.limit = count_value(e, ctx, "LIMIT")?;
+            }
+            if let Some(e) = &self.offset_expr {
+                self.offset = count_value(e, ctx, "OFFSET")?.unwrap_or(0);
+            }
+        }
+        while self.offset > 0 {
+            if self.input.next(ctx)?.is_none() {
+                return Ok(None);
+            }
+            self.offset -= 1;
+        }
+        match &mut self.limit {
+            Some(0) => Ok(None),
+            Some(n) => {
+                *n -= 1;
+                self.input.next(ctx)
+            }
+            None => self.input.next(ctx),
+        }
+    }
+}
+
+struct DistinctExec {
+    input: Box<dyn Executor>,
+    seen: HashSet<HashKey>,
+}
+
+impl Executor for DistinctExec {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        while let Some(row) = self.input.next(ctx)? {
+            if self.seen.insert(HashKey(row.clone())) {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    }
+}
+
+struct SetOpExec {
+    op: SetOpKind,
+    all: bool,
+    left: Box<dyn Executor>,
+    right: Box<dyn Executor>,
+    output: Option<std::vec::IntoIter<Row>>,
+}
+
+impl Executor for SetOpExec {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        if self.output.is_none() {
+            let mut left = Vec::new();
+            while let Some(r) = self.left.next(ctx)? {
+                left.push(r);
+            }
+            let mut right: HashMap<HashKey, usize> = HashMap::new();
+            let mut right_rows = Vec::new();
+            while let Some(r) = self.right.next(ctx)? {
+                *right.entry(HashKey(r.clone())).or_default() += 1;
+                right_rows.push(r);
+            }
+            let mut out = Vec::new();
+            let mut emitted: HashSet<HashKey> = HashSet::new();
+            match self.op {
+                SetOpKind::Union => {
+                    for r in left.into_iter().chain(right_rows) {
+                        if self.all || emitted.insert(HashKey(r.clone())) {
+                            out.push(r);
+                        }
+                    }
+                }
+                SetOpKind::Intersect | SetOpKind::Except => {
+                    let intersect = self.op == SetOpKind::Intersect;
+                    for r in left {
+                        let key = HashKey(r.clone());
+                        let count = right.get_mut(&key);
+                        let present = count.as_ref().is_some_and(|c| **c > 0);
+                        let keep = if intersect { present } else { !present };
+                        if self.all {
+                            if let Some(c) = count
+                                && *c > 0
+                            {
+                                *c -= 1;
+                            }
+                            if keep {
+                                out.push(r);
+                            }
+                        } else if keep && emitted.insert(key) {
+                            out.push(r);
+                        }
+                    }
+                }
+            }
+            self.output = Some(out.into_iter());
+        }
+        Ok(self.output.as_mut().and_then(Iterator::next))
+    }
+}
+
+/// True if a predicate's value lets a row through (NULL does not).
+pub fn is_true(v: &Value) -> bool {
+    matches!(v, Value::Bool(true))
+}
+
+/// Evaluates `expr` over `row`.
+pub fn eval(expr: &Expr, row: &[Value], ctx: &mut Context) -> Result<Value> {
+    Ok(match expr {
+        Expr::Literal(v) => v.clone(),
+        Expr::Column(i) => row.get(*i).cloned().ok_or_else(|| Error::internal(format!("column #{i} out of range")))?,
+        Expr::Outer { depth, index } => {
+            let outer = ctx
+                .outer
+                .len()
+                .checked_sub(*depth)
+                .and_then(|d| ctx.outer.get(d))
+                .ok_or_else(|| Error::internal("outer reference without an outer row"))?;
+            outer.get(*index).cloned().ok_or_else(|| Error::internal("outer column out of range"))?
+        }
+        Expr::Param(i) => ctx
+            .params
+            .get(*i)
+            .cloned()
+            .ok_or_else(|| Error::new(SqlState::UNDEFINED_PARAMETER, format!("there is no parameter ${}", i + 1)))?,
+        Expr::Unary(op, e) => types::unary_op(*op, &eval(e, row, ctx)?)?,
+        Expr::Binary(op, l, r) => types::binary_op(*op, &eval(l, row, ctx)?, &eval(r, row, ctx)?)?,
+        Expr::And(l, r) => {
+            let a = eval(l, row, ctx)?;
+            if matches!(a, Value::Bool(false)) {
+                return Ok(a);
+            }
+            match (a, eval(r, row, ctx)?) {
+                (_, Value::Bool(false)) => Value::Bool(false),
+                (Value::Bool(true), Value::Bool(true)) => Value::Bool(true),
+                _ => Value::Null,
+            }
+        }
+        Expr::Or(l, r) => {
+            let a = eval(l, row, ctx)?;
+            if matches!(a, Value::Bool(true)) {
+                return Ok(a);
+            }
+            match (a, eval(r, row, ctx)?) {
+                (_, Value::Bool(true)) => Value::Bool(true),
+                (Value::Bool(false), Value::Bool(false)) => Value::Bool(false),
+                _ => Value::Null,
+            }
+        }
+        Expr::Not(e) => match eval(e, row, ctx)? {
+            Value::Bool(b) => Value::Bool(!b),
+            _ => Value::Null,
+        },
+        Expr::IsNull(e) => Value::Bool(matches!(eval(e, row, ctx)?, Value::Null)),
+        Expr::IsDistinctFrom(l, r, negated) => {
+            let (a, b) = (eval(l, row, ctx)?, eval(r, row, ctx)?);
+            let distinct = match (&a, &b) {
+                (Value::Null, Value::Null) => false,
+                (Value::Null, _) | (_, Value::Null) => true,
+                _ => a.compare(&b)? != Some(Ordering::Equal),
+            };
+            Value::Bool(distinct != *negated)
+        }
+        Expr::IsBool(e, truth, negated) => {
+            let v = eval(e, row, ctx)?;
+            Value::Bool(matches!(v, Value::Bool(b) if b == *truth) != *negated)
+        }
+        Expr::Cast(e, ty) => eval(e, row, ctx)?.cast(ty, ctx.settings)?,
+        Expr::Case { operand, branches, otherwise } => {
+            let subject = match operand {
+                Some(o) => Some(eval(o, row, ctx)?),
+                None => None,
+            };
+            for (when, then) in branches {
+                let w = eval(when, row, ctx)?;
+                let hit = match &subject {
+                    Some(s) => !matches!(s, Value::Null) && !matches!(w, Value::Null) && s.compare(&w)? == Some(Ordering::Equal),
+                    None => is_true(&w),
+                };
+                if hit {
+                    return eval(then, row, ctx);
+                }
+            }
+            match otherwise {
+                Some(e) => eval(e, row, ctx)?,
+                None => Value::Null,
+            }
+        }
+        Expr::Function(name, args) => {
+            // COALESCE and friends evaluate lazily; everything else takes evaluated arguments.
+            if name == "coalesce" {
+                for a in args {
+                    let v = eval(a, row, ctx)?;
+                    if !matches!(v, Value::Null) {
+                        return Ok(v);
+                    }
+                }
+                return Ok(Value::Null);
+            }
+            let values: Vec<Value> = args.iter().map(|a| eval(a, row, ctx)).collect::<Result<_>>()?;
+            functions::call(name, &values, ctx.settings)?
+        }
+        Expr::InList(e, list, negated) => {
+            let v = eval(e, row, ctx)?;
+            let values: Vec<Value> = list.iter().map(|a| eval(a, row, ctx)).collect::<Result<_>>()?;
+            in_values(&v, &values, *negated)?
+        }
+        Expr::Like(e, p, negated, ci) => {
+            let (v, p) = (eval(e, row, ctx)?, eval(p, row, ctx)?);
+            match (v, p) {
+                (Value::Text(s), Value::Text(p)) => Value::Bool(functions::like(&s, &p, *ci)? != *negated),
+                (Value::Null, _) | (_, Value::Null) => Value::Null,
+                _ => return Err(Error::new(SqlState::UNDEFINED_FUNCTION, "operator does not exist for LIKE")),
+            }
+        }
+        Expr::Subquery(node) => {
+            let rows = run_subquery(node, row, ctx, 2)?;
+            match rows.len() {
+                0 => Value::Null,
+                1 => rows.into_iter().next().and_then(|r| r.into_iter().next()).unwrap_or(Value::Null),
+                _ => {
+                    return Err(Error::new(
+                        SqlState::CARDINALITY_VIOLATION,
+                        "more than one row returned by a subquery used as an expression",
+                    ));
+                }
+            }
+        }
+        Expr::Exists(node, negated) => Value::Bool(!run_subquery(node, row, ctx, 1)?.is_empty() != *negated),
+        Expr::InSubquery(e, node, negated) => {
+            let v = eval(e, row, ctx)?;
+            let values: Vec<Value> =
+                run_subquery(node, row, ctx, usize::MAX)?.into_iter().filter_map(|r| r.into_iter().next()).collect();
+            in_values(&v, &values, *negated)?
+        }
+    })
+}
+
+/// `v IN values` with SQL's NULL rules: true if any equals, else NULL if `v` or any value is
+/// NULL, else false; then negated for NOT IN.
+fn in_values(v: &Value, values: &[Value], negated: bool) -> Result<Value> {
+    if matches!(v, Value::Null) {
+        return Ok(if values.is_empty() { Value::Bool(negated) } else { Value::Null });
+    }
+    let mut saw_null = false;
+    for x in values {
+        if matches!(x, Value::Null) {
+            saw_null = true;
+        } else if v.compare(x)? == Some(Ordering::Equal) {
+            return Ok(Value::Bool(!negated));
+        }
+    }
+    Ok(if saw_null { Value::Null } else { Value::Bool(negated) })
+}
+
+/// Runs a subquery with `row` as its nearest outer row, reading at most `max` rows.
+fn run_subquery(node: &Node, row: &[Value], ctx: &mut Context, max: usize) -> Result<Vec<Row>> {
+    ctx.outer.push(row.to_vec());
+    let result = (|| {
+        let mut exec = build(node);
+        let mut rows = Vec::new();
+        while rows.len() < max {
+            match exec.next(ctx)? {
+                Some(r) => rows.push(r),
+                None => break,
+            }
+        }
+        Ok(rows)
+    })();
+    ctx.outer.pop();
+    result
+}

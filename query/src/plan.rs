@@ -1,0 +1,344 @@
+//! Plans are data: a tree of [`Node`]s whose expressions are [`Expr`]s with every name
+//! resolved to a column position. `Display` renders a plan as EXPLAIN shows it.
+//!
+//! A node's output is a row of values; an expression refers to a column of its node's input
+//! by position ([`Expr::Column`]) or, inside a correlated subquery, to a column of an
+//! enclosing query's current row ([`Expr::Outer`]).
+
+use std::fmt;
+
+use crate::catalog::Table;
+use crate::types::{BinaryOp, DataType, UnaryOp, Value};
+
+/// A scalar expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A constant.
+    Literal(Value),
+    /// A column of the input row.
+    Column(usize),
+    /// A column of an enclosing query's row: `depth` 1 is the nearest enclosing query.
+    Outer {
+        /// How many queries out.
+        depth: usize,
+        /// The column there.
+        index: usize,
+    },
+    /// A statement parameter `$n` (0-based here).
+    Param(usize),
+    /// An operator with one operand.
+    Unary(UnaryOp, Box<Expr>),
+    /// An operator with two operands (arithmetic, comparison, concatenation).
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// Three-valued AND.
+    And(Box<Expr>, Box<Expr>),
+    /// Three-valued OR.
+    Or(Box<Expr>, Box<Expr>),
+    /// Three-valued NOT.
+    Not(Box<Expr>),
+    /// `expr IS NULL`.
+    IsNull(Box<Expr>),
+    /// `a IS [NOT] DISTINCT FROM b` (`negated` for NOT DISTINCT).
+    IsDistinctFrom(Box<Expr>, Box<Expr>, bool),
+    /// `expr IS [NOT] TRUE/FALSE`: (expr, the truth value tested, negated).
+    IsBool(Box<Expr>, bool, bool),
+    /// A cast to a type.
+    Cast(Box<Expr>, DataType),
+    /// `CASE [operand] WHEN .. THEN .. ELSE .. END`.
+    Case {
+        /// The operand compared with each WHEN value, if any.
+        operand: Option<Box<Expr>>,
+        /// WHEN and THEN pairs.
+        branches: Vec<(Expr, Expr)>,
+        /// The ELSE result (NULL when absent).
+        otherwise: Option<Box<Expr>>,
+    },
+    /// A scalar function call, by name.
+    Function(String, Vec<Expr>),
+    /// `expr [NOT] IN (list)`.
+    InList(Box<Expr>, Vec<Expr>, bool),
+    /// `expr [NOT] LIKE pattern`: (expr, pattern, negated, case-insensitive).
+    Like(Box<Expr>, Box<Expr>, bool, bool),
+    /// A scalar subquery: one column, at most one row.
+    Subquery(Box<Node>),
+    /// `[NOT] EXISTS (subquery)`.
+    Exists(Box<Node>, bool),
+    /// `expr [NOT] IN (subquery)`.
+    InSubquery(Box<Expr>, Box<Node>, bool),
+}
+
+/// An aggregate function call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Aggregate {
+    /// The function: count, sum, avg, min, max, ...
+    pub function: String,
+    /// Its argument; `None` for `count(*)`.
+    pub arg: Option<Expr>,
+    /// `DISTINCT` inside the call.
+    pub distinct: bool,
+    /// The result type.
+    pub data_type: DataType,
+}
+
+/// How a join combines rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinKind {
+    /// Matching pairs only.
+    Inner,
+    /// Every left row, with NULLs when nothing on the right matches.
+    Left,
+    /// Every right row, with NULLs when nothing on the left matches.
+    Right,
+    /// Both.
+    Full,
+}
+
+/// One key of a sort.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SortKey {
+    /// The value sorted on.
+    pub expr: Expr,
+    /// Descending.
+    pub desc: bool,
+    /// NULLs first.
+    pub nulls_first: bool,
+}
+
+/// A plan node: a relational operator producing rows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node {
+    /// One row with no columns (SELECT without FROM).
+    Nothing,
+    /// Every row of a table, optionally filtered as it is read.
+    Scan {
+        /// The table.
+        table: Table,
+        /// Rows not satisfying it are skipped.
+        filter: Option<Expr>,
+    },
+    /// Literal rows.
+    Values {
+        /// The rows' expressions.
+        rows: Vec<Vec<Expr>>,
+    },
+    /// Rows satisfying the predicate.
+    Filter {
+        /// The input.
+        input: Box<Node>,
+        /// The predicate.
+        predicate: Expr,
+    },
+    /// Computes new columns.
+    Project {
+        /// The input.
+        input: Box<Node>,
+        /// One expression per output column.
+        exprs: Vec<Expr>,
+    },
+    /// Every pair of rows satisfying `on`; outer kinds add unmatched rows padded with NULLs.
+    NestedLoopJoin {
+        /// The left input.
+        left: Box<Node>,
+        /// The right input (read again for every left row, so it is buffered).
+        right: Box<Node>,
+        /// How unmatched rows are treated.
+        kind: JoinKind,
+        /// The join condition over the concatenated row.
+        on: Option<Expr>,
+    },
+    /// Equality join through a hash table built on the right input.
+    HashJoin {
+        /// The left input (streamed).
+        left: Box<Node>,
+        /// The right input (hashed).
+        right: Box<Node>,
+        /// How unmatched rows are treated.
+        kind: JoinKind,
+        /// Left key expressions (over the left row).
+        left_keys: Vec<Expr>,
+        /// Right key expressions (over the right row).
+        right_keys: Vec<Expr>,
+        /// A further condition over the concatenated row.
+        residual: Option<Expr>,
+    },
+    /// Groups rows and computes aggregates: output is the group values, then the aggregates.
+    Aggregate {
+        /// The input.
+        input: Box<Node>,
+        /// Grouping expressions.
+        group_by: Vec<Expr>,
+        /// Aggregates.
+        aggregates: Vec<Aggregate>,
+    },
+    /// Sorts.
+    Sort {
+        /// The input.
+        input: Box<Node>,
+        /// The keys, most significant first.
+        keys: Vec<SortKey>,
+    },
+    /// Skips `offset` rows and stops after `limit`.
+    Limit {
+        /// The input.
+        input: Box<Node>,
+        /// Rows to return at most.
+        limit: Option<Expr>,
+        /// Rows to skip.
+        offset: Option<Expr>,
+    },
+    /// Removes duplicate rows.
+    Distinct {
+        /// The input.
+        input: Box<Node>,
+    },
+    /// UNION / INTERSECT / EXCEPT.
+    SetOp {
+        /// Which operation.
+        op: SetOpKind,
+        /// Keep duplicates.
+        all: bool,
+        /// The left input.
+        left: Box<Node>,
+        /// The right input.
+        right: Box<Node>,
+    },
+}
+
+/// A set operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOpKind {
+    /// UNION.
+    Union,
+    /// INTERSECT.
+    Intersect,
+    /// EXCEPT.
+    Except,
+}
+
+impl Node {
+    fn fmt_indent(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
+        let pad = "  ".repeat(depth);
+        let arrow = if depth == 0 { "" } else { "->  " };
+        write!(f, "{pad}{arrow}")?;
+        match self {
+            Node::Nothing => writeln!(f, "Result"),
+            Node::Scan { table, filter } => {
+                writeln!(f, "Seq Scan on {}", table.name)?;
+                if let Some(filter) = filter {
+                    writeln!(f, "{pad}      Filter: {filter}")?;
+                }
+                Ok(())
+            }
+            Node::Values { rows } => writeln!(f, "Values Scan ({} rows)", rows.len()),
+            Node::Filter { input, predicate } => {
+                writeln!(f, "Filter: {predicate}")?;
+                input.fmt_indent(f, depth + 1)
+            }
+            Node::Project { input, exprs } => {
+                let list: Vec<String> = exprs.iter().map(ToString::to_string).collect();
+                writeln!(f, "Project: {}", list.join(", "))?;
+                input.fmt_indent(f, depth + 1)
+            }
+            Node::NestedLoopJoin { left, right, kind, on } => {
+                write!(f, "Nested Loop {kind:?} Join")?;
+                match on {
+                    Some(on) => writeln!(f, " on {on}")?,
+                    None => writeln!(f)?,
+                }
+                left.fmt_indent(f, depth + 1)?;
+                right.fmt_indent(f, depth + 1)
+            }
+            Node::HashJoin { left, right, kind, left_keys, right_keys, residual } => {
+                let pairs: Vec<String> =
+                    left_keys.iter().zip(right_keys).map(|(l, r)| format!("{l} = {r}")).collect();
+                write!(f, "Hash {kind:?} Join on {}", pairs.join(" AND "))?;
+                match residual {
+                    Some(r) => writeln!(f, " filter {r}")?,
+                    None => writeln!(f)?,
+                }
+                left.fmt_indent(f, depth + 1)?;
+                right.fmt_indent(f, depth + 1)
+            }
+            Node::Aggregate { input, group_by, aggregates } => {
+                let groups: Vec<String> = group_by.iter().map(ToString::to_string).collect();
+                let aggs: Vec<String> = aggregates
+                    .iter()
+                    .map(|a| {
+                        let arg = a.arg.as_ref().map_or("*".to_string(), ToString::to_string);
+                        format!("{}({}{arg})", a.function, if a.distinct { "DISTINCT " } else { "" })
+                    })
+                    .collect();
+                writeln!(f, "Aggregate: group by [{}] compute [{}]", groups.join(", "), aggs.join(", "))?;
+                input.fmt_indent(f, depth + 1)
+            }
+            Node::Sort { input, keys } => {
+                let list: Vec<String> = keys
+                    .iter()
+                    .map(|k| format!("{}{}", k.expr, if k.desc { " DESC" } else { "" }))
+                    .collect();
+                writeln!(f, "Sort: {}", list.join(", "))?;
+                input.fmt_indent(f, depth + 1)
+            }
+            Node::Limit { input, limit, offset } => {
+                let show = |e: &Option<Expr>| e.as_ref().map_or("none".to_string(), ToString::to_string);
+                writeln!(f, "Limit: {} offset {}", show(limit), show(offset))?;
+                input.fmt_indent(f, depth + 1)
+            }
+            Node::Distinct { input } => {
+                writeln!(f, "Distinct")?;
+                input.fmt_indent(f, depth + 1)
+            }
+            Node::SetOp { op, all, left, right } => {
+                writeln!(f, "{op:?}{}", if *all { " All" } else { "" })?;
+                left.fmt_indent(f, depth + 1)?;
+                right.fmt_indent(f, depth + 1)
+            }
+        }
+    }
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_indent(f, 0)
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Literal(v) => write!(f, "{v:?}"),
+            Expr::Column(i) => write!(f, "#{i}"),
+            Expr::Outer { depth, index } => write!(f, "outer{depth}.#{index}"),
+            Expr::Param(i) => write!(f, "${}", i + 1),
+            Expr::Unary(op, e) => write!(f, "({op:?} {e})"),
+            Expr::Binary(op, l, r) => write!(f, "({l} {op:?} {r})"),
+            Expr::And(l, r) => write!(f, "({l} AND {r})"),
+            Expr::Or(l, r) => write!(f, "({l} OR {r})"),
+            Expr::Not(e) => write!(f, "(NOT {e})"),
+            Expr::IsNull(e) => write!(f, "({e} IS NULL)"),
+            Expr::IsDistinctFrom(l, r, neg) => {
+                write!(f, "({l} IS {}DISTINCT FROM {r})", if *neg { "NOT " } else { "" })
+            }
+            Expr::IsBool(e, b, neg) => write!(f, "({e} IS {}{})", if *neg { "NOT " } else { "" }, b),
+            Expr::Cast(e, t) => write!(f, "({e})::{}", t.name()),
+            Expr::Case { .. } => write!(f, "CASE"),
+            Expr::Function(name, args) => {
+                let list: Vec<String> = args.iter().map(ToString::to_string).collect();
+                write!(f, "{name}({})", list.join(", "))
+            }
+            Expr::InList(e, list, neg) => {
+                let list: Vec<String> = list.iter().map(ToString::to_string).collect();
+                write!(f, "({e} {}IN ({}))", if *neg { "NOT " } else { "" }, list.join(", "))
+            }
+            Expr::Like(e, p, neg, ci) => write!(
+                f,
+                "({e} {}{} {p})",
+                if *neg { "NOT " } else { "" },
+                if *ci { "ILIKE" } else { "LIKE" }
+            ),
+            Expr::Subquery(_) => write!(f, "(SubPlan)"),
+            Expr::Exists(_, neg) => write!(f, "({}EXISTS SubPlan)", if *neg { "NOT " } else { "" }),
+            Expr::InSubquery(e, _, neg) => write!(f, "({e} {}IN SubPlan)", if *neg { "NOT " } else { "" }),
+        }
+    }
+}

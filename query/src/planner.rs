@@ -1,0 +1,1497 @@
+//! The binder and planner: a parsed statement becomes a [`Plan`], with every name resolved
+//! against the catalog and every expression typed.
+//!
+//! A query is planned bottom-up as PostgreSQL evaluates it: FROM (scans and joins), WHERE
+//! (a filter), GROUP BY and aggregates, HAVING, the select list (a projection), DISTINCT,
+//! ORDER BY (a sort, on output columns or on hidden extra columns that a final projection
+//! drops), LIMIT and OFFSET. Names are looked up in the scope of the FROM clause, then in the
+//! scopes of enclosing queries (a correlated reference becomes [`Expr::Outer`]).
+//!
+//! In an aggregating query, expressions above the grouping are bound against the grouped
+//! row: a subexpression equal to a GROUP BY expression becomes a reference to that group
+//! column, an aggregate call becomes a reference to its result, and any other reference to a
+//! column of the FROM clause is error 42803.
+
+use anchor_grammar::ast;
+
+use crate::catalog::{Column, DEFAULT_SCHEMA, Index, Table};
+use crate::error::{Error, Result, SqlState};
+use crate::functions;
+use crate::plan::{Aggregate, Expr, JoinKind, Node, SetOpKind, SortKey};
+use crate::storage::Transaction;
+use crate::types::{self, BinaryOp, DataType, Settings, UnaryOp, Value};
+
+/// A planned statement.
+#[derive(Clone, Debug)]
+pub enum Plan {
+    /// A query: its rows and their column names and types.
+    Query {
+        /// The plan.
+        node: Node,
+        /// Output column names and types.
+        columns: Vec<(String, DataType)>,
+    },
+    /// INSERT: rows from `source` (one value per table column) go into `table`.
+    Insert {
+        /// The table.
+        table: Table,
+        /// Produces complete rows in table column order.
+        source: Node,
+        /// CHECK constraints over the new row: (name, predicate).
+        checks: Vec<(String, Expr)>,
+    },
+    /// UPDATE: rows of `table` satisfying `filter` get `assignments` (column, expression
+    /// over the old row).
+    Update {
+        /// The table.
+        table: Table,
+        /// Which rows.
+        filter: Option<Expr>,
+        /// New values by column position.
+        assignments: Vec<(usize, Expr)>,
+        /// CHECK constraints over the new row: (name, predicate).
+        checks: Vec<(String, Expr)>,
+    },
+    /// DELETE: rows of `table` satisfying `filter`.
+    Delete {
+        /// The table.
+        table: Table,
+        /// Which rows.
+        filter: Option<Expr>,
+    },
+    /// CREATE TABLE.
+    CreateTable {
+        /// The definition (oid 0: assigned when executed).
+        table: Table,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// DROP TABLE.
+    DropTable {
+        /// The tables.
+        tables: Vec<Table>,
+    },
+    /// CREATE INDEX.
+    CreateIndex {
+        /// The table.
+        table: Table,
+        /// The new index (oid 0: assigned when executed).
+        index: Index,
+        /// IF NOT EXISTS and it exists: do nothing.
+        skip: bool,
+    },
+    /// DROP INDEX.
+    DropIndex {
+        /// The table and the index's position in it.
+        indexes: Vec<(Table, String)>,
+    },
+    /// EXPLAIN: the plan's text.
+    Explain(String),
+}
+
+/// A column visible in a scope: its qualifier (table name or alias), name and type.
+#[derive(Clone, Debug)]
+struct ScopeColumn {
+    qualifier: Option<String>,
+    name: String,
+    data_type: DataType,
+}
+
+/// The columns a FROM clause makes visible, in the order of the rows it produces.
+#[derive(Clone, Debug, Default)]
+struct Scope {
+    columns: Vec<ScopeColumn>,
+}
+
+impl Scope {
+    fn join(&self, other: &Scope) -> Scope {
+        Scope { columns: self.columns.iter().chain(&other.columns).cloned().collect() }
+    }
+
+    /// Finds a column: `Ok(None)` if absent, an error if ambiguous.
+    fn lookup(&self, qualifier: Option<&str>, name: &str) -> Result<Option<usize>> {
+        let mut found = None;
+        for (i, c) in self.columns.iter().enumerate() {
+            let qualifies = match qualifier {
+                Some(q) => c.qualifier.as_deref() == Some(q),
+                None => true,
+            };
+            if qualifies && c.name == name {
+                if found.is_some() {
+                    return Err(Error::new(SqlState::AMBIGUOUS_COLUMN, format!("column reference \"{name}\" is ambiguous")));
+                }
+                found = Some(i);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The grouping of an aggregating query, while its upper expressions are bound.
+struct Grouping {
+    /// GROUP BY expressions bound over the FROM row.
+    groups: Vec<Expr>,
+    /// Their types.
+    group_types: Vec<DataType>,
+    /// Aggregates found so far.
+    aggregates: Vec<Aggregate>,
+}
+
+const AGGREGATES: &[&str] = &["count", "sum", "avg", "min", "max"];
+
+/// Plans statements against the catalog a transaction sees.
+pub struct Planner<'a> {
+    txn: &'a mut dyn Transaction,
+    /// Scopes of enclosing queries, innermost last.
+    outer: Vec<Scope>,
+}
+
+fn ident(i: &ast::Ident) -> String {
+    // Unquoted identifiers fold to lower case, as in PostgreSQL.
+    if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
+}
+
+fn object_name(name: &ast::ObjectName) -> Result<(String, String)> {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| match p {
+            ast::ObjectNamePart::Identifier(i) => Ok(ident(i)),
+            other => Err(Error::unsupported(format!("name {other}"))),
+        })
+        .collect::<Result<_>>()?;
+    match parts.as_slice() {
+        [name] => Ok((DEFAULT_SCHEMA.to_string(), name.clone())),
+        [schema, name] => Ok((schema.clone(), name.clone())),
+        _ => Err(Error::unsupported(format!("qualified name {name}"))),
+    }
+}
+
+fn bool_type(e: &Expr, t: &DataType, what: &str) -> Result<Expr> {
+    match t {
+        DataType::Bool => Ok(e.clone()),
+        DataType::Unknown => Ok(Expr::Cast(Box::new(e.clone()), DataType::Bool)),
+        other => Err(Error::new(
+            SqlState::DATATYPE_MISMATCH,
+            format!("argument of {what} must be type boolean, not type {}", other.name()),
+        )),
+    }
+}
+
+impl<'a> Planner<'a> {
+    /// A planner over `txn`'s catalog.
+    pub fn new(txn: &'a mut dyn Transaction) -> Self {
+        Planner { txn, outer: Vec::new() }
+    }
+
+    /// Plans one statement.
+    pub fn plan(&mut self, stmt: &ast::Statement) -> Result<Plan> {
+        match stmt {
+            ast::Statement::Query(q) => {
+                let (node, mut columns) = self.query(q)?;
+                // What is still untyped at the top is text, as in PostgreSQL.
+                for (_, t) in &mut columns {
+                    if *t == DataType::Unknown {
+                        *t = DataType::Text;
+                    }
+                }
+                Ok(Plan::Query { node, columns })
+            }
+            ast::Statement::Insert(insert) => self.insert(insert),
+            ast::Statement::Update(update) => self.update(update),
+            ast::Statement::Delete(delete) => self.delete(delete),
+            ast::Statement::CreateTable(create) => self.create_table(create),
+            ast::Statement::CreateIndex(create) => self.create_index(create),
+            ast::Statement::Drop { object_type, if_exists, names, .. } => self.drop(object_type, *if_exists, names),
+            ast::Statement::Explain { statement, .. } => {
+                let text = match self.plan(statement)? {
+                    Plan::Query { node, .. } => node.to_string(),
+                    other => format!("{other:?}"),
+                };
+                Ok(Plan::Explain(text))
+            }
+            other => Err(Error::unsupported(format!("statement {}", first_words(&other.to_string())))),
+        }
+    }
+
+    fn table(&mut self, name: &ast::ObjectName) -> Result<Table> {
+        let (schema, name) = object_name(name)?;
+        self.txn
+            .table(&schema, &name)?
+            .ok_or_else(|| Error::new(SqlState::UNDEFINED_TABLE, format!("relation \"{name}\" does not exist")))
+    }
+
+    // ---- queries
+
+    /// Plans a query; returns its node and output columns.
+    fn query(&mut self, q: &ast::Query) -> Result<(Node, Vec<(String, DataType)>)> {
+        if q.with.is_some() {
+            return Err(Error::unsupported("WITH"));
+        }
+        if !q.locks.is_empty() {
+            return Err(Error::unsupported("SELECT ... FOR UPDATE/SHARE"));
+        }
+        let order_by: &[ast::OrderByExpr] = match &q.order_by {
+            None => &[],
+            Some(ast::OrderBy { kind: ast::OrderByKind::Expressions(e), .. }) => e,
+            Some(_) => return Err(Error::unsupported("ORDER BY ALL")),
+        };
+        let (mut node, columns) = match q.body.as_ref() {
+            ast::SetExpr::Select(select) => self.select(select, order_by)?,
+            other => {
+                let (node, columns) = self.set_expr(other)?;
+                let node = self.order_by_output(node, &columns, order_by)?;
+                (node, columns)
+            }
+        };
+        let (limit, offset) = match &q.limit_clause {
+            None => (None, None),
+            Some(ast::LimitClause::LimitOffset { limit, offset, .. }) => {
+                (limit.as_ref(), offset.as_ref().map(|o| &o.value))
+            }
+            Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => (Some(limit), Some(offset)),
+        };
+        if limit.is_some() || offset.is_some() {
+            let mut bind = |e: Option<&ast::Expr>| -> Result<Option<Expr>> {
+                e.map(|e| self.expr(e, &Scope::default(), None).map(|(e, _)| e)).transpose()
+            };
+            let limit = bind(limit)?;
+            let offset = bind(offset)?;
+            node = Node::Limit { input: Box::new(node), limit, offset };
+        }
+        Ok((node, columns))
+    }
+
+    fn set_expr(&mut self, body: &ast::SetExpr) -> Result<(Node, Vec<(String, DataType)>)> {
+        match body {
+            ast::SetExpr::Select(select) => self.select(select, &[]),
+            ast::SetExpr::Query(q) => self.query(q),
+            ast::SetExpr::Values(values) => self.values(values),
+            ast::SetExpr::SetOperation { left, op, set_quantifier, right } => {
+                let (l, lcols) = self.set_expr(left)?;
+                let (r, rcols) = self.set_expr(right)?;
+                let name = match op {
+                    ast::SetOperator::Union => "UNION",
+                    ast::SetOperator::Intersect => "INTERSECT",
+                    ast::SetOperator::Except | ast::SetOperator::Minus => "EXCEPT",
+                };
+                if lcols.len() != rcols.len() {
+                    return Err(Error::new(
+                        SqlState::SYNTAX_ERROR,
+                        format!("each {name} query must have the same number of columns"),
+                    ));
+                }
+                let mut columns = Vec::new();
+                let mut lcasts = Vec::new();
+                let mut rcasts = Vec::new();
+                for (i, ((name_l, tl), (_, tr))) in lcols.iter().zip(&rcols).enumerate() {
+                    let t = types::common_type(&[tl.clone(), tr.clone()]).map_err(|_| {
+                        Error::new(
+                            SqlState::DATATYPE_MISMATCH,
+                            format!("{name} types {} and {} cannot be matched", tl.name(), tr.name()),
+                        )
+                    })?;
+                    let t = if t == DataType::Unknown { DataType::Text } else { t };
+                    lcasts.push(cast_to(Expr::Column(i), tl, &t));
+                    rcasts.push(cast_to(Expr::Column(i), tr, &t));
+                    columns.push((name_l.clone(), t));
+                }
+                let all = matches!(set_quantifier, ast::SetQuantifier::All);
+                let kind = match op {
+                    ast::SetOperator::Union => SetOpKind::Union,
+                    ast::SetOperator::Intersect => SetOpKind::Intersect,
+                    _ => SetOpKind::Except,
+                };
+                let node = Node::SetOp {
+                    op: kind,
+                    all,
+                    left: Box::new(Node::Project { input: Box::new(l), exprs: lcasts }),
+                    right: Box::new(Node::Project { input: Box::new(r), exprs: rcasts }),
+                };
+                Ok((node, columns))
+            }
+            other => Err(Error::unsupported(format!("query {}", first_words(&other.to_string())))),
+        }
+    }
+
+    fn values(&mut self, values: &ast::Values) -> Result<(Node, Vec<(String, DataType)>)> {
+        let mut rows = Vec::new();
+        let mut types_by_col: Vec<Vec<DataType>> = Vec::new();
+        for row in &values.rows {
+            let mut out = Vec::new();
+            for (i, e) in row.iter().enumerate() {
+                let (e, t) = self.expr(e, &Scope::default(), None)?;
+                if types_by_col.len() <= i {
+                    types_by_col.push(Vec::new());
+                }
+                types_by_col[i].push(t);
+                out.push(e);
+            }
+            if let Some(first) = rows.first().map(Vec::len)
+                && first != out.len()
+            {
+                return Err(Error::new(SqlState::SYNTAX_ERROR, "VALUES lists must all be the same length"));
+            }
+            rows.push(out);
+        }
+        let mut columns = Vec::new();
+        for (i, ts) in types_by_col.iter().enumerate() {
+            // Untyped literals stay untyped: an INSERT gives them the column's type.
+            let t = if ts.iter().all(|t| *t == DataType::Unknown) {
+                DataType::Unknown
+            } else {
+                types::common_type_in("VALUES", ts)?
+            };
+            for (row, from) in rows.iter_mut().zip(ts) {
+                row[i] = cast_to(row[i].clone(), from, &t);
+            }
+            columns.push((format!("column{}", i + 1), t));
+        }
+        Ok((Node::Values { rows }, columns))
+    }
+
+    /// Plans the FROM clause: a node and the scope of its rows.
+    fn from(&mut self, from: &[ast::TableWithJoins]) -> Result<(Node, Scope)> {
+        let mut result: Option<(Node, Scope)> = None;
+        for twj in from {
+            let (mut node, mut scope) = self.table_factor(&twj.relation)?;
+            for join in &twj.joins {
+                let (right, rscope) = self.table_factor(&join.relation)?;
+                let (kind, constraint) = match &join.join_operator {
+                    ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => (JoinKind::Inner, Some(c)),
+                    ast::JoinOperator::Left(c) | ast::JoinOperator::LeftOuter(c) => (JoinKind::Left, Some(c)),
+                    ast::JoinOperator::Right(c) | ast::JoinOperator::RightOuter(c) => (JoinKind::Right, Some(c)),
+                    ast::JoinOperator::FullOuter(c) => (JoinKind::Full, Some(c)),
+                    ast::JoinOperator::CrossJoin(_) => (JoinKind::Inner, None),
+                    other => return Err(Error::unsupported(format!("join {other:?}"))),
+                };
+                let joined = scope.join(&rscope);
+                let on = match constraint {
+                    Some(ast::JoinConstraint::On(e)) => {
+                        let (e, t) = self.expr(e, &joined, None)?;
+                        Some(bool_type(&e, &t, "JOIN/ON")?)
+                    }
+                    Some(ast::JoinConstraint::Using(_)) => return Err(Error::unsupported("JOIN ... USING")),
+                    Some(ast::JoinConstraint::Natural) => return Err(Error::unsupported("NATURAL JOIN")),
+                    Some(ast::JoinConstraint::None) | None => None,
+                };
+                node = join_node(node, right, kind, on, scope.columns.len());
+                scope = joined;
+            }
+            result = Some(match result {
+                None => (node, scope),
+                Some((left, lscope)) => {
+                    let joined = lscope.join(&scope);
+                    (join_node(left, node, JoinKind::Inner, None, lscope.columns.len()), joined)
+                }
+            });
+        }
+        Ok(result.unwrap_or((Node::Nothing, Scope::default())))
+    }
+
+    fn table_factor(&mut self, factor: &ast::TableFactor) -> Result<(Node, Scope)> {
+        match factor {
+            ast::TableFactor::Table { name, alias, args: None, .. } => {
+                let table = self.table(name)?;
+                let qualifier = alias.as_ref().map(|a| ident(&a.name)).unwrap_or_else(|| table.name.clone());
+                let scope = Scope {
+                    columns: table
+                        .columns
+                        .iter()
+                        .map(|c| ScopeColumn {
+                            qualifier: Some(qualifier.clone()),
+                            name: c.name.clone(),
+                            data_type: c.data_type.clone(),
+                        })
+                        .collect(),
+                };
+                Ok((Node::Scan { table, filter: None }, scope))
+            }
+            ast::TableFactor::Derived { subquery, alias, lateral: false, .. } => {
+                let (node, columns) = self.query(subquery)?;
+                let qualifier = alias.as_ref().map(|a| ident(&a.name));
+                let renames: Vec<String> =
+                    alias.as_ref().map(|a| a.columns.iter().map(|c| ident(&c.name)).collect()).unwrap_or_default();
+                let scope = Scope {
+                    columns: columns
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (n, t))| ScopeColumn {
+                            qualifier: qualifier.clone(),
+                            name: renames.get(i).cloned().unwrap_or_else(|| n.clone()),
+                            data_type: t.clone(),
+                        })
+                        .collect(),
+                };
+                Ok((node, scope))
+            }
+            ast::TableFactor::NestedJoin { table_with_joins, alias: None } => {
+                self.from(std::slice::from_ref(table_with_joins.as_ref()))
+            }
+            other => Err(Error::unsupported(format!("FROM item {other}"))),
+        }
+    }
+
+    fn select(&mut self, select: &ast::Select, order_by: &[ast::OrderByExpr]) -> Result<(Node, Vec<(String, DataType)>)> {
+        let (mut node, scope) = self.from(&select.from)?;
+        if let Some(selection) = &select.selection {
+            let (pred, t) = self.expr(selection, &scope, None)?;
+            let pred = bool_type(&pred, &t, "WHERE")?;
+            node = Node::Filter { input: Box::new(node), predicate: pred };
+        }
+        let group_exprs: &[ast::Expr] = match &select.group_by {
+            ast::GroupByExpr::Expressions(e, mods) if mods.is_empty() => e,
+            _ => return Err(Error::unsupported("GROUP BY ALL or grouping modifiers")),
+        };
+        // Expand the select list.
+        let mut items: Vec<(ast::Expr, String)> = Vec::new();
+        for item in &select.projection {
+            match item {
+                ast::SelectItem::UnnamedExpr(e) => items.push((e.clone(), column_name(e))),
+                ast::SelectItem::ExprWithAlias { expr, alias } => items.push((expr.clone(), ident(alias))),
+                ast::SelectItem::Wildcard(_) => {
+                    if scope.columns.is_empty() {
+                        return Err(Error::new(SqlState::SYNTAX_ERROR, "SELECT * with no tables specified is not valid"));
+                    }
+                    for c in &scope.columns {
+                        items.push((qualified_ident(c), c.name.clone()));
+                    }
+                }
+                ast::SelectItem::QualifiedWildcard(kind, _) => {
+                    let q = match kind {
+                        ast::SelectItemQualifiedWildcardKind::ObjectName(n) => object_name(n)?.1,
+                        ast::SelectItemQualifiedWildcardKind::Expr(e) => {
+                            return Err(Error::unsupported(format!("wildcard over {e}")));
+                        }
+                    };
+                    let cols: Vec<&ScopeColumn> =
+                        scope.columns.iter().filter(|c| c.qualifier.as_deref() == Some(q.as_str())).collect();
+                    if cols.is_empty() {
+                        return Err(Error::new(
+                            SqlState::UNDEFINED_TABLE,
+                            format!("missing FROM-clause entry for table \"{q}\""),
+                        ));
+                    }
+                    for c in cols {
+                        items.push((qualified_ident(c), c.name.clone()));
+                    }
+                }
+                other => return Err(Error::unsupported(format!("select item {other}"))),
+            }
+        }
+        let aggregating = !group_exprs.is_empty()
+            || select.having.is_some()
+            || items.iter().any(|(e, _)| has_aggregate(e))
+            || order_by.iter().any(|o| has_aggregate(&o.expr));
+        let mut grouping = None;
+        if aggregating {
+            let mut groups = Vec::new();
+            let mut group_types = Vec::new();
+            for g in group_exprs {
+                // GROUP BY may name an output column by position or alias.
+                let g = resolve_output_ref(g, &items)?.unwrap_or_else(|| g.clone());
+                let (e, t) = self.expr(&g, &scope, None)?;
+                groups.push(e);
+                group_types.push(t);
+            }
+            grouping = Some(Grouping { groups, group_types, aggregates: Vec::new() });
+        }
+        // The select list, HAVING and ORDER BY keys, bound over the FROM row or the groups.
+        let mut exprs = Vec::new();
+        let mut columns = Vec::new();
+        for (e, name) in &items {
+            let (e, t) = self.expr(e, &scope, grouping.as_mut())?;
+            exprs.push(e);
+            columns.push((name.clone(), t));
+        }
+        let having = match &select.having {
+            Some(h) => {
+                let (e, t) = self.expr(h, &scope, grouping.as_mut())?;
+                Some(bool_type(&e, &t, "HAVING")?)
+            }
+            None => None,
+        };
+        let mut sort_keys = Vec::new();
+        let mut hidden = 0;
+        for o in order_by {
+            let target = match resolve_output_index(&o.expr, &items, &columns)? {
+                Some(i) => i,
+                None => {
+                    let (e, _) = self.expr(&o.expr, &scope, grouping.as_mut())?;
+                    match exprs.iter().position(|x| *x == e) {
+                        Some(i) => i,
+                        None => {
+                            if select.distinct.is_some() {
+                                return Err(Error::new(
+                                    SqlState::INVALID_COLUMN_REFERENCE,
+                                    "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
+                                ));
+                            }
+                            exprs.push(e);
+                            hidden += 1;
+                            exprs.len() - 1
+                        }
+                    }
+                }
+            };
+            let desc = matches!(o.options.sort, Some(ast::OrderBySort::Desc));
+            sort_keys.push(SortKey { expr: Expr::Column(target), desc, nulls_first: o.options.nulls_first.unwrap_or(desc) });
+        }
+        if let Some(g) = grouping {
+            node = Node::Aggregate { input: Box::new(node), group_by: g.groups, aggregates: g.aggregates };
+            if let Some(h) = having {
+                node = Node::Filter { input: Box::new(node), predicate: h };
+            }
+        }
+        node = Node::Project { input: Box::new(node), exprs };
+        match &select.distinct {
+            None | Some(ast::Distinct::All) => {}
+            Some(ast::Distinct::Distinct) => node = Node::Distinct { input: Box::new(node) },
+            Some(other) => return Err(Error::unsupported(format!("{other}"))),
+        }
+        if !sort_keys.is_empty() {
+            node = Node::Sort { input: Box::new(node), keys: sort_keys };
+        }
+        if hidden > 0 {
+            let visible = columns.len();
+            node = Node::Project { input: Box::new(node), exprs: (0..visible).map(Expr::Column).collect() };
+        }
+        Ok((node, columns))
+    }
+
+    /// ORDER BY over the output of a set operation or VALUES: output columns only.
+    fn order_by_output(&mut self, node: Node, columns: &[(String, DataType)], order_by: &[ast::OrderByExpr]) -> Result<Node> {
+        if order_by.is_empty() {
+            return Ok(node);
+        }
+        let scope = Scope {
+            columns: columns
+                .iter()
+                .map(|(n, t)| ScopeColumn { qualifier: None, name: n.clone(), data_type: t.clone() })
+                .collect(),
+        };
+        let mut keys = Vec::new();
+        for o in order_by {
+            let expr = match &o.expr {
+                ast::Expr::Value(v) => match &v.value {
+                    ast::Value::Number(n, _) => Expr::Column(position(n, columns.len())?),
+                    _ => self.expr(&o.expr, &scope, None)?.0,
+                },
+                e => self.expr(e, &scope, None)?.0,
+            };
+            let desc = matches!(o.options.sort, Some(ast::OrderBySort::Desc));
+            keys.push(SortKey { expr, desc, nulls_first: o.options.nulls_first.unwrap_or(desc) });
+        }
+        Ok(Node::Sort { input: Box::new(node), keys })
+    }
+
+    // ---- expressions
+
+    /// Binds an expression over `scope` (and, in an aggregating query, the grouping).
+    fn expr(&mut self, e: &ast::Expr, scope: &Scope, mut grouping: Option<&mut Grouping>) -> Result<(Expr, DataType)> {
+        if let Some(g) = grouping.as_deref_mut() {
+            if let ast::Expr::Function(f) = e
+                && let Some(name) = aggregate_name(f)
+            {
+                return self.aggregate(&name, f, scope, g);
+            }
+            if !has_aggregate(e) {
+                let (bound, t) = self.expr(e, scope, None)?;
+                if let Some(i) = g.groups.iter().position(|x| *x == bound) {
+                    return Ok((Expr::Column(i), g.group_types[i].clone()));
+                }
+                if !references_columns(&bound) {
+                    return Ok((bound, t));
+                }
+                if matches!(e, ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)) {
+                    return Err(Error::new(
+                        SqlState::GROUPING_ERROR,
+                        format!("column \"{}\" must appear in the GROUP BY clause or be used in an aggregate function", e),
+                    ));
+                }
+            }
+        }
+        let mut g = grouping;
+        Ok(match e {
+            ast::Expr::Identifier(i) => self.column(None, &ident(i), scope)?,
+            ast::Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+                [q, c] => self.column(Some(&ident(q)), &ident(c), scope)?,
+                [_, q, c] => self.column(Some(&ident(q)), &ident(c), scope)?,
+                _ => return Err(Error::unsupported(format!("column reference {e}"))),
+            },
+            ast::Expr::Value(v) => literal(&v.value)?,
+            ast::Expr::Nested(inner) => self.expr(inner, scope, g)?,
+            ast::Expr::UnaryOp { op, expr } => {
+                let (inner, t) = self.expr(expr, scope, g)?;
+                match op {
+                    ast::UnaryOperator::Not => (Expr::Not(Box::new(bool_type(&inner, &t, "NOT")?)), DataType::Bool),
+                    ast::UnaryOperator::Minus => {
+                        // Fold negative literals so that -2147483648 stays an integer.
+                        if let Expr::Literal(v) = &inner {
+                            let folded = types::unary_op(UnaryOp::Minus, v)?;
+                            return Ok((Expr::Literal(folded), t));
+                        }
+                        (Expr::Unary(UnaryOp::Minus, Box::new(inner)), t)
+                    }
+                    ast::UnaryOperator::Plus => (inner, t),
+                    other => return Err(Error::unsupported(format!("operator {other}"))),
+                }
+            }
+            ast::Expr::BinaryOp { left, op, right } => {
+                let (l, lt) = self.expr(left, scope, g.as_deref_mut_opt())?;
+                let (r, rt) = self.expr(right, scope, g)?;
+                self.binary(op, l, lt, r, rt)?
+            }
+            ast::Expr::IsNull(inner) => (Expr::IsNull(Box::new(self.expr(inner, scope, g)?.0)), DataType::Bool),
+            ast::Expr::IsNotNull(inner) => {
+                (Expr::Not(Box::new(Expr::IsNull(Box::new(self.expr(inner, scope, g)?.0)))), DataType::Bool)
+            }
+            ast::Expr::IsTrue(inner) => (Expr::IsBool(Box::new(self.expr(inner, scope, g)?.0), true, false), DataType::Bool),
+            ast::Expr::IsNotTrue(inner) => (Expr::IsBool(Box::new(self.expr(inner, scope, g)?.0), true, true), DataType::Bool),
+            ast::Expr::IsFalse(inner) => (Expr::IsBool(Box::new(self.expr(inner, scope, g)?.0), false, false), DataType::Bool),
+            ast::Expr::IsNotFalse(inner) => {
+                (Expr::IsBool(Box::new(self.expr(inner, scope, g)?.0), false, true), DataType::Bool)
+            }
+            ast::Expr::IsDistinctFrom(a, b) | ast::Expr::IsNotDistinctFrom(a, b) => {
+                let negated = matches!(e, ast::Expr::IsNotDistinctFrom(..));
+                let (a, at) = self.expr(a, scope, g.as_deref_mut_opt())?;
+                let (b, bt) = self.expr(b, scope, g)?;
+                let (a, b) = coerce_pair(a, &at, b, &bt)?;
+                (Expr::IsDistinctFrom(Box::new(a), Box::new(b), negated), DataType::Bool)
+            }
+            ast::Expr::Between { expr, negated, low, high } => {
+                let (x, xt) = self.expr(expr, scope, g.as_deref_mut_opt())?;
+                let (lo, lt) = self.expr(low, scope, g.as_deref_mut_opt())?;
+                let (hi, ht) = self.expr(high, scope, g)?;
+                let (x1, lo) = coerce_pair(x.clone(), &xt, lo, &lt)?;
+                let (x2, hi) = coerce_pair(x, &xt, hi, &ht)?;
+                let both = Expr::And(
+                    Box::new(Expr::Binary(BinaryOp::GtEq, Box::new(x1), Box::new(lo))),
+                    Box::new(Expr::Binary(BinaryOp::LtEq, Box::new(x2), Box::new(hi))),
+                );
+                (if *negated { Expr::Not(Box::new(both)) } else { both }, DataType::Bool)
+            }
+            ast::Expr::InList { expr, list, negated } => {
+                let (x, xt) = self.expr(expr, scope, g.as_deref_mut_opt())?;
+                let mut items = Vec::new();
+                let mut all_types = vec![xt.clone()];
+                for item in list {
+                    let (i, t) = self.expr(item, scope, g.as_deref_mut_opt())?;
+                    all_types.push(t.clone());
+                    items.push((i, t));
+                }
+                let common = types::common_type(&all_types)?;
+                let x = cast_to(x, &xt, &common);
+                let items = items.into_iter().map(|(i, t)| cast_to(i, &t, &common)).collect();
+                (Expr::InList(Box::new(x), items, *negated), DataType::Bool)
+            }
+            ast::Expr::InSubquery { expr, subquery, negated } => {
+                let (x, xt) = self.expr(expr, scope, g)?;
+                let (node, cols) = self.subquery(subquery, scope)?;
+                if cols.len() != 1 {
+                    return Err(Error::new(SqlState::SYNTAX_ERROR, "subquery has too many columns"));
+                }
+                let common = types::common_type(&[xt.clone(), cols[0].1.clone()])?;
+                let node = Node::Project { input: Box::new(node), exprs: vec![cast_to(Expr::Column(0), &cols[0].1, &common)] };
+                (Expr::InSubquery(Box::new(cast_to(x, &xt, &common)), Box::new(node), *negated), DataType::Bool)
+            }
+            ast::Expr::Exists { subquery, negated } => {
+                let (node, _) = self.subquery(subquery, scope)?;
+                (Expr::Exists(Box::new(node), *negated), DataType::Bool)
+            }
+            ast::Expr::Subquery(q) => {
+                let (node, cols) = self.subquery(q, scope)?;
+                if cols.len() != 1 {
+                    return Err(Error::new(SqlState::SYNTAX_ERROR, "subquery must return only one column"));
+                }
+                (Expr::Subquery(Box::new(node)), cols[0].1.clone())
+            }
+            ast::Expr::Like { negated, expr, pattern, escape_char: None, any: false }
+            | ast::Expr::ILike { negated, expr, pattern, escape_char: None, any: false } => {
+                let ci = matches!(e, ast::Expr::ILike { .. });
+                let (x, xt) = self.expr(expr, scope, g.as_deref_mut_opt())?;
+                let (p, pt) = self.expr(pattern, scope, g)?;
+                let x = cast_to(x, &xt, &DataType::Text);
+                let p = cast_to(p, &pt, &DataType::Text);
+                (Expr::Like(Box::new(x), Box::new(p), *negated, ci), DataType::Bool)
+            }
+            ast::Expr::Cast { expr, data_type, .. } => {
+                let (x, _) = self.expr(expr, scope, g)?;
+                let t = DataType::from_sql(data_type)?;
+                (Expr::Cast(Box::new(x), t.clone()), t)
+            }
+            ast::Expr::Case { operand, conditions, else_result, .. } => {
+                let mut operand_bound = None;
+                let mut operand_type = None;
+                if let Some(o) = operand {
+                    let (o, t) = self.expr(o, scope, g.as_deref_mut_opt())?;
+                    operand_bound = Some(o);
+                    operand_type = Some(t);
+                }
+                let mut whens = Vec::new();
+                let mut results = Vec::new();
+                for c in conditions {
+                    let (w, wt) = self.expr(&c.condition, scope, g.as_deref_mut_opt())?;
+                    let w = match &operand_type {
+                        Some(ot) => cast_to(w, &wt, &types::common_type(&[ot.clone(), wt.clone()])?),
+                        None => bool_type(&w, &wt, "CASE/WHEN")?,
+                    };
+                    whens.push(w);
+                    results.push(self.expr(&c.result, scope, g.as_deref_mut_opt())?);
+                }
+                if let Some(e) = else_result {
+                    results.push(self.expr(e, scope, g.as_deref_mut_opt())?);
+                }
+                let common = types::common_type(&results.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>())?;
+                let common = if common == DataType::Unknown { DataType::Text } else { common };
+                let mut results: Vec<Expr> = results.into_iter().map(|(r, t)| cast_to(r, &t, &common)).collect();
+                let otherwise = else_result.as_ref().and_then(|_| results.pop()).map(Box::new);
+                let operand = match (operand_bound, operand_type) {
+                    (Some(o), Some(ot)) => {
+                        let ct = types::common_type(&[ot.clone()])?;
+                        Some(Box::new(cast_to(o, &ot, &ct)))
+                    }
+                    _ => None,
+                };
+                (Expr::Case { operand, branches: whens.into_iter().zip(results).collect(), otherwise }, common)
+            }
+            ast::Expr::Function(f) => {
+                let name = function_name(f)?;
+                if AGGREGATES.contains(&name.as_str()) {
+                    return Err(Error::new(SqlState::GROUPING_ERROR, format!("aggregate functions are not allowed here: {name}")));
+                }
+                let args = function_args(f)?;
+                let mut bound = Vec::new();
+                let mut arg_types = Vec::new();
+                for a in args {
+                    let (b, t) = self.expr(a, scope, g.as_deref_mut_opt())?;
+                    bound.push(b);
+                    arg_types.push(t);
+                }
+                if !functions::exists(&name) {
+                    let list: Vec<String> = arg_types.iter().map(DataType::name).collect();
+                    return Err(Error::new(
+                        SqlState::UNDEFINED_FUNCTION,
+                        format!("function {name}({}) does not exist", list.join(", ")),
+                    ));
+                }
+                let t = function_type(&name, &arg_types)?;
+                if matches!(name.as_str(), "coalesce" | "nullif" | "greatest" | "least") {
+                    bound = bound.into_iter().zip(&arg_types).map(|(b, at)| cast_to(b, at, &t)).collect();
+                }
+                (Expr::Function(name, bound), t)
+            }
+            other => return Err(Error::unsupported(format!("expression {}", first_words(&other.to_string())))),
+        })
+    }
+
+    fn column(&self, qualifier: Option<&str>, name: &str, scope: &Scope) -> Result<(Expr, DataType)> {
+        if let Some(i) = scope.lookup(qualifier, name)? {
+            return Ok((Expr::Column(i), scope.columns[i].data_type.clone()));
+        }
+        for (depth, outer) in self.outer.iter().rev().enumerate() {
+            if let Some(i) = outer.lookup(qualifier, name)? {
+                return Ok((Expr::Outer { depth: depth + 1, index: i }, outer.columns[i].data_type.clone()));
+            }
+        }
+        Err(match qualifier {
+            Some(q) if !scope.columns.iter().chain(self.outer.iter().flat_map(|s| &s.columns)).any(|c| c.qualifier.as_deref() == Some(q)) => {
+                Error::new(SqlState::UNDEFINED_TABLE, format!("missing FROM-clause entry for table \"{q}\""))
+            }
+            Some(q) => Error::new(SqlState::UNDEFINED_COLUMN, format!("column {q}.{name} does not exist")),
+            None => Error::new(SqlState::UNDEFINED_COLUMN, format!("column \"{name}\" does not exist")),
+        })
+    }
+
+    fn subquery(&mut self, q: &ast::Query, scope: &Scope) -> Result<(Node, Vec<(String, DataType)>)> {
+        self.outer.push(scope.clone());
+        let result = self.query(q);
+        self.outer.pop();
+        result
+    }
+
+    fn aggregate(&mut self, name: &str, f: &ast::Function, scope: &Scope, g: &mut Grouping) -> Result<(Expr, DataType)> {
+        let distinct = matches!(&f.args, ast::FunctionArguments::List(l) if matches!(l.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)));
+        let star = matches!(&f.args, ast::FunctionArguments::List(l)
+            if l.args.len() == 1 && matches!(l.args[0], ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)));
+        let (arg, arg_type) = if star {
+            if name != "count" {
+                return Err(Error::new(SqlState::SYNTAX_ERROR, format!("{name}(*) is not valid")));
+            }
+            (None, None)
+        } else {
+            let args = function_args(f)?;
+            if args.len() != 1 {
+                return Err(Error::new(SqlState::UNDEFINED_FUNCTION, format!("function {name} takes one argument")));
+            }
+            // Arguments are bound over the FROM row; aggregates do not nest.
+            if has_aggregate(args[0]) {
+                return Err(Error::new(SqlState::GROUPING_ERROR, "aggregate function calls cannot be nested"));
+            }
+            let (a, t) = self.expr(args[0], scope, None)?;
+            let (a, t) = if t == DataType::Unknown { (cast_to(a, &t, &DataType::Text), DataType::Text) } else { (a, t) };
+            (Some(a), Some(t))
+        };
+        let data_type = match (name, &arg_type) {
+            ("count", _) => DataType::Int8,
+            ("sum", Some(DataType::Int2 | DataType::Int4)) => DataType::Int8,
+            ("sum", Some(DataType::Int8)) | ("avg", Some(DataType::Int2 | DataType::Int4 | DataType::Int8)) => {
+                DataType::Numeric { precision: None, scale: None }
+            }
+            ("sum" | "avg", Some(DataType::Float4 | DataType::Float8)) => DataType::Float8,
+            ("sum" | "avg", Some(DataType::Numeric { .. })) => DataType::Numeric { precision: None, scale: None },
+            ("sum" | "avg", Some(t)) if *t != DataType::Interval => {
+                return Err(Error::new(SqlState::UNDEFINED_FUNCTION, format!("function {name}({}) does not exist", t.name())));
+            }
+            (_, Some(t)) => t.clone(),
+            (_, None) => DataType::Int8,
+        };
+        let agg = Aggregate { function: name.to_string(), arg, distinct, data_type: data_type.clone() };
+        let index = match g.aggregates.iter().position(|a| *a == agg) {
+            Some(i) => i,
+            None => {
+                g.aggregates.push(agg);
+                g.aggregates.len() - 1
+            }
+        };
+        Ok((Expr::Column(g.groups.len() + index), data_type))
+    }
+
+    fn binary(&mut self, op: &ast::BinaryOperator, l: Expr, lt: DataType, r: Expr, rt: DataType) -> Result<(Expr, DataType)> {
+        use ast::BinaryOperator as B;
+        Ok(match op {
+            B::And => (Expr::And(Box::new(bool_type(&l, &lt, "AND")?), Box::new(bool_type(&r, &rt, "AND")?)), DataType::Bool),
+            B::Or => (Expr::Or(Box::new(bool_type(&l, &lt, "OR")?), Box::new(bool_type(&r, &rt, "OR")?)), DataType::Bool),
+            B::StringConcat => {
+                let l = cast_to(l, &lt, &DataType::Text);
+                let r = cast_to(r, &rt, &DataType::Text);
+                (Expr::Binary(BinaryOp::Concat, Box::new(l), Box::new(r)), DataType::Text)
+            }
+            _ => {
+                let bop = match op {
+                    B::Plus => BinaryOp::Plus,
+                    B::Minus => BinaryOp::Minus,
+                    B::Multiply => BinaryOp::Multiply,
+                    B::Divide => BinaryOp::Divide,
+                    B::Modulo => BinaryOp::Modulo,
+                    B::Eq => BinaryOp::Eq,
+                    B::NotEq => BinaryOp::NotEq,
+                    B::Lt => BinaryOp::Lt,
+                    B::LtEq => BinaryOp::LtEq,
+                    B::Gt => BinaryOp::Gt,
+                    B::GtEq => BinaryOp::GtEq,
+                    B::PGExp => BinaryOp::Exponent,
+                    B::BitwiseAnd => BinaryOp::BitAnd,
+                    B::BitwiseOr => BinaryOp::BitOr,
+                    B::PGBitwiseXor => BinaryOp::BitXor,
+                    B::PGBitwiseShiftLeft => BinaryOp::ShiftLeft,
+                    B::PGBitwiseShiftRight => BinaryOp::ShiftRight,
+                    other => return Err(Error::unsupported(format!("operator {other}"))),
+                };
+                let (l, r) = coerce_pair(l, &lt, r, &rt)?;
+                let lt = if lt == DataType::Unknown { rt.clone() } else { lt };
+                let rt = if rt == DataType::Unknown { lt.clone() } else { rt };
+                let t = types::binary_op_type(bop, &lt, &rt)?;
+                (Expr::Binary(bop, Box::new(l), Box::new(r)), t)
+            }
+        })
+    }
+
+    // ---- writes
+
+    fn insert(&mut self, insert: &ast::Insert) -> Result<Plan> {
+        if insert.on.is_some() {
+            return Err(Error::unsupported("INSERT ... ON CONFLICT"));
+        }
+        if insert.returning.is_some() {
+            return Err(Error::unsupported("RETURNING"));
+        }
+        let ast::TableObject::TableName(name) = &insert.table else {
+            return Err(Error::unsupported("INSERT into a table function"));
+        };
+        let table = self.table(name)?;
+        let targets: Vec<usize> = if insert.columns.is_empty() {
+            (0..table.columns.len()).collect()
+        } else {
+            insert
+                .columns
+                .iter()
+                .map(|c| {
+                    let n = object_name(c)?.1;
+                    table.column_index(&n).ok_or_else(|| {
+                        Error::new(
+                            SqlState::UNDEFINED_COLUMN,
+                            format!("column \"{n}\" of relation \"{}\" does not exist", table.name),
+                        )
+                    })
+                })
+                .collect::<Result<_>>()?
+        };
+        let source = insert.source.as_ref().ok_or_else(|| Error::unsupported("INSERT without a source"))?;
+        let (node, columns) = self.query(source)?;
+        if columns.len() > targets.len() {
+            return Err(Error::new(SqlState::SYNTAX_ERROR, "INSERT has more expressions than target columns"));
+        }
+        let mut exprs = Vec::with_capacity(table.columns.len());
+        for (i, column) in table.columns.iter().enumerate() {
+            let e = match targets.iter().position(|&t| t == i) {
+                Some(p) if p < columns.len() => assign_cast(Expr::Column(p), &columns[p].1, column)?,
+                _ => self.default_value(column)?,
+            };
+            exprs.push(e);
+        }
+        let checks = self.checks(&table)?;
+        Ok(Plan::Insert { source: Node::Project { input: Box::new(node), exprs }, table, checks })
+    }
+
+    fn default_value(&mut self, column: &Column) -> Result<Expr> {
+        match &column.default {
+            None => Ok(Expr::Literal(Value::Null)),
+            Some(sql) => {
+                let parsed = parse_expr(sql)?;
+                let (e, t) = self.expr(&parsed, &Scope::default(), None)?;
+                assign_cast(e, &t, column)
+            }
+        }
+    }
+
+    fn checks(&mut self, table: &Table) -> Result<Vec<(String, Expr)>> {
+        let scope = Self::target_scope(table);
+        let mut checks = Vec::new();
+        for c in &table.checks {
+            let (e, t) = self.expr(&parse_expr(&c.expr)?, &scope, None)?;
+            checks.push((c.name.clone(), bool_type(&e, &t, "CHECK")?));
+        }
+        Ok(checks)
+    }
+
+    fn target_scope(table: &Table) -> Scope {
+        Scope {
+            columns: table
+                .columns
+                .iter()
+                .map(|c| ScopeColumn { qualifier: Some(table.name.clone()), name: c.name.clone(), data_type: c.data_type.clone() })
+                .collect(),
+        }
+    }
+
+    fn update(&mut self, update: &ast::Update) -> Result<Plan> {
+        if update.from.is_some() {
+            return Err(Error::unsupported("UPDATE ... FROM"));
+        }
+        if update.returning.is_some() {
+            return Err(Error::unsupported("RETURNING"));
+        }
+        let ast::TableFactor::Table { name, alias, .. } = &update.table.relation else {
+            return Err(Error::unsupported("UPDATE of a non-table"));
+        };
+        let table = self.table(name)?;
+        let mut scope = Self::target_scope(&table);
+        if let Some(a) = alias {
+            for c in &mut scope.columns {
+                c.qualifier = Some(ident(&a.name));
+            }
+        }
+        let filter = match &update.selection {
+            Some(s) => {
+                let (e, t) = self.expr(s, &scope, None)?;
+                Some(bool_type(&e, &t, "WHERE")?)
+            }
+            None => None,
+        };
+        let mut assignments = Vec::new();
+        for a in &update.assignments {
+            let ast::AssignmentTarget::ColumnName(col) = &a.target else {
+                return Err(Error::unsupported("UPDATE of a column tuple"));
+            };
+            let n = object_name(col)?.1;
+            let i = table.column_index(&n).ok_or_else(|| {
+                Error::new(SqlState::UNDEFINED_COLUMN, format!("column \"{n}\" of relation \"{}\" does not exist", table.name))
+            })?;
+            let (e, t) = self.expr(&a.value, &scope, None)?;
+            assignments.push((i, assign_cast(e, &t, &table.columns[i])?));
+        }
+        let checks = self.checks(&table)?;
+        Ok(Plan::Update { table, filter, assignments, checks })
+    }
+
+    fn delete(&mut self, delete: &ast::Delete) -> Result<Plan> {
+        if delete.returning.is_some() {
+            return Err(Error::unsupported("RETURNING"));
+        }
+        let from = match &delete.from {
+            ast::FromTable::WithFromKeyword(f) | ast::FromTable::WithoutKeyword(f) => f,
+        };
+        let [twj] = from.as_slice() else { return Err(Error::unsupported("DELETE from several tables")) };
+        let ast::TableFactor::Table { name, .. } = &twj.relation else {
+            return Err(Error::unsupported("DELETE from a non-table"));
+        };
+        if delete.using.is_some() {
+            return Err(Error::unsupported("DELETE ... USING"));
+        }
+        let table = self.table(name)?;
+        let scope = Self::target_scope(&table);
+        let filter = match &delete.selection {
+            Some(s) => {
+                let (e, t) = self.expr(s, &scope, None)?;
+                Some(bool_type(&e, &t, "WHERE")?)
+            }
+            None => None,
+        };
+        Ok(Plan::Delete { table, filter })
+    }
+
+    // ---- DDL
+
+    fn create_table(&mut self, create: &ast::CreateTable) -> Result<Plan> {
+        if create.query.is_some() {
+            return Err(Error::unsupported("CREATE TABLE AS"));
+        }
+        let (schema, name) = object_name(&create.name)?;
+        if schema != DEFAULT_SCHEMA {
+            return Err(Error::new(SqlState::INVALID_SCHEMA_NAME, format!("schema \"{schema}\" does not exist")));
+        }
+        let mut table = Table { oid: 0, schema, name: name.clone(), columns: Vec::new(), primary_key: None, indexes: Vec::new(), checks: Vec::new() };
+        let mut uniques: Vec<Vec<usize>> = Vec::new();
+        for def in &create.columns {
+            let cname = ident(&def.name);
+            if table.column_index(&cname).is_some() {
+                return Err(Error::new(SqlState::DUPLICATE_COLUMN, format!("column \"{cname}\" specified more than once")));
+            }
+            let mut column = Column { name: cname, data_type: DataType::from_sql(&def.data_type)?, nullable: true, default: None };
+            let position = table.columns.len();
+            for opt in &def.options {
+                match &opt.option {
+                    ast::ColumnOption::Null => {}
+                    ast::ColumnOption::NotNull => column.nullable = false,
+                    ast::ColumnOption::Default(e) => column.default = Some(e.to_string()),
+                    ast::ColumnOption::PrimaryKey(_) => {
+                        if table.primary_key.is_some() {
+                            return Err(Error::new(
+                                SqlState::INVALID_TABLE_DEFINITION,
+                                format!("multiple primary keys for table \"{name}\" are not allowed"),
+                            ));
+                        }
+                        table.primary_key = Some(vec![position]);
+                        column.nullable = false;
+                    }
+                    ast::ColumnOption::Unique(_) => uniques.push(vec![position]),
+                    ast::ColumnOption::Check(c) => table.checks.push(crate::catalog::Check {
+                        name: format!("{name}_{}_check", column.name),
+                        expr: c.expr.to_string(),
+                    }),
+                    other => return Err(Error::unsupported(format!("column option {other}"))),
+                }
+            }
+            table.columns.push(column);
+        }
+        for constraint in &create.constraints {
+            let cols = |cols: &[ast::IndexColumn], table: &Table| -> Result<Vec<usize>> {
+                cols.iter()
+                    .map(|c| {
+                        let n = match &c.column.expr {
+                            ast::Expr::Identifier(i) => ident(i),
+                            other => return Err(Error::unsupported(format!("constraint on expression {other}"))),
+                        };
+                        table.column_index(&n).ok_or_else(|| {
+                            Error::new(SqlState::UNDEFINED_COLUMN, format!("column \"{n}\" named in key does not exist"))
+                        })
+                    })
+                    .collect()
+            };
+            match constraint {
+                ast::TableConstraint::PrimaryKey(pk) => {
+                    if table.primary_key.is_some() {
+                        return Err(Error::new(
+                            SqlState::INVALID_TABLE_DEFINITION,
+                            format!("multiple primary keys for table \"{name}\" are not allowed"),
+                        ));
+                    }
+                    let c = cols(&pk.columns, &table)?;
+                    for &i in &c {
+                        table.columns[i].nullable = false;
+                    }
+                    table.primary_key = Some(c);
+                }
+                ast::TableConstraint::Unique(u) => uniques.push(cols(&u.columns, &table)?),
+                ast::TableConstraint::Check(c) => table.checks.push(crate::catalog::Check {
+                    name: format!("{name}_check{}", table.checks.len() + 1),
+                    expr: c.expr.to_string(),
+                }),
+                other => return Err(Error::unsupported(format!("table constraint {other}"))),
+            }
+        }
+        for (i, cols) in uniques.into_iter().enumerate() {
+            let names: Vec<&str> = cols.iter().map(|&c| table.columns[c].name.as_str()).collect();
+            let suffix = if i == 0 { String::new() } else { i.to_string() };
+            table.indexes.push(Index {
+                oid: 0,
+                name: format!("{name}_{}_key{suffix}", names.join("_")),
+                columns: cols,
+                unique: true,
+                primary: false,
+            });
+        }
+        Ok(Plan::CreateTable { table, if_not_exists: create.if_not_exists })
+    }
+
+    fn create_index(&mut self, create: &ast::CreateIndex) -> Result<Plan> {
+        let table = self.table(&create.table_name)?;
+        let mut columns = Vec::new();
+        for c in &create.columns {
+            let n = match &c.column.expr {
+                ast::Expr::Identifier(i) => ident(i),
+                other => return Err(Error::unsupported(format!("index on expression {other}"))),
+            };
+            columns.push(table.column_index(&n).ok_or_else(|| {
+                Error::new(SqlState::UNDEFINED_COLUMN, format!("column \"{n}\" does not exist"))
+            })?);
+        }
+        let name = match &create.name {
+            Some(n) => object_name(n)?.1,
+            None => {
+                let names: Vec<&str> = columns.iter().map(|&c| table.columns[c].name.as_str()).collect();
+                format!("{}_{}_idx", table.name, names.join("_"))
+            }
+        };
+        let exists = self.txn.tables()?.iter().any(|t| t.name == name || t.indexes.iter().any(|i| i.name == name));
+        if exists && !create.if_not_exists {
+            return Err(Error::new(SqlState::DUPLICATE_TABLE, format!("relation \"{name}\" already exists")));
+        }
+        let index = Index { oid: 0, name, columns, unique: create.unique, primary: false };
+        Ok(Plan::CreateIndex { table, index, skip: exists })
+    }
+
+    fn drop(&mut self, object_type: &ast::ObjectType, if_exists: bool, names: &[ast::ObjectName]) -> Result<Plan> {
+        match object_type {
+            ast::ObjectType::Table => {
+                let mut tables = Vec::new();
+                for n in names {
+                    match self.table(n) {
+                        Ok(t) => tables.push(t),
+                        Err(e) if if_exists && e.sqlstate() == SqlState::UNDEFINED_TABLE => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(Plan::DropTable { tables })
+            }
+            ast::ObjectType::Index => {
+                let mut indexes = Vec::new();
+                let all = self.txn.tables()?;
+                for n in names {
+                    let (_, name) = object_name(n)?;
+                    match all.iter().find(|t| t.indexes.iter().any(|i| i.name == name)) {
+                        Some(t) => indexes.push((t.clone(), name)),
+                        None if if_exists => {}
+                        None => {
+                            return Err(Error::new(SqlState::UNDEFINED_OBJECT, format!("index \"{name}\" does not exist")));
+                        }
+                    }
+                }
+                Ok(Plan::DropIndex { indexes })
+            }
+            other => Err(Error::unsupported(format!("DROP {other}"))),
+        }
+    }
+}
+
+/// A small helper so that an `Option<&mut T>` can be lent to several calls in turn.
+trait ReborrowOpt<T> {
+    fn as_deref_mut_opt(&mut self) -> Option<&mut T>;
+}
+
+impl<T> ReborrowOpt<T> for Option<&mut T> {
+    fn as_deref_mut_opt(&mut self) -> Option<&mut T> {
+        self.as_deref_mut()
+    }
+}
+
+fn first_words(s: &str) -> String {
+    s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+fn join_node(left: Node, right: Node, kind: JoinKind, on: Option<Expr>, left_width: usize) -> Node {
+    // An equality between a left column and a right column makes a hash join.
+    if let Some(Expr::Binary(BinaryOp::Eq, a, b)) = &on
+        && let (Expr::Column(x), Expr::Column(y)) = (a.as_ref(), b.as_ref())
+        && (*x < left_width) != (*y < left_width)
+    {
+        let (l, r) = if *x < left_width { (*x, *y) } else { (*y, *x) };
+        return Node::HashJoin {
+            left: Box::new(left),
+            right: Box::new(right),
+            kind,
+            left_keys: vec![Expr::Column(l)],
+            right_keys: vec![Expr::Column(r - left_width)],
+            residual: None,
+        };
+    }
+    Node::NestedLoopJoin { left: Box::new(left), right: Box::new(right), kind, on }
+}
+
+fn qualified_ident(c: &ScopeColumn) -> ast::Expr {
+    let quoted = |s: &str| ast::Ident::with_quote('"', s);
+    match &c.qualifier {
+        Some(q) => ast::Expr::CompoundIdentifier(vec![quoted(q), quoted(&c.name)]),
+        None => ast::Expr::Identifier(quoted(&c.name)),
+    }
+}
+
+/// The output name PostgreSQL gives an unaliased select item.
+fn column_name(e: &ast::Expr) -> String {
+    match e {
+        ast::Expr::Identifier(i) => ident(i),
+        ast::Expr::CompoundIdentifier(parts) => parts.last().map(ident).unwrap_or_default(),
+        ast::Expr::Function(f) => f.name.0.last().map(|p| p.to_string().to_lowercase()).unwrap_or_default(),
+        ast::Expr::Cast { expr, data_type, .. } => match expr.as_ref() {
+            ast::Expr::Value(_) => DataType::from_sql(data_type).map(|t| t.typname()).unwrap_or_else(|_| "?column?".into()),
+            other => column_name(other),
+        },
+        ast::Expr::Nested(inner) => column_name(inner),
+        ast::Expr::Case { .. } => "case".into(),
+        ast::Expr::Exists { .. } => "exists".into(),
+        _ => "?column?".into(),
+    }
+}
+
+fn position(n: &str, count: usize) -> Result<usize> {
+    match n.parse::<usize>() {
+        Ok(p) if p >= 1 && p <= count => Ok(p - 1),
+        _ => Err(Error::new(SqlState::INVALID_COLUMN_REFERENCE, format!("ORDER BY position {n} is not in select list"))),
+    }
+}
+
+/// GROUP BY 2 or GROUP BY alias: the select item's expression.
+fn resolve_output_ref(g: &ast::Expr, items: &[(ast::Expr, String)]) -> Result<Option<ast::Expr>> {
+    match g {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => {
+                let p = n.parse::<usize>().ok().filter(|p| *p >= 1 && *p <= items.len()).ok_or_else(|| {
+                    Error::new(SqlState::INVALID_COLUMN_REFERENCE, format!("GROUP BY position {n} is not in select list"))
+                })?;
+                Ok(Some(items[p - 1].0.clone()))
+            }
+            _ => Ok(None),
+        },
+        _ => Ok(None),
+    }
+}
+
+/// ORDER BY 2 or ORDER BY alias: the output column's index.
+fn resolve_output_index(o: &ast::Expr, items: &[(ast::Expr, String)], columns: &[(String, DataType)]) -> Result<Option<usize>> {
+    match o {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => Ok(Some(position(n, columns.len())?)),
+            _ => Ok(None),
+        },
+        ast::Expr::Identifier(i) => {
+            let name = ident(i);
+            let hits: Vec<usize> = items
+                .iter()
+                .enumerate()
+                .filter(|(_, (e, alias))| *alias == name && !matches!(e, ast::Expr::Identifier(x) if ident(x) == name && false))
+                .map(|(i, _)| i)
+                .collect();
+            match hits.as_slice() {
+                [one] => Ok(Some(*one)),
+                [] => Ok(None),
+                _ => Err(Error::new(SqlState::AMBIGUOUS_COLUMN, format!("ORDER BY \"{name}\" is ambiguous"))),
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
+fn aggregate_name(f: &ast::Function) -> Option<String> {
+    let name = function_name(f).ok()?;
+    AGGREGATES.contains(&name.as_str()).then_some(name)
+}
+
+fn function_name(f: &ast::Function) -> Result<String> {
+    match f.name.0.as_slice() {
+        [ast::ObjectNamePart::Identifier(i)] => Ok(ident(i)),
+        [ast::ObjectNamePart::Identifier(s), ast::ObjectNamePart::Identifier(i)] if ident(s) == "pg_catalog" => Ok(ident(i)),
+        _ => Err(Error::unsupported(format!("function {}", f.name))),
+    }
+}
+
+fn function_args(f: &ast::Function) -> Result<Vec<&ast::Expr>> {
+    if f.over.is_some() {
+        return Err(Error::unsupported("window functions"));
+    }
+    if f.filter.is_some() {
+        return Err(Error::unsupported("aggregate FILTER"));
+    }
+    match &f.args {
+        ast::FunctionArguments::None => Ok(Vec::new()),
+        ast::FunctionArguments::List(list) => list
+            .args
+            .iter()
+            .map(|a| match a {
+                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e),
+                other => Err(Error::unsupported(format!("function argument {other}"))),
+            })
+            .collect(),
+        ast::FunctionArguments::Subquery(_) => Err(Error::unsupported("subquery as function arguments")),
+    }
+}
+
+/// True if `e` contains an aggregate call outside any subquery.
+fn has_aggregate(e: &ast::Expr) -> bool {
+    use ast::Expr as E;
+    match e {
+        E::Function(f) => {
+            aggregate_name(f).is_some()
+                || matches!(&f.args, ast::FunctionArguments::List(l) if l.args.iter().any(|a| matches!(a, ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) if has_aggregate(x))))
+        }
+        E::BinaryOp { left, right, .. } => has_aggregate(left) || has_aggregate(right),
+        E::UnaryOp { expr, .. } | E::Nested(expr) | E::IsNull(expr) | E::IsNotNull(expr) | E::IsTrue(expr)
+        | E::IsNotTrue(expr) | E::IsFalse(expr) | E::IsNotFalse(expr) | E::Cast { expr, .. } => has_aggregate(expr),
+        E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) => has_aggregate(a) || has_aggregate(b),
+        E::Between { expr, low, high, .. } => has_aggregate(expr) || has_aggregate(low) || has_aggregate(high),
+        E::InList { expr, list, .. } => has_aggregate(expr) || list.iter().any(has_aggregate),
+        E::InSubquery { expr, .. } => has_aggregate(expr),
+        E::Like { expr, pattern, .. } | E::ILike { expr, pattern, .. } => has_aggregate(expr) || has_aggregate(pattern),
+        E::Case { operand, conditions, else_result, .. } => {
+            operand.as_deref().is_some_and(has_aggregate)
+                || conditions.iter().any(|c| has_aggregate(&c.condition) || has_aggregate(&c.result))
+                || else_result.as_deref().is_some_and(has_aggregate)
+        }
+        _ => false,
+    }
+}
+
+/// True if `e` reads a column of its own row (not only constants and outer references).
+fn references_columns(e: &Expr) -> bool {
+    match e {
+        Expr::Column(_) => true,
+        Expr::Literal(_) | Expr::Outer { .. } | Expr::Param(_) => false,
+        Expr::Unary(_, a) | Expr::Not(a) | Expr::IsNull(a) | Expr::Cast(a, _) | Expr::IsBool(a, _, _) => references_columns(a),
+        Expr::Binary(_, a, b) | Expr::And(a, b) | Expr::Or(a, b) | Expr::IsDistinctFrom(a, b, _) | Expr::Like(a, b, _, _) => {
+            references_columns(a) || references_columns(b)
+        }
+        Expr::Case { operand, branches, otherwise } => {
+            operand.as_deref().is_some_and(references_columns)
+                || branches.iter().any(|(w, t)| references_columns(w) || references_columns(t))
+                || otherwise.as_deref().is_some_and(references_columns)
+        }
+        Expr::Function(_, args) => args.iter().any(references_columns),
+        Expr::InList(a, list, _) => references_columns(a) || list.iter().any(references_columns),
+        // A subquery's own columns are its business; its outer references point at our row.
+        Expr::Subquery(_) | Expr::Exists(..) => true,
+        Expr::InSubquery(a, _, _) => references_columns(a) || true,
+    }
+}
+
+/// A literal: numbers are int4, then int8, then numeric; strings stay of unknown type until
+/// context decides (as PostgreSQL's untyped literals).
+fn literal(v: &ast::Value) -> Result<(Expr, DataType)> {
+    Ok(match v {
+        ast::Value::Number(n, _) => {
+            if let Ok(i) = n.parse::<i32>() {
+                (Expr::Literal(Value::Int4(i)), DataType::Int4)
+            } else if let Ok(i) = n.parse::<i64>() {
+                (Expr::Literal(Value::Int8(i)), DataType::Int8)
+            } else {
+                let t = DataType::Numeric { precision: None, scale: None };
+                (Expr::Literal(Value::from_text(n, &t, &Settings::default())?), t)
+            }
+        }
+        ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => {
+            (Expr::Literal(Value::Text(s.clone())), DataType::Unknown)
+        }
+        ast::Value::DollarQuotedString(s) => (Expr::Literal(Value::Text(s.value.clone())), DataType::Unknown),
+        ast::Value::Boolean(b) => (Expr::Literal(Value::Bool(*b)), DataType::Bool),
+        ast::Value::Null => (Expr::Literal(Value::Null), DataType::Unknown),
+        ast::Value::Placeholder(p) => {
+            let n: usize = p.trim_start_matches('$').parse().map_err(|_| Error::unsupported(format!("parameter {p}")))?;
+            if n == 0 {
+                return Err(Error::new(SqlState::UNDEFINED_PARAMETER, format!("there is no parameter {p}")));
+            }
+            (Expr::Param(n - 1), DataType::Unknown)
+        }
+        other => return Err(Error::unsupported(format!("literal {other}"))),
+    })
+}
+
+/// `e` (of type `from`) as type `to`: a cast when they differ, folded for literals.
+fn cast_to(e: Expr, from: &DataType, to: &DataType) -> Expr {
+    if from == to || *to == DataType::Unknown {
+        return e;
+    }
+    if let Expr::Literal(Value::Null) = e {
+        return e;
+    }
+    Expr::Cast(Box::new(e), to.clone())
+}
+
+/// Brings two operands to one type for comparison or arithmetic: an untyped literal takes
+/// the other side's type; otherwise both go to their common type when they are of one
+/// category (so int4 = int8 compares as int8).
+fn coerce_pair(l: Expr, lt: &DataType, r: Expr, rt: &DataType) -> Result<(Expr, Expr)> {
+    match (lt, rt) {
+        (DataType::Unknown, DataType::Unknown) => Ok((cast_to(l, lt, &DataType::Text), cast_to(r, rt, &DataType::Text))),
+        (DataType::Unknown, t) => Ok((cast_to(l, lt, t), r)),
+        (t, DataType::Unknown) => Ok((l, cast_to(r, rt, t))),
+        (a, b) if a == b => Ok((l, r)),
+        _ => match types::common_type(&[lt.clone(), rt.clone()]) {
+            Ok(t) => Ok((cast_to(l, lt, &t), cast_to(r, rt, &t))),
+            // Leave it to the operator, which may know the pair (date + int, ...).
+            Err(_) => Ok((l, r)),
+        },
+    }
+}
+
+/// The assignment cast of a value into a column (INSERT, UPDATE): PostgreSQL allows
+/// assignment casts (numeric to int rounding, any type to text, ...).
+fn assign_cast(e: Expr, from: &DataType, column: &Column) -> Result<Expr> {
+    if *from != DataType::Unknown && !types::can_coerce(from, &column.data_type, types::CoercionContext::Assignment) {
+        return Err(Error::new(
+            SqlState::DATATYPE_MISMATCH,
+            format!(
+                "column \"{}\" is of type {} but expression is of type {}",
+                column.name,
+                column.data_type.name(),
+                from.name()
+            ),
+        )
+        .with_hint("You will need to rewrite or cast the expression."));
+    }
+    Ok(if *from == column.data_type { e } else { Expr::Cast(Box::new(e), column.data_type.clone()) })
+}
+
+fn function_type(name: &str, args: &[DataType]) -> Result<DataType> {
+    Ok(match name {
+        "coalesce" | "nullif" | "greatest" | "least" => {
+            let t = types::common_type(args)?;
+            if t == DataType::Unknown { DataType::Text } else { t }
+        }
+        "abs" | "mod" | "sign" => args.first().cloned().unwrap_or(DataType::Int4),
+        "round" | "trunc" | "floor" | "ceil" | "ceiling" => match args.first() {
+            Some(DataType::Float4 | DataType::Float8) => DataType::Float8,
+            _ => DataType::Numeric { precision: None, scale: None },
+        },
+        "sqrt" | "power" | "pow" => DataType::Float8,
+        "length" | "char_length" | "character_length" | "octet_length" | "strpos" => DataType::Int4,
+        _ => DataType::Text,
+    })
+}
+
+/// Parses a stored expression (a DEFAULT or CHECK).
+pub fn parse_expr(sql: &str) -> Result<ast::Expr> {
+    let stmts = anchor_grammar::parse(&format!("SELECT {sql}"))
+        .map_err(|e| Error::new(SqlState::DATA_CORRUPTED, format!("stored expression does not parse: {}", e.message)))?;
+    match stmts.into_iter().next() {
+        Some(anchor_grammar::Statement::Sql(stmt)) => match *stmt {
+            ast::Statement::Query(q) => match *q.body {
+                ast::SetExpr::Select(s) => match s.projection.into_iter().next() {
+                    Some(ast::SelectItem::UnnamedExpr(e)) => Ok(e),
+                    _ => Err(Error::internal("stored expression is not an expression")),
+                },
+                _ => Err(Error::internal("stored expression is not an expression")),
+            },
+            _ => Err(Error::internal("stored expression is not an expression")),
+        },
+        None => Err(Error::internal("empty stored expression")),
+    }
+}

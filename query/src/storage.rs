@@ -1,0 +1,439 @@
+//! Row-level storage: the one boundary between SQL and the key-value world.
+//!
+//! The executor reads and writes rows through [`Transaction`]; it never sees keys. [`Local`]
+//! implements it with MVCC over a local engine (in a cluster a replicated store will
+//! implement the same trait). The layout of the MVCC key space:
+//!
+//! ```text
+//! 0x01 | table oid u32                          -> table definition (JSON)
+//! 0x02 | keycode(schema, name)                   -> table oid u32
+//! 0x10 | table oid u32 | row key                 -> encoded row
+//! 0x11 | index oid u32 | keycode(indexed values) [| row key]  -> row key
+//! ```
+//!
+//! A row key is the keycode encoding of the primary key's values, or for a table without a
+//! primary key a hidden row number (a big-endian u64 from a per-table counter). Index
+//! entries of a unique index whose values are all non-NULL are keyed by the values alone, so a
+//! second row with the same values collides with the first; other entries (non-unique
+//! indexes, or values with a NULL, which PostgreSQL treats as distinct) append the row key.
+//! Counters (object ids, row numbers) are not transactional, like PostgreSQL's sequences:
+//! they are reserved in blocks from unversioned keys and a crash may skip some numbers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anchor_engine::KeyRange;
+use anchor_engine::keycode::{self, Order};
+use anchor_engine::mvcc::{self, IsolationLevel, Mvcc};
+use parking_lot::Mutex;
+
+use crate::catalog::{FIRST_USER_OID, Index, Oid, Table};
+use crate::error::{Error, Result, SqlState};
+use crate::types::{self, Value};
+
+/// An encoded primary key (or hidden row number): where a row lives.
+pub type RowKey = Vec<u8>;
+
+/// A row's values, in column order.
+pub type Row = Vec<Value>;
+
+/// An owned stream of rows with their keys.
+pub type Rows = Box<dyn Iterator<Item = Result<(RowKey, Row)>> + Send>;
+
+/// What the executor may do with the data of one transaction.
+pub trait Transaction: Send {
+    /// Every table this transaction can see.
+    fn tables(&mut self) -> Result<Vec<Table>>;
+    /// The table `schema.name`, if it exists.
+    fn table(&mut self, schema: &str, name: &str) -> Result<Option<Table>>;
+    /// A new object id for a table or index.
+    fn next_oid(&mut self) -> Result<Oid>;
+    /// Records a new table (its oid already taken from [`Transaction::next_oid`]).
+    fn create_table(&mut self, table: &Table) -> Result<()>;
+    /// Replaces a table's definition (ALTER TABLE, CREATE INDEX).
+    fn alter_table(&mut self, table: &Table) -> Result<()>;
+    /// Adds `index` to `table` and fills it from the existing rows (23505 if a unique index
+    /// meets duplicates).
+    fn create_index(&mut self, table: &Table, index: &Index) -> Result<Table>;
+    /// Removes the index named `name` from `table` with its entries.
+    fn drop_index(&mut self, table: &Table, name: &str) -> Result<()>;
+    /// Removes a table with its rows and indexes.
+    fn drop_table(&mut self, table: &Table) -> Result<()>;
+    /// Every row of `table`, in row-key order.
+    fn scan(&mut self, table: &Table) -> Result<Rows>;
+    /// The row at `key`.
+    fn get(&mut self, table: &Table, key: &[u8]) -> Result<Option<Row>>;
+    /// The rows whose values in `index` start with `prefix`.
+    fn scan_index(&mut self, table: &Table, index: &Index, prefix: &[Value]) -> Result<Rows>;
+    /// Inserts a row, enforcing the primary key and unique indexes (23505).
+    fn insert(&mut self, table: &Table, row: Row) -> Result<RowKey>;
+    /// Replaces the row at `key` (whose current values are `old`) with `new`.
+    fn update(&mut self, table: &Table, key: &[u8], old: &Row, new: Row) -> Result<RowKey>;
+    /// Deletes the row at `key` (whose current values are `old`).
+    fn delete(&mut self, table: &Table, key: &[u8], old: &Row) -> Result<()>;
+    /// Starts a new statement: at READ COMMITTED, a new snapshot.
+    fn new_statement(&mut self);
+    /// Sets a savepoint.
+    fn savepoint(&mut self, name: &str);
+    /// Undoes what was done since the savepoint.
+    fn rollback_to(&mut self, name: &str) -> Result<()>;
+    /// Forgets a savepoint, keeping what was done.
+    fn release(&mut self, name: &str) -> Result<()>;
+    /// Makes the transaction's writes durable and visible.
+    fn commit(self: Box<Self>) -> Result<()>;
+    /// Undoes the transaction.
+    fn rollback(self: Box<Self>) -> Result<()>;
+}
+
+const TABLE_DEF: u8 = 0x01;
+const TABLE_NAME: u8 = 0x02;
+const ROW: u8 = 0x10;
+const INDEX: u8 = 0x11;
+
+const OID_COUNTER: &[u8] = b"oid";
+const ROWID_COUNTER: &[u8] = b"rowid/";
+/// Numbers reserved per write of a counter.
+const COUNTER_BLOCK: u64 = 1024;
+
+fn table_def_key(oid: Oid) -> Vec<u8> {
+    let mut k = vec![TABLE_DEF];
+    k.extend_from_slice(&oid.to_be_bytes());
+    k
+}
+
+fn table_name_key(schema: &str, name: &str) -> Vec<u8> {
+    let mut k = vec![TABLE_NAME];
+    keycode::encode_bytes(&mut k, schema.as_bytes());
+    keycode::encode_bytes(&mut k, name.as_bytes());
+    k
+}
+
+fn row_prefix(oid: Oid) -> Vec<u8> {
+    let mut k = vec![ROW];
+    k.extend_from_slice(&oid.to_be_bytes());
+    k
+}
+
+fn index_prefix(oid: Oid) -> Vec<u8> {
+    let mut k = vec![INDEX];
+    k.extend_from_slice(&oid.to_be_bytes());
+    k
+}
+
+fn encode_values(out: &mut Vec<u8>, values: &[&Value]) {
+    for v in values {
+        keycode::encode_part(out, &v.to_key_part(), Order::ASC);
+    }
+}
+
+/// Counters reserved in blocks: `next` up to (not including) `limit` are ours to hand out.
+#[derive(Default)]
+struct Counters {
+    blocks: HashMap<Vec<u8>, (u64, u64)>,
+}
+
+/// Local storage: MVCC over one engine on this node.
+pub struct Local {
+    mvcc: Arc<Mvcc>,
+    counters: Arc<Mutex<Counters>>,
+}
+
+impl Local {
+    /// Storage over `mvcc`.
+    pub fn new(mvcc: Arc<Mvcc>) -> Self {
+        Local { mvcc, counters: Arc::new(Mutex::new(Counters::default())) }
+    }
+
+    /// The MVCC store underneath.
+    pub fn mvcc(&self) -> &Arc<Mvcc> {
+        &self.mvcc
+    }
+
+    /// Begins a transaction.
+    pub fn begin(&self, isolation: IsolationLevel, read_only: bool) -> Result<LocalTransaction> {
+        let txn = if read_only { self.mvcc.begin_read_only(isolation)? } else { self.mvcc.begin(isolation)? };
+        Ok(LocalTransaction { txn, mvcc: self.mvcc.clone(), counters: self.counters.clone() })
+    }
+}
+
+/// A transaction of [`Local`].
+pub struct LocalTransaction {
+    txn: mvcc::Transaction,
+    mvcc: Arc<Mvcc>,
+    counters: Arc<Mutex<Counters>>,
+}
+
+impl LocalTransaction {
+    /// The next number of the counter `name`, reserving a new block when one runs out.
+    fn next_number(&self, name: &[u8], first: u64) -> Result<u64> {
+        let mut counters = self.counters.lock();
+        let entry = counters.blocks.entry(name.to_vec()).or_insert((0, 0));
+        if entry.0 >= entry.1 {
+            let stored = match self.mvcc.get_unversioned(name)? {
+                Some(bytes) => u64::from_be_bytes(
+                    bytes.try_into().map_err(|_| Error::new(SqlState::DATA_CORRUPTED, "malformed counter"))?,
+                ),
+                None => first,
+            };
+            let limit = stored + COUNTER_BLOCK;
+            self.mvcc.set_unversioned(name, &limit.to_be_bytes())?;
+            *entry = (stored, limit);
+        }
+        let n = entry.0;
+        entry.0 += 1;
+        Ok(n)
+    }
+
+    fn row_key(&self, table: &Table, row: &Row) -> Result<RowKey> {
+        match &table.primary_key {
+            Some(cols) => {
+                let mut key = Vec::new();
+                encode_values(&mut key, &cols.iter().map(|&c| &row[c]).collect::<Vec<_>>());
+                Ok(key)
+            }
+            None => {
+                let mut name = ROWID_COUNTER.to_vec();
+                name.extend_from_slice(&table.oid.to_be_bytes());
+                Ok(self.next_number(&name, 1)?.to_be_bytes().to_vec())
+            }
+        }
+    }
+
+    /// The storage key of `row`'s entry in `index`; `exclusive` if a second row with the same
+    /// values would collide with it.
+    fn index_key(index: &Index, row: &Row, row_key: &[u8]) -> (Vec<u8>, bool) {
+        let mut key = index_prefix(index.oid);
+        let values: Vec<&Value> = index.columns.iter().map(|&c| &row[c]).collect();
+        encode_values(&mut key, &values);
+        let exclusive = index.unique && values.iter().all(|v| !matches!(v, Value::Null));
+        if !exclusive {
+            key.extend_from_slice(row_key);
+        }
+        (key, exclusive)
+    }
+
+    fn duplicate(table: &Table, index_name: &str, columns: &[usize], row: &Row) -> Error {
+        let names: Vec<&str> = columns.iter().map(|&c| table.columns[c].name.as_str()).collect();
+        let settings = types::Settings::default();
+        let values: Vec<String> =
+            columns.iter().map(|&c| row[c].to_text(&settings).unwrap_or_else(|| "null".into())).collect();
+        Error::new(SqlState::UNIQUE_VIOLATION, format!("duplicate key value violates unique constraint \"{index_name}\""))
+            .with_detail(format!("Key ({})=({}) already exists.", names.join(", "), values.join(", ")))
+    }
+
+    fn write_indexes(&mut self, table: &Table, row: &Row, row_key: &[u8]) -> Result<()> {
+        for index in &table.indexes {
+            let (key, exclusive) = Self::index_key(index, row, row_key);
+            if exclusive && self.txn.get(&key)?.is_some() {
+                return Err(Self::duplicate(table, &index.name, &index.columns, row));
+            }
+            self.txn.set(&key, row_key)?;
+        }
+        Ok(())
+    }
+
+    fn remove_indexes(&mut self, table: &Table, row: &Row, row_key: &[u8]) -> Result<()> {
+        for index in &table.indexes {
+            let (key, _) = Self::index_key(index, row, row_key);
+            self.txn.delete(&key)?;
+        }
+        Ok(())
+    }
+
+    fn rows(&mut self, table: &Table, range: KeyRange, strip: usize) -> Result<Rows> {
+        let types = table.types();
+        let scan = self.txn.scan(range)?;
+        Ok(Box::new(scan.map(move |item| {
+            let (key, value) = item?;
+            let row = types::decode_row(&value, &types)?;
+            Ok((key[strip..].to_vec(), row))
+        })))
+    }
+
+    /// Deletes every key under `prefix`, one by one so that the deletion stays transactional.
+    fn delete_prefix(&mut self, prefix: &[u8]) -> Result<()> {
+        let keys: Vec<Vec<u8>> = self
+            .txn
+            .scan(KeyRange::prefix(prefix))?
+            .map(|item| item.map(|(k, _)| k))
+            .collect::<anchor_engine::Result<_>>()?;
+        for key in keys {
+            self.txn.delete(&key)?;
+        }
+        Ok(())
+    }
+
+    fn decode_table(bytes: &[u8]) -> Result<Table> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| Error::new(SqlState::DATA_CORRUPTED, format!("malformed table definition: {e}")))
+    }
+}
+
+impl Transaction for LocalTransaction {
+    fn tables(&mut self) -> Result<Vec<Table>> {
+        let scan = self.txn.scan(KeyRange::prefix(&[TABLE_DEF]))?;
+        scan.map(|item| Self::decode_table(&item?.1)).collect()
+    }
+
+    fn table(&mut self, schema: &str, name: &str) -> Result<Option<Table>> {
+        let Some(oid) = self.txn.get(&table_name_key(schema, name))? else { return Ok(None) };
+        let oid: [u8; 4] =
+            oid.try_into().map_err(|_| Error::new(SqlState::DATA_CORRUPTED, "malformed table name entry"))?;
+        match self.txn.get(&table_def_key(u32::from_be_bytes(oid)))? {
+            Some(def) => Ok(Some(Self::decode_table(&def)?)),
+            None => Err(Error::new(SqlState::DATA_CORRUPTED, format!("table \"{name}\" has a name but no definition"))),
+        }
+    }
+
+    fn next_oid(&mut self) -> Result<Oid> {
+        let n = self.next_number(OID_COUNTER, FIRST_USER_OID as u64)?;
+        Oid::try_from(n).map_err(|_| Error::new(SqlState::PROGRAM_LIMIT_EXCEEDED, "object ids exhausted"))
+    }
+
+    fn create_table(&mut self, table: &Table) -> Result<()> {
+        let name_key = table_name_key(&table.schema, &table.name);
+        if self.txn.get(&name_key)?.is_some() {
+            return Err(Error::new(SqlState::DUPLICATE_TABLE, format!("relation \"{}\" already exists", table.name)));
+        }
+        self.txn.set(&name_key, &table.oid.to_be_bytes())?;
+        self.alter_table(table)
+    }
+
+    fn alter_table(&mut self, table: &Table) -> Result<()> {
+        let def = serde_json::to_vec(table).map_err(Error::internal)?;
+        self.txn.set(&table_def_key(table.oid), &def)?;
+        Ok(())
+    }
+
+    fn create_index(&mut self, table: &Table, index: &Index) -> Result<Table> {
+        let mut altered = table.clone();
+        altered.indexes.push(index.clone());
+        let only = Table { indexes: vec![index.clone()], ..table.clone() };
+        let rows: Vec<(RowKey, Row)> = self.scan(table)?.collect::<Result<_>>()?;
+        for (key, row) in rows {
+            self.write_indexes(&only, &row, &key)?;
+        }
+        self.alter_table(&altered)?;
+        Ok(altered)
+    }
+
+    fn drop_index(&mut self, table: &Table, name: &str) -> Result<()> {
+        let Some(index) = table.indexes.iter().find(|i| i.name == name) else {
+            return Err(Error::new(SqlState::UNDEFINED_OBJECT, format!("index \"{name}\" does not exist")));
+        };
+        self.delete_prefix(&index_prefix(index.oid))?;
+        let mut altered = table.clone();
+        altered.indexes.retain(|i| i.name != name);
+        self.alter_table(&altered)
+    }
+
+    fn drop_table(&mut self, table: &Table) -> Result<()> {
+        for prefix in std::iter::once(row_prefix(table.oid)).chain(table.indexes.iter().map(|i| index_prefix(i.oid))) {
+            self.delete_prefix(&prefix)?;
+        }
+        self.txn.delete(&table_name_key(&table.schema, &table.name))?;
+        self.txn.delete(&table_def_key(table.oid))?;
+        Ok(())
+    }
+
+    fn scan(&mut self, table: &Table) -> Result<Rows> {
+        let prefix = row_prefix(table.oid);
+        let strip = prefix.len();
+        self.rows(table, KeyRange::prefix(&prefix), strip)
+    }
+
+    fn get(&mut self, table: &Table, key: &[u8]) -> Result<Option<Row>> {
+        let mut full = row_prefix(table.oid);
+        full.extend_from_slice(key);
+        match self.txn.get(&full)? {
+            Some(bytes) => Ok(Some(types::decode_row(&bytes, &table.types())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn scan_index(&mut self, table: &Table, index: &Index, prefix: &[Value]) -> Result<Rows> {
+        let mut start = index_prefix(index.oid);
+        encode_values(&mut start, &prefix.iter().collect::<Vec<_>>());
+        let entries: Vec<RowKey> =
+            self.txn.scan(KeyRange::prefix(&start))?.map(|item| item.map(|(_, v)| v)).collect::<anchor_engine::Result<_>>()?;
+        let mut rows = Vec::with_capacity(entries.len());
+        for key in entries {
+            match self.get(table, &key)? {
+                Some(row) => rows.push(Ok((key, row))),
+                None => return Err(Error::new(SqlState::DATA_CORRUPTED, format!("index \"{}\" points at a missing row", index.name))),
+            }
+        }
+        Ok(Box::new(rows.into_iter()))
+    }
+
+    fn insert(&mut self, table: &Table, row: Row) -> Result<RowKey> {
+        let row_key = self.row_key(table, &row)?;
+        let mut full = row_prefix(table.oid);
+        full.extend_from_slice(&row_key);
+        if table.primary_key.is_some() && self.txn.get(&full)?.is_some() {
+            let pk = table.primary_key.as_deref().unwrap_or_default();
+            return Err(Self::duplicate(table, &format!("{}_pkey", table.name), pk, &row));
+        }
+        self.write_indexes(table, &row, &row_key)?;
+        self.txn.set(&full, &types::encode_row(&row))?;
+        Ok(row_key)
+    }
+
+    fn update(&mut self, table: &Table, key: &[u8], old: &Row, new: Row) -> Result<RowKey> {
+        let new_key = match &table.primary_key {
+            Some(_) => self.row_key(table, &new)?,
+            None => key.to_vec(),
+        };
+        self.remove_indexes(table, old, key)?;
+        let mut full = row_prefix(table.oid);
+        full.extend_from_slice(key);
+        if new_key != key {
+            self.txn.delete(&full)?;
+            full.truncate(5);
+            full.extend_from_slice(&new_key);
+            if self.txn.get(&full)?.is_some() {
+                let pk = table.primary_key.as_deref().unwrap_or_default();
+                return Err(Self::duplicate(table, &format!("{}_pkey", table.name), pk, &new));
+            }
+        }
+        self.write_indexes(table, &new, &new_key)?;
+        self.txn.set(&full, &types::encode_row(&new))?;
+        Ok(new_key)
+    }
+
+    fn delete(&mut self, table: &Table, key: &[u8], old: &Row) -> Result<()> {
+        self.remove_indexes(table, old, key)?;
+        let mut full = row_prefix(table.oid);
+        full.extend_from_slice(key);
+        self.txn.delete(&full)?;
+        Ok(())
+    }
+
+    fn new_statement(&mut self) {
+        self.txn.new_statement();
+    }
+
+    fn savepoint(&mut self, name: &str) {
+        self.txn.savepoint(name);
+    }
+
+    fn rollback_to(&mut self, name: &str) -> Result<()> {
+        self.txn.rollback_to(name).map_err(|_| {
+            Error::new(SqlState::INVALID_SAVEPOINT_SPECIFICATION, format!("savepoint \"{name}\" does not exist"))
+        })
+    }
+
+    fn release(&mut self, name: &str) -> Result<()> {
+        self.txn.release(name).map_err(|_| {
+            Error::new(SqlState::INVALID_SAVEPOINT_SPECIFICATION, format!("savepoint \"{name}\" does not exist"))
+        })
+    }
+
+    fn commit(self: Box<Self>) -> Result<()> {
+        Ok(self.txn.commit()?)
+    }
+
+    fn rollback(self: Box<Self>) -> Result<()> {
+        Ok(self.txn.rollback()?)
+    }
+}
