@@ -19,6 +19,7 @@ pub mod catalog;
 pub mod error;
 pub mod exec;
 pub mod functions;
+pub mod optimizer;
 pub mod plan;
 pub mod planner;
 pub mod session;

@@ -189,6 +189,7 @@ impl<'a> Planner<'a> {
         match stmt {
             ast::Statement::Query(q) => {
                 let (node, mut columns) = self.query(q)?;
+                let node = crate::optimizer::optimize(node);
                 // What is still untyped at the top is text, as in PostgreSQL.
                 for (_, t) in &mut columns {
                     if *t == DataType::Unknown {
@@ -807,7 +808,8 @@ impl<'a> Planner<'a> {
         self.outer.push(scope.clone());
         let result = self.query(q);
         self.outer.pop();
-        result
+        let (node, columns) = result?;
+        Ok((crate::optimizer::optimize(node), columns))
     }
 
     fn aggregate(&mut self, name: &str, f: &ast::Function, scope: &Scope, g: &mut Grouping) -> Result<(Expr, DataType)> {

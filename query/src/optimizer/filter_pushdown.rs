@@ -1,0 +1,224 @@
+//! Predicate pushdown: a filter moves as close to the data as its columns allow.
+//!
+//! A predicate is split into its AND-ed conjuncts. Over an inner join, a conjunct that reads
+//! only the left side's columns goes to the left input, one that reads only the right side's
+//! goes to the right input (its column numbers shifted), and one that reads both becomes
+//! part of the join condition. At a scan, what arrives becomes the scan's filter, evaluated
+//! as rows are read. A join condition that equates a left expression with a right one makes
+//! the join a hash join on those keys; the rest of the condition is checked on each match.
+//!
+//! Conjuncts that contain a subquery stay where they are: a subquery's outer references
+//! point at the row of the node that evaluates it. Outer joins pass nothing through, since
+//! moving a predicate across the NULL-padded side would change the result.
+//!
+//! ```text
+//! Filter: a.x = b.y AND a.z = 1          Hash Inner Join on a.x = b.y
+//!   Nested Loop Inner Join        =>       Seq Scan on a  Filter: a.z = 1
+//!     Seq Scan on a                        Seq Scan on b
+//!     Seq Scan on b
+//! ```
+
+use std::collections::BTreeSet;
+
+use crate::exec::width;
+use crate::plan::{Expr, JoinKind, Node};
+use crate::types::BinaryOp;
+
+/// Applies the rule to the whole tree.
+pub fn apply(node: Node) -> Node {
+    match node {
+        Node::Filter { input, predicate } => {
+            let input = apply(*input);
+            push(input, split(predicate))
+        }
+        other => map_children(other, apply),
+    }
+}
+
+/// Applies `f` to the direct inputs of `node`.
+fn map_children(node: Node, f: fn(Node) -> Node) -> Node {
+    let b = |n: Box<Node>| Box::new(f(*n));
+    match node {
+        Node::Filter { input, predicate } => Node::Filter { input: b(input), predicate },
+        Node::Project { input, exprs } => Node::Project { input: b(input), exprs },
+        Node::NestedLoopJoin { left, right, kind, on } => Node::NestedLoopJoin { left: b(left), right: b(right), kind, on },
+        Node::HashJoin { left, right, kind, left_keys, right_keys, residual } => {
+            Node::HashJoin { left: b(left), right: b(right), kind, left_keys, right_keys, residual }
+        }
+        Node::Aggregate { input, group_by, aggregates } => Node::Aggregate { input: b(input), group_by, aggregates },
+        Node::Sort { input, keys } => Node::Sort { input: b(input), keys },
+        Node::Limit { input, limit, offset } => Node::Limit { input: b(input), limit, offset },
+        Node::Distinct { input } => Node::Distinct { input: b(input) },
+        Node::SetOp { op, all, left, right } => Node::SetOp { op, all, left: b(left), right: b(right) },
+        leaf @ (Node::Nothing | Node::Scan { .. } | Node::Values { .. }) => leaf,
+    }
+}
+
+/// The conjuncts of a predicate.
+fn split(e: Expr) -> Vec<Expr> {
+    match e {
+        Expr::And(a, b) => {
+            let mut v = split(*a);
+            v.extend(split(*b));
+            v
+        }
+        other => vec![other],
+    }
+}
+
+fn conjoin(mut conjuncts: Vec<Expr>) -> Option<Expr> {
+    let first = conjuncts.pop()?;
+    Some(conjuncts.into_iter().rev().fold(first, |acc, c| Expr::And(Box::new(c), Box::new(acc))))
+}
+
+/// The columns of its own row that `e` reads, or `None` if it holds a subquery (which must
+/// not move).
+fn columns(e: &Expr) -> Option<BTreeSet<usize>> {
+    let mut set = BTreeSet::new();
+    collect(e, &mut set).then_some(set)
+}
+
+fn collect(e: &Expr, set: &mut BTreeSet<usize>) -> bool {
+    match e {
+        Expr::Column(i) => {
+            set.insert(*i);
+            true
+        }
+        Expr::Literal(_) | Expr::Outer { .. } | Expr::Param(_) => true,
+        Expr::Unary(_, a) | Expr::Not(a) | Expr::IsNull(a) | Expr::Cast(a, _) | Expr::IsBool(a, _, _) => collect(a, set),
+        Expr::Binary(_, a, b) | Expr::And(a, b) | Expr::Or(a, b) | Expr::IsDistinctFrom(a, b, _) | Expr::Like(a, b, _, _) => {
+            collect(a, set) && collect(b, set)
+        }
+        Expr::Case { operand, branches, otherwise } => {
+            operand.as_deref().is_none_or(|o| collect(o, set))
+                && branches.iter().all(|(w, t)| collect(w, set) && collect(t, set))
+                && otherwise.as_deref().is_none_or(|o| collect(o, set))
+        }
+        Expr::Function(_, args) => args.iter().all(|a| collect(a, set)),
+        Expr::InList(a, list, _) => collect(a, set) && list.iter().all(|x| collect(x, set)),
+        Expr::Subquery(_) | Expr::Exists(..) | Expr::InSubquery(..) => false,
+    }
+}
+
+/// `e` with every column number `i` of its own row replaced by `f(i)`.
+fn renumber(e: Expr, f: &impl Fn(usize) -> usize) -> Expr {
+    let r = |x: Box<Expr>| Box::new(renumber(*x, f));
+    match e {
+        Expr::Column(i) => Expr::Column(f(i)),
+        Expr::Unary(op, a) => Expr::Unary(op, r(a)),
+        Expr::Not(a) => Expr::Not(r(a)),
+        Expr::IsNull(a) => Expr::IsNull(r(a)),
+        Expr::Cast(a, t) => Expr::Cast(r(a), t),
+        Expr::IsBool(a, v, n) => Expr::IsBool(r(a), v, n),
+        Expr::Binary(op, a, b) => Expr::Binary(op, r(a), r(b)),
+        Expr::And(a, b) => Expr::And(r(a), r(b)),
+        Expr::Or(a, b) => Expr::Or(r(a), r(b)),
+        Expr::IsDistinctFrom(a, b, n) => Expr::IsDistinctFrom(r(a), r(b), n),
+        Expr::Like(a, b, n, ci) => Expr::Like(r(a), r(b), n, ci),
+        Expr::Case { operand, branches, otherwise } => Expr::Case {
+            operand: operand.map(r),
+            branches: branches.into_iter().map(|(w, t)| (renumber(w, f), renumber(t, f))).collect(),
+            otherwise: otherwise.map(r),
+        },
+        Expr::Function(name, args) => Expr::Function(name, args.into_iter().map(|a| renumber(a, f)).collect()),
+        Expr::InList(a, list, n) => Expr::InList(r(a), list.into_iter().map(|x| renumber(x, f)).collect(), n),
+        // Literals, parameters and outer references read nothing of this row; subqueries are
+        // never moved (see `columns`).
+        other => other,
+    }
+}
+
+/// `e` over a join's row, renumbered over its right input (whose first column is `w`).
+fn shift(e: Expr, w: usize) -> Expr {
+    renumber(e, &|i| i - w)
+}
+
+/// `e` over a join's right input, renumbered over the joined row.
+fn unshift(e: Expr, w: usize) -> Expr {
+    renumber(e, &|i| i + w)
+}
+
+/// Pushes `conjuncts` (over `node`'s output) into `node` as far as they go.
+fn push(node: Node, conjuncts: Vec<Expr>) -> Node {
+    if conjuncts.is_empty() {
+        return node;
+    }
+    match node {
+        Node::Scan { table, filter } => {
+            let mut all = filter.map(split).unwrap_or_default();
+            all.extend(conjuncts);
+            Node::Scan { table, filter: conjoin(all) }
+        }
+        Node::Filter { input, predicate } => {
+            let mut all = split(predicate);
+            all.extend(conjuncts);
+            push(*input, all)
+        }
+        Node::NestedLoopJoin { left, right, kind: JoinKind::Inner, on } => {
+            let w = width(&left);
+            let mut to_left = Vec::new();
+            let mut to_right = Vec::new();
+            let mut here = Vec::new();
+            for c in conjuncts.into_iter().chain(on.map(split).unwrap_or_default()) {
+                match columns(&c) {
+                    Some(cols) if !cols.is_empty() && cols.iter().all(|&i| i < w) => to_left.push(c),
+                    Some(cols) if !cols.is_empty() && cols.iter().all(|&i| i >= w) => to_right.push(shift(c, w)),
+                    _ => here.push(c),
+                }
+            }
+            let left = push(*left, to_left);
+            let right = push(*right, to_right);
+            join(left, right, w, here)
+        }
+        Node::HashJoin { left, right, kind: JoinKind::Inner, left_keys, right_keys, residual } => {
+            // Back to plain conditions, so that keys old and new are chosen together.
+            let w = width(&left);
+            let mut on = residual.map(split).unwrap_or_default();
+            for (l, r) in left_keys.into_iter().zip(right_keys) {
+                on.push(Expr::Binary(BinaryOp::Eq, Box::new(l), Box::new(unshift(r, w))));
+            }
+            push(Node::NestedLoopJoin { left, right, kind: JoinKind::Inner, on: conjoin(on) }, conjuncts)
+        }
+        other => Node::Filter { input: Box::new(other), predicate: conjoin(conjuncts).expect("not empty") },
+    }
+}
+
+/// An inner join of `left` and `right` under `conds` (over the joined row): a hash join when
+/// some condition equates a left-only expression with a right-only one.
+fn join(left: Node, right: Node, w: usize, conds: Vec<Expr>) -> Node {
+    let mut left_keys = Vec::new();
+    let mut right_keys = Vec::new();
+    let mut residual = Vec::new();
+    for c in conds {
+        if let Expr::Binary(BinaryOp::Eq, a, b) = &c
+            && let (Some(ca), Some(cb)) = (columns(a), columns(b))
+            && !ca.is_empty()
+            && !cb.is_empty()
+        {
+            let left_only = |s: &BTreeSet<usize>| s.iter().all(|&i| i < w);
+            let right_only = |s: &BTreeSet<usize>| s.iter().all(|&i| i >= w);
+            if left_only(&ca) && right_only(&cb) {
+                left_keys.push((**a).clone());
+                right_keys.push(shift((**b).clone(), w));
+                continue;
+            }
+            if right_only(&ca) && left_only(&cb) {
+                left_keys.push((**b).clone());
+                right_keys.push(shift((**a).clone(), w));
+                continue;
+            }
+        }
+        residual.push(c);
+    }
+    if left_keys.is_empty() {
+        return Node::NestedLoopJoin { left: Box::new(left), right: Box::new(right), kind: JoinKind::Inner, on: conjoin(residual) };
+    }
+    Node::HashJoin {
+        left: Box::new(left),
+        right: Box::new(right),
+        kind: JoinKind::Inner,
+        left_keys,
+        right_keys,
+        residual: conjoin(residual),
+    }
+}
