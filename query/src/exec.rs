@@ -35,7 +35,10 @@ pub struct Context<'a> {
 impl Context<'_> {
     fn check_cancel(&self) -> Result<()> {
         if self.cancel.load(AtomicOrdering::Relaxed) {
-            return Err(Error::new(SqlState::QUERY_CANCELED, "canceling statement due to user request"));
+            return Err(Error::new(
+                SqlState::QUERY_CANCELED,
+                "canceling statement due to user request",
+            ));
         }
         Ok(())
     }
@@ -51,15 +54,29 @@ pub trait Executor: Send {
 pub fn build(node: &Node) -> Box<dyn Executor> {
     match node {
         Node::Nothing => Box::new(Once { done: false }),
-        Node::Scan { table, filter } => {
-            Box::new(Scan { table: table.clone(), filter: filter.clone(), rows: None })
-        }
-        Node::Values { rows } => Box::new(ValuesExec { rows: rows.clone(), next: 0 }),
-        Node::Filter { input, predicate } => {
-            Box::new(FilterExec { input: build(input), predicate: predicate.clone() })
-        }
-        Node::Project { input, exprs } => Box::new(ProjectExec { input: build(input), exprs: exprs.clone() }),
-        Node::NestedLoopJoin { left, right, kind, on } => Box::new(NestedLoop {
+        Node::Scan { table, filter } => Box::new(Scan {
+            table: table.clone(),
+            filter: filter.clone(),
+            rows: None,
+        }),
+        Node::Values { rows } => Box::new(ValuesExec {
+            rows: rows.clone(),
+            next: 0,
+        }),
+        Node::Filter { input, predicate } => Box::new(FilterExec {
+            input: build(input),
+            predicate: predicate.clone(),
+        }),
+        Node::Project { input, exprs } => Box::new(ProjectExec {
+            input: build(input),
+            exprs: exprs.clone(),
+        }),
+        Node::NestedLoopJoin {
+            left,
+            right,
+            kind,
+            on,
+        } => Box::new(NestedLoop {
             left: build(left),
             right: build(right),
             right_rows: None,
@@ -73,7 +90,14 @@ pub fn build(node: &Node) -> Box<dyn Executor> {
             right_matched: Vec::new(),
             tail: None,
         }),
-        Node::HashJoin { left, right, kind, left_keys, right_keys, residual } => {
+        Node::HashJoin {
+            left,
+            right,
+            kind,
+            left_keys,
+            right_keys,
+            residual,
+        } => {
             // A hash join is a nested loop whose inner loop only visits the rows with equal
             // keys; both share the bookkeeping of unmatched rows.
             Box::new(HashJoinExec {
@@ -95,14 +119,26 @@ pub fn build(node: &Node) -> Box<dyn Executor> {
                 tail: None,
             })
         }
-        Node::Aggregate { input, group_by, aggregates } => Box::new(AggregateExec {
+        Node::Aggregate {
+            input,
+            group_by,
+            aggregates,
+        } => Box::new(AggregateExec {
             input: build(input),
             group_by: group_by.clone(),
             aggregates: aggregates.clone(),
             output: None,
         }),
-        Node::Sort { input, keys } => Box::new(SortExec { input: build(input), keys: keys.clone(), output: None }),
-        Node::Limit { input, limit, offset } => Box::new(LimitExec {
+        Node::Sort { input, keys } => Box::new(SortExec {
+            input: build(input),
+            keys: keys.clone(),
+            output: None,
+        }),
+        Node::Limit {
+            input,
+            limit,
+            offset,
+        } => Box::new(LimitExec {
             input: build(input),
             limit_expr: limit.clone(),
             offset_expr: offset.clone(),
@@ -110,8 +146,16 @@ pub fn build(node: &Node) -> Box<dyn Executor> {
             offset: 0,
             started: false,
         }),
-        Node::Distinct { input } => Box::new(DistinctExec { input: build(input), seen: HashSet::new() }),
-        Node::SetOp { op, all, left, right } => Box::new(SetOpExec {
+        Node::Distinct { input } => Box::new(DistinctExec {
+            input: build(input),
+            seen: HashSet::new(),
+        }),
+        Node::SetOp {
+            op,
+            all,
+            left,
+            right,
+        } => Box::new(SetOpExec {
             op: *op,
             all: *all,
             left: build(left),
@@ -127,12 +171,19 @@ pub fn width(node: &Node) -> usize {
         Node::Nothing => 0,
         Node::Scan { table, .. } => table.columns.len(),
         Node::Values { rows } => rows.first().map_or(0, Vec::len),
-        Node::Filter { input, .. } | Node::Sort { input, .. } | Node::Limit { input, .. } | Node::Distinct { input } => {
-            width(input)
-        }
+        Node::Filter { input, .. }
+        | Node::Sort { input, .. }
+        | Node::Limit { input, .. }
+        | Node::Distinct { input } => width(input),
         Node::Project { exprs, .. } => exprs.len(),
-        Node::NestedLoopJoin { left, right, .. } | Node::HashJoin { left, right, .. } => width(left) + width(right),
-        Node::Aggregate { group_by, aggregates, .. } => group_by.len() + aggregates.len(),
+        Node::NestedLoopJoin { left, right, .. } | Node::HashJoin { left, right, .. } => {
+            width(left) + width(right)
+        }
+        Node::Aggregate {
+            group_by,
+            aggregates,
+            ..
+        } => group_by.len() + aggregates.len(),
         Node::SetOp { left, .. } => width(left),
     }
 }
@@ -175,7 +226,9 @@ impl Executor for Scan {
         let rows = self.rows.as_mut().expect("opened above");
         loop {
             ctx.check_cancel()?;
-            let Some(item) = rows.next() else { return Ok(None) };
+            let Some(item) = rows.next() else {
+                return Ok(None);
+            };
             let (_, row) = item?;
             match &self.filter {
                 Some(f) if !is_true(&eval(f, &row, ctx)?) => continue,
@@ -192,9 +245,15 @@ struct ValuesExec {
 
 impl Executor for ValuesExec {
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
-        let Some(exprs) = self.rows.get(self.next) else { return Ok(None) };
+        let Some(exprs) = self.rows.get(self.next) else {
+            return Ok(None);
+        };
         self.next += 1;
-        exprs.iter().map(|e| eval(e, &[], ctx)).collect::<Result<Row>>().map(Some)
+        exprs
+            .iter()
+            .map(|e| eval(e, &[], ctx))
+            .collect::<Result<Row>>()
+            .map(Some)
     }
 }
 
@@ -221,8 +280,14 @@ struct ProjectExec {
 
 impl Executor for ProjectExec {
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
-        let Some(row) = self.input.next(ctx)? else { return Ok(None) };
-        self.exprs.iter().map(|e| eval(e, &row, ctx)).collect::<Result<Row>>().map(Some)
+        let Some(row) = self.input.next(ctx)? else {
+            return Ok(None);
+        };
+        self.exprs
+            .iter()
+            .map(|e| eval(e, &row, ctx))
+            .collect::<Result<Row>>()
+            .map(Some)
     }
 }
 
@@ -277,16 +342,17 @@ impl Executor for NestedLoop {
                         self.matched = false;
                     }
                     None => {
-                        let unmatched: Vec<Row> = if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
-                            right_rows
-                                .iter()
-                                .zip(&self.right_matched)
-                                .filter(|(_, m)| !**m)
-                                .map(|(r, _)| concat(&nulls(self.left_width), r))
-                                .collect()
-                        } else {
-                            Vec::new()
-                        };
+                        let unmatched: Vec<Row> =
+                            if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+                                right_rows
+                                    .iter()
+                                    .zip(&self.right_matched)
+                                    .filter(|(_, m)| !**m)
+                                    .map(|(r, _)| concat(&nulls(self.left_width), r))
+                                    .collect()
+                            } else {
+                                Vec::new()
+                            };
                         self.tail = Some(unmatched.into_iter());
                         continue;
                     }
@@ -321,7 +387,12 @@ struct HashKey(Vec<Value>);
 
 impl PartialEq for HashKey {
     fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| a.sort_cmp(b) == Ordering::Equal)
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0)
+                .all(|(a, b)| a.sort_cmp(b) == Ordering::Equal)
     }
 }
 
@@ -359,10 +430,17 @@ impl Executor for HashJoinExec {
         if self.table.is_none() {
             let mut table: HashMap<HashKey, Vec<usize>> = HashMap::new();
             while let Some(row) = self.right.next(ctx)? {
-                let key: Vec<Value> = self.right_keys.iter().map(|e| eval(e, &row, ctx)).collect::<Result<_>>()?;
+                let key: Vec<Value> = self
+                    .right_keys
+                    .iter()
+                    .map(|e| eval(e, &row, ctx))
+                    .collect::<Result<_>>()?;
                 // NULL keys never match, but the row may still come out of a RIGHT/FULL join.
                 if !key.iter().any(|v| matches!(v, Value::Null)) {
-                    table.entry(HashKey(key)).or_default().push(self.right_rows.len());
+                    table
+                        .entry(HashKey(key))
+                        .or_default()
+                        .push(self.right_rows.len());
                 }
                 self.right_rows.push(row);
             }
@@ -377,8 +455,11 @@ impl Executor for HashJoinExec {
             if self.current.is_none() {
                 match self.left.next(ctx)? {
                     Some(row) => {
-                        let key: Vec<Value> =
-                            self.left_keys.iter().map(|e| eval(e, &row, ctx)).collect::<Result<_>>()?;
+                        let key: Vec<Value> = self
+                            .left_keys
+                            .iter()
+                            .map(|e| eval(e, &row, ctx))
+                            .collect::<Result<_>>()?;
                         self.candidates = self
                             .table
                             .as_ref()
@@ -391,16 +472,17 @@ impl Executor for HashJoinExec {
                         self.matched = false;
                     }
                     None => {
-                        let unmatched: Vec<Row> = if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
-                            self.right_rows
-                                .iter()
-                                .zip(&self.right_matched)
-                                .filter(|(_, m)| !**m)
-                                .map(|(r, _)| concat(&nulls(self.left_width), r))
-                                .collect()
-                        } else {
-                            Vec::new()
-                        };
+                        let unmatched: Vec<Row> =
+                            if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+                                self.right_rows
+                                    .iter()
+                                    .zip(&self.right_matched)
+                                    .filter(|(_, m)| !**m)
+                                    .map(|(r, _)| concat(&nulls(self.left_width), r))
+                                    .collect()
+                            } else {
+                                Vec::new()
+                            };
                         self.tail = Some(unmatched.into_iter());
                         continue;
                     }
@@ -440,7 +522,12 @@ struct Accumulator {
 
 impl Accumulator {
     fn new(agg: &Aggregate) -> Self {
-        Accumulator { count: 0, sum: None, best: None, seen: agg.distinct.then(HashSet::new) }
+        Accumulator {
+            count: 0,
+            sum: None,
+            best: None,
+            seen: agg.distinct.then(HashSet::new),
+        }
     }
 
     fn add(&mut self, agg: &Aggregate, value: Option<Value>) -> Result<()> {
@@ -462,10 +549,17 @@ impl Accumulator {
             "sum" | "avg" => {
                 let widened = match (&agg.function[..], &value) {
                     // PostgreSQL sums small integers into bigint and bigints into numeric.
-                    ("sum", Value::Int2(_) | Value::Int4(_)) => value.cast(&DataType::Int8, &Settings::default())?,
-                    ("sum", Value::Int8(_)) | ("avg", Value::Int2(_) | Value::Int4(_) | Value::Int8(_)) => {
-                        value.cast(&DataType::Numeric { precision: None, scale: None }, &Settings::default())?
+                    ("sum", Value::Int2(_) | Value::Int4(_)) => {
+                        value.cast(&DataType::Int8, &Settings::default())?
                     }
+                    ("sum", Value::Int8(_))
+                    | ("avg", Value::Int2(_) | Value::Int4(_) | Value::Int8(_)) => value.cast(
+                        &DataType::Numeric {
+                            precision: None,
+                            scale: None,
+                        },
+                        &Settings::default(),
+                    )?,
                     _ => value,
                 };
                 self.sum = Some(match self.sum.take() {
@@ -478,7 +572,11 @@ impl Accumulator {
                     None => true,
                     Some(best) => {
                         let ord = value.sort_cmp(best);
-                        if agg.function == "min" { ord == Ordering::Less } else { ord == Ordering::Greater }
+                        if agg.function == "min" {
+                            ord == Ordering::Less
+                        } else {
+                            ord == Ordering::Greater
+                        }
                     }
                 };
                 if replace {
@@ -520,12 +618,19 @@ impl Executor for AggregateExec {
             let mut groups: HashMap<HashKey, Vec<Accumulator>> = HashMap::new();
             let mut order: Vec<HashKey> = Vec::new();
             while let Some(row) = self.input.next(ctx)? {
-                let key = HashKey(self.group_by.iter().map(|e| eval(e, &row, ctx)).collect::<Result<_>>()?);
+                let key = HashKey(
+                    self.group_by
+                        .iter()
+                        .map(|e| eval(e, &row, ctx))
+                        .collect::<Result<_>>()?,
+                );
                 let accs = match groups.get_mut(&key) {
                     Some(accs) => accs,
                     None => {
                         order.push(key.clone());
-                        groups.entry(key).or_insert_with(|| self.aggregates.iter().map(Accumulator::new).collect())
+                        groups.entry(key).or_insert_with(|| {
+                            self.aggregates.iter().map(Accumulator::new).collect()
+                        })
                     }
                 };
                 for (acc, agg) in accs.iter_mut().zip(&self.aggregates) {
@@ -563,10 +668,18 @@ fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> Ordering {
         let ord = match (matches!(x, Value::Null), matches!(y, Value::Null)) {
             (true, true) => Ordering::Equal,
             (true, false) => {
-                if k.nulls_first { Ordering::Less } else { Ordering::Greater }
+                if k.nulls_first {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                }
             }
             (false, true) => {
-                if k.nulls_first { Ordering::Greater } else { Ordering::Less }
+                if k.nulls_first {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
             }
             (false, false) => {
                 let o = x.sort_cmp(y);
@@ -591,12 +704,22 @@ impl Executor for SortExec {
         if self.output.is_none() {
             let mut keyed: Vec<(Vec<Value>, Row)> = Vec::new();
             while let Some(row) = self.input.next(ctx)? {
-                let key = self.keys.iter().map(|k| eval(&k.expr, &row, ctx)).collect::<Result<_>>()?;
+                let key = self
+                    .keys
+                    .iter()
+                    .map(|k| eval(&k.expr, &row, ctx))
+                    .collect::<Result<_>>()?;
                 keyed.push((key, row));
             }
             ctx.check_cancel()?;
             keyed.sort_by(|a, b| compare_keys(&self.keys, &a.0, &b.0));
-            self.output = Some(keyed.into_iter().map(|(_, r)| r).collect::<Vec<_>>().into_iter());
+            self.output = Some(
+                keyed
+                    .into_iter()
+                    .map(|(_, r)| r)
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            );
         }
         Ok(self.output.as_mut().and_then(Iterator::next))
     }
@@ -621,7 +744,10 @@ fn count_value(expr: &Expr, ctx: &mut Context, what: &str) -> Result<Option<u64>
             };
             if n < 0 {
                 let code = if what == "LIMIT" { "2201W" } else { "2201X" };
-                return Err(Error::new(SqlState(code), format!("{what} must not be negative")));
+                return Err(Error::new(
+                    SqlState(code),
+                    format!("{what} must not be negative"),
+                ));
             }
             Ok(Some(n as u64))
         }
@@ -740,7 +866,10 @@ pub fn is_true(v: &Value) -> bool {
 pub fn eval(expr: &Expr, row: &[Value], ctx: &mut Context) -> Result<Value> {
     Ok(match expr {
         Expr::Literal(v) => v.clone(),
-        Expr::Column(i) => row.get(*i).cloned().ok_or_else(|| Error::internal(format!("column #{i} out of range")))?,
+        Expr::Column(i) => row
+            .get(*i)
+            .cloned()
+            .ok_or_else(|| Error::internal(format!("column #{i} out of range")))?,
         Expr::Outer { depth, index } => {
             let outer = ctx
                 .outer
@@ -748,13 +877,17 @@ pub fn eval(expr: &Expr, row: &[Value], ctx: &mut Context) -> Result<Value> {
                 .checked_sub(*depth)
                 .and_then(|d| ctx.outer.get(d))
                 .ok_or_else(|| Error::internal("outer reference without an outer row"))?;
-            outer.get(*index).cloned().ok_or_else(|| Error::internal("outer column out of range"))?
+            outer
+                .get(*index)
+                .cloned()
+                .ok_or_else(|| Error::internal("outer column out of range"))?
         }
-        Expr::Param(i) => ctx
-            .params
-            .get(*i)
-            .cloned()
-            .ok_or_else(|| Error::new(SqlState::UNDEFINED_PARAMETER, format!("there is no parameter ${}", i + 1)))?,
+        Expr::Param(i) => ctx.params.get(*i).cloned().ok_or_else(|| {
+            Error::new(
+                SqlState::UNDEFINED_PARAMETER,
+                format!("there is no parameter ${}", i + 1),
+            )
+        })?,
         Expr::Unary(op, e) => types::unary_op(*op, &eval(e, row, ctx)?)?,
         Expr::Binary(op, l, r) => types::binary_op(*op, &eval(l, row, ctx)?, &eval(r, row, ctx)?)?,
         Expr::And(l, r) => {
@@ -798,7 +931,11 @@ pub fn eval(expr: &Expr, row: &[Value], ctx: &mut Context) -> Result<Value> {
             Value::Bool(matches!(v, Value::Bool(b) if b == *truth) != *negated)
         }
         Expr::Cast(e, ty) => eval(e, row, ctx)?.cast(ty, ctx.settings)?,
-        Expr::Case { operand, branches, otherwise } => {
+        Expr::Case {
+            operand,
+            branches,
+            otherwise,
+        } => {
             let subject = match operand {
                 Some(o) => Some(eval(o, row, ctx)?),
                 None => None,
@@ -806,7 +943,11 @@ pub fn eval(expr: &Expr, row: &[Value], ctx: &mut Context) -> Result<Value> {
             for (when, then) in branches {
                 let w = eval(when, row, ctx)?;
                 let hit = match &subject {
-                    Some(s) => !matches!(s, Value::Null) && !matches!(w, Value::Null) && s.compare(&w)? == Some(Ordering::Equal),
+                    Some(s) => {
+                        !matches!(s, Value::Null)
+                            && !matches!(w, Value::Null)
+                            && s.compare(&w)? == Some(Ordering::Equal)
+                    }
                     None => is_true(&w),
                 };
                 if hit {
@@ -829,27 +970,44 @@ pub fn eval(expr: &Expr, row: &[Value], ctx: &mut Context) -> Result<Value> {
                 }
                 return Ok(Value::Null);
             }
-            let values: Vec<Value> = args.iter().map(|a| eval(a, row, ctx)).collect::<Result<_>>()?;
+            let values: Vec<Value> = args
+                .iter()
+                .map(|a| eval(a, row, ctx))
+                .collect::<Result<_>>()?;
             functions::call(name, &values, ctx.settings)?
         }
         Expr::InList(e, list, negated) => {
             let v = eval(e, row, ctx)?;
-            let values: Vec<Value> = list.iter().map(|a| eval(a, row, ctx)).collect::<Result<_>>()?;
+            let values: Vec<Value> = list
+                .iter()
+                .map(|a| eval(a, row, ctx))
+                .collect::<Result<_>>()?;
             in_values(&v, &values, *negated)?
         }
         Expr::Like(e, p, negated, ci) => {
             let (v, p) = (eval(e, row, ctx)?, eval(p, row, ctx)?);
             match (v, p) {
-                (Value::Text(s), Value::Text(p)) => Value::Bool(functions::like(&s, &p, *ci)? != *negated),
+                (Value::Text(s), Value::Text(p)) => {
+                    Value::Bool(functions::like(&s, &p, *ci)? != *negated)
+                }
                 (Value::Null, _) | (_, Value::Null) => Value::Null,
-                _ => return Err(Error::new(SqlState::UNDEFINED_FUNCTION, "operator does not exist for LIKE")),
+                _ => {
+                    return Err(Error::new(
+                        SqlState::UNDEFINED_FUNCTION,
+                        "operator does not exist for LIKE",
+                    ));
+                }
             }
         }
         Expr::Subquery(node) => {
             let rows = run_subquery(node, row, ctx, 2)?;
             match rows.len() {
                 0 => Value::Null,
-                1 => rows.into_iter().next().and_then(|r| r.into_iter().next()).unwrap_or(Value::Null),
+                1 => rows
+                    .into_iter()
+                    .next()
+                    .and_then(|r| r.into_iter().next())
+                    .unwrap_or(Value::Null),
                 _ => {
                     return Err(Error::new(
                         SqlState::CARDINALITY_VIOLATION,
@@ -858,11 +1016,15 @@ pub fn eval(expr: &Expr, row: &[Value], ctx: &mut Context) -> Result<Value> {
                 }
             }
         }
-        Expr::Exists(node, negated) => Value::Bool(!run_subquery(node, row, ctx, 1)?.is_empty() != *negated),
+        Expr::Exists(node, negated) => {
+            Value::Bool(run_subquery(node, row, ctx, 1)?.is_empty() == *negated)
+        }
         Expr::InSubquery(e, node, negated) => {
             let v = eval(e, row, ctx)?;
-            let values: Vec<Value> =
-                run_subquery(node, row, ctx, usize::MAX)?.into_iter().filter_map(|r| r.into_iter().next()).collect();
+            let values: Vec<Value> = run_subquery(node, row, ctx, usize::MAX)?
+                .into_iter()
+                .filter_map(|r| r.into_iter().next())
+                .collect();
             in_values(&v, &values, *negated)?
         }
     })
@@ -872,7 +1034,11 @@ pub fn eval(expr: &Expr, row: &[Value], ctx: &mut Context) -> Result<Value> {
 /// NULL, else false; then negated for NOT IN.
 fn in_values(v: &Value, values: &[Value], negated: bool) -> Result<Value> {
     if matches!(v, Value::Null) {
-        return Ok(if values.is_empty() { Value::Bool(negated) } else { Value::Null });
+        return Ok(if values.is_empty() {
+            Value::Bool(negated)
+        } else {
+            Value::Null
+        });
     }
     let mut saw_null = false;
     for x in values {
@@ -882,7 +1048,11 @@ fn in_values(v: &Value, values: &[Value], negated: bool) -> Result<Value> {
             return Ok(Value::Bool(!negated));
         }
     }
-    Ok(if saw_null { Value::Null } else { Value::Bool(negated) })
+    Ok(if saw_null {
+        Value::Null
+    } else {
+        Value::Bool(negated)
+    })
 }
 
 /// Runs a subquery with `row` as its nearest outer row, reading at most `max` rows.

@@ -12,10 +12,40 @@ use crate::types::{self, BinaryOp, DataType, Settings, UnaryOp, Value};
 pub fn exists(name: &str) -> bool {
     matches!(
         name,
-        "abs" | "coalesce" | "nullif" | "greatest" | "least" | "lower" | "upper" | "length" | "char_length"
-            | "character_length" | "octet_length" | "substr" | "substring" | "concat" | "round" | "trunc"
-            | "floor" | "ceil" | "ceiling" | "mod" | "sign" | "sqrt" | "power" | "pow" | "replace"
-            | "trim" | "btrim" | "ltrim" | "rtrim" | "strpos" | "left" | "right" | "repeat" | "reverse"
+        "abs"
+            | "coalesce"
+            | "nullif"
+            | "greatest"
+            | "least"
+            | "lower"
+            | "upper"
+            | "length"
+            | "char_length"
+            | "character_length"
+            | "octet_length"
+            | "substr"
+            | "substring"
+            | "concat"
+            | "round"
+            | "trunc"
+            | "floor"
+            | "ceil"
+            | "ceiling"
+            | "mod"
+            | "sign"
+            | "sqrt"
+            | "power"
+            | "pow"
+            | "replace"
+            | "trim"
+            | "btrim"
+            | "ltrim"
+            | "rtrim"
+            | "strpos"
+            | "left"
+            | "right"
+            | "repeat"
+            | "reverse"
     )
 }
 
@@ -37,7 +67,9 @@ fn int_arg(v: &Value, settings: &Settings) -> Result<i64> {
 fn float_arg(v: &Value, settings: &Settings) -> Result<f64> {
     match v.clone().cast(&DataType::Float8, settings)? {
         Value::Float8(n) => Ok(n),
-        _ => Err(Error::internal("cast to double precision gave another type")),
+        _ => Err(Error::internal(
+            "cast to double precision gave another type",
+        )),
     }
 }
 
@@ -47,7 +79,13 @@ pub fn call(name: &str, args: &[Value], settings: &Settings) -> Result<Value> {
         if args.len() == n {
             Ok(())
         } else {
-            Err(Error::new(SqlState::UNDEFINED_FUNCTION, format!("function {name} with {} arguments does not exist", args.len())))
+            Err(Error::new(
+                SqlState::UNDEFINED_FUNCTION,
+                format!(
+                    "function {name} with {} arguments does not exist",
+                    args.len()
+                ),
+            ))
         }
     };
     match name {
@@ -66,7 +104,11 @@ pub fn call(name: &str, args: &[Value], settings: &Settings) -> Result<Value> {
                     None => Some(a),
                     Some(b) => {
                         let ord = a.compare(b)?.unwrap_or(Ordering::Equal);
-                        let better = if name == "greatest" { ord == Ordering::Greater } else { ord == Ordering::Less };
+                        let better = if name == "greatest" {
+                            ord == Ordering::Greater
+                        } else {
+                            ord == Ordering::Less
+                        };
                         Some(if better { a } else { b })
                     }
                 };
@@ -74,7 +116,11 @@ pub fn call(name: &str, args: &[Value], settings: &Settings) -> Result<Value> {
             return Ok(best.cloned().unwrap_or(Value::Null));
         }
         "concat" => {
-            let s: String = args.iter().filter(|a| !matches!(a, Value::Null)).map(|a| text(a, settings)).collect();
+            let s: String = args
+                .iter()
+                .filter(|a| !matches!(a, Value::Null))
+                .map(|a| text(a, settings))
+                .collect();
             return Ok(Value::Text(s));
         }
         _ => {}
@@ -86,12 +132,22 @@ pub fn call(name: &str, args: &[Value], settings: &Settings) -> Result<Value> {
         "abs" => {
             arity(1)?;
             let negative = args[0].compare(&Value::Int4(0))? == Some(Ordering::Less);
-            if negative { types::unary_op(UnaryOp::Minus, &args[0])? } else { args[0].clone() }
+            if negative {
+                types::unary_op(UnaryOp::Minus, &args[0])?
+            } else {
+                args[0].clone()
+            }
         }
         "sign" => {
             arity(1)?;
             let f = float_arg(&args[0], settings)?;
-            let s = if f > 0.0 { 1.0 } else if f < 0.0 { -1.0 } else { 0.0 };
+            let s = if f > 0.0 {
+                1.0
+            } else if f < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
             Value::Float8(s).cast(&args[0].data_type(), settings)?
         }
         "lower" => Value::Text(text(&args[0], settings).to_lowercase()),
@@ -108,7 +164,10 @@ pub fn call(name: &str, args: &[Value], settings: &Settings) -> Result<Value> {
                 Some(len) => {
                     let len = int_arg(len, settings)?;
                     if len < 0 {
-                        return Err(Error::new(SqlState("22011"), "negative substring length not allowed"));
+                        return Err(Error::new(
+                            SqlState("22011"),
+                            "negative substring length not allowed",
+                        ));
                     }
                     (start, start.saturating_add(len))
                 }
@@ -116,11 +175,18 @@ pub fn call(name: &str, args: &[Value], settings: &Settings) -> Result<Value> {
             };
             let from = from.max(1) as usize - 1;
             let to = (to.max(1) as usize - 1).min(s.len());
-            Value::Text(if from < to { s[from..to].iter().collect() } else { String::new() })
+            Value::Text(if from < to {
+                s[from..to].iter().collect()
+            } else {
+                String::new()
+            })
         }
         "replace" => {
             arity(3)?;
-            Value::Text(text(&args[0], settings).replace(&text(&args[1], settings), &text(&args[2], settings)))
+            Value::Text(
+                text(&args[0], settings)
+                    .replace(&text(&args[1], settings), &text(&args[2], settings)),
+            )
         }
         "trim" | "btrim" | "ltrim" | "rtrim" => {
             let s = text(&args[0], settings);
@@ -138,7 +204,10 @@ pub fn call(name: &str, args: &[Value], settings: &Settings) -> Result<Value> {
         "strpos" => {
             arity(2)?;
             let (s, sub) = (text(&args[0], settings), text(&args[1], settings));
-            Value::Int4(s.find(&sub).map_or(0, |i| s[..i].chars().count() as i32 + 1))
+            Value::Int4(
+                s.find(&sub)
+                    .map_or(0, |i| s[..i].chars().count() as i32 + 1),
+            )
         }
         "left" | "right" => {
             arity(2)?;
@@ -146,14 +215,21 @@ pub fn call(name: &str, args: &[Value], settings: &Settings) -> Result<Value> {
             let n = int_arg(&args[1], settings)?;
             let len = s.len() as i64;
             let keep = if n >= 0 { n.min(len) } else { (len + n).max(0) } as usize;
-            Value::Text(if name == "left" { s[..keep].iter().collect() } else { s[s.len() - keep..].iter().collect() })
+            Value::Text(if name == "left" {
+                s[..keep].iter().collect()
+            } else {
+                s[s.len() - keep..].iter().collect()
+            })
         }
         "repeat" => {
             arity(2)?;
             let n = int_arg(&args[1], settings)?.max(0) as usize;
             let s = text(&args[0], settings);
             if s.len().saturating_mul(n) > 1 << 30 {
-                return Err(Error::new(SqlState::PROGRAM_LIMIT_EXCEEDED, "requested length too large"));
+                return Err(Error::new(
+                    SqlState::PROGRAM_LIMIT_EXCEEDED,
+                    "requested length too large",
+                ));
             }
             Value::Text(s.repeat(n))
         }
@@ -169,7 +245,10 @@ pub fn call(name: &str, args: &[Value], settings: &Settings) -> Result<Value> {
         "sqrt" => {
             let f = float_arg(&args[0], settings)?;
             if f < 0.0 {
-                return Err(Error::new(SqlState("2201F"), "cannot take square root of a negative number"));
+                return Err(Error::new(
+                    SqlState("2201F"),
+                    "cannot take square root of a negative number",
+                ));
             }
             Value::Float8(f.sqrt())
         }
@@ -181,7 +260,10 @@ pub fn call(name: &str, args: &[Value], settings: &Settings) -> Result<Value> {
             round(name, &args[0], digits, settings)?
         }
         other => {
-            return Err(Error::new(SqlState::UNDEFINED_FUNCTION, format!("function {other} does not exist")));
+            return Err(Error::new(
+                SqlState::UNDEFINED_FUNCTION,
+                format!("function {other} does not exist"),
+            ));
         }
     })
 }
@@ -203,7 +285,13 @@ fn round(name: &str, v: &Value, digits: i64, settings: &Settings) -> Result<Valu
             Ok(Value::Float8(r / scale))
         }
         _ => {
-            let numeric = v.clone().cast(&DataType::Numeric { precision: None, scale: None }, settings)?;
+            let numeric = v.clone().cast(
+                &DataType::Numeric {
+                    precision: None,
+                    scale: None,
+                },
+                settings,
+            )?;
             let as_float = float_arg(&numeric, settings)?;
             let scale = 10f64.powi(digits.clamp(-300, 300) as i32);
             let x = as_float * scale;
@@ -213,19 +301,36 @@ fn round(name: &str, v: &Value, digits: i64, settings: &Settings) -> Result<Valu
                 "floor" => x.floor(),
                 _ => x.ceil(),
             } / scale;
-            let text = if digits > 0 { format!("{r:.*}", digits as usize) } else { format!("{r:.0}") };
-            Value::from_text(&text, &DataType::Numeric { precision: None, scale: None }, settings)
+            let text = if digits > 0 {
+                format!("{r:.*}", digits as usize)
+            } else {
+                format!("{r:.0}")
+            };
+            Value::from_text(
+                &text,
+                &DataType::Numeric {
+                    precision: None,
+                    scale: None,
+                },
+                settings,
+            )
         }
     }
 }
 
 /// SQL LIKE: `%` any run, `_` one character, `\` escapes.
 pub fn like(s: &str, pattern: &str, case_insensitive: bool) -> Result<bool> {
-    let (s, pattern) = if case_insensitive { (s.to_lowercase(), pattern.to_lowercase()) } else { (s.to_string(), pattern.to_string()) };
+    let (s, pattern) = if case_insensitive {
+        (s.to_lowercase(), pattern.to_lowercase())
+    } else {
+        (s.to_string(), pattern.to_string())
+    };
     let s: Vec<char> = s.chars().collect();
     let p: Vec<char> = pattern.chars().collect();
     fn matches(s: &[char], p: &[char]) -> Result<bool> {
-        let Some((&first, rest)) = p.split_first() else { return Ok(s.is_empty()) };
+        let Some((&first, rest)) = p.split_first() else {
+            return Ok(s.is_empty());
+        };
         match first {
             '%' => {
                 for i in 0..=s.len() {
@@ -238,7 +343,10 @@ pub fn like(s: &str, pattern: &str, case_insensitive: bool) -> Result<bool> {
             '_' => Ok(!s.is_empty() && matches(&s[1..], rest)?),
             '\\' => {
                 let Some((&lit, rest)) = rest.split_first() else {
-                    return Err(Error::new(SqlState("22025"), "LIKE pattern must not end with escape character"));
+                    return Err(Error::new(
+                        SqlState("22025"),
+                        "LIKE pattern must not end with escape character",
+                    ));
                 };
                 Ok(s.first() == Some(&lit) && matches(&s[1..], rest)?)
             }

@@ -239,7 +239,12 @@ impl Node {
                 writeln!(f, "Project: {}", list.join(", "))?;
                 input.fmt_indent(f, depth + 1)
             }
-            Node::NestedLoopJoin { left, right, kind, on } => {
+            Node::NestedLoopJoin {
+                left,
+                right,
+                kind,
+                on,
+            } => {
                 write!(f, "Nested Loop {kind:?} Join")?;
                 match on {
                     Some(on) => writeln!(f, " on {on}")?,
@@ -248,9 +253,19 @@ impl Node {
                 left.fmt_indent(f, depth + 1)?;
                 right.fmt_indent(f, depth + 1)
             }
-            Node::HashJoin { left, right, kind, left_keys, right_keys, residual } => {
-                let pairs: Vec<String> =
-                    left_keys.iter().zip(right_keys).map(|(l, r)| format!("{l} = {r}")).collect();
+            Node::HashJoin {
+                left,
+                right,
+                kind,
+                left_keys,
+                right_keys,
+                residual,
+            } => {
+                let pairs: Vec<String> = left_keys
+                    .iter()
+                    .zip(right_keys)
+                    .map(|(l, r)| format!("{l} = {r}"))
+                    .collect();
                 write!(f, "Hash {kind:?} Join on {}", pairs.join(" AND "))?;
                 match residual {
                     Some(r) => writeln!(f, " filter {r}")?,
@@ -259,16 +274,29 @@ impl Node {
                 left.fmt_indent(f, depth + 1)?;
                 right.fmt_indent(f, depth + 1)
             }
-            Node::Aggregate { input, group_by, aggregates } => {
+            Node::Aggregate {
+                input,
+                group_by,
+                aggregates,
+            } => {
                 let groups: Vec<String> = group_by.iter().map(ToString::to_string).collect();
                 let aggs: Vec<String> = aggregates
                     .iter()
                     .map(|a| {
                         let arg = a.arg.as_ref().map_or("*".to_string(), ToString::to_string);
-                        format!("{}({}{arg})", a.function, if a.distinct { "DISTINCT " } else { "" })
+                        format!(
+                            "{}({}{arg})",
+                            a.function,
+                            if a.distinct { "DISTINCT " } else { "" }
+                        )
                     })
                     .collect();
-                writeln!(f, "Aggregate: group by [{}] compute [{}]", groups.join(", "), aggs.join(", "))?;
+                writeln!(
+                    f,
+                    "Aggregate: group by [{}] compute [{}]",
+                    groups.join(", "),
+                    aggs.join(", ")
+                )?;
                 input.fmt_indent(f, depth + 1)
             }
             Node::Sort { input, keys } => {
@@ -279,8 +307,13 @@ impl Node {
                 writeln!(f, "Sort: {}", list.join(", "))?;
                 input.fmt_indent(f, depth + 1)
             }
-            Node::Limit { input, limit, offset } => {
-                let show = |e: &Option<Expr>| e.as_ref().map_or("none".to_string(), ToString::to_string);
+            Node::Limit {
+                input,
+                limit,
+                offset,
+            } => {
+                let show =
+                    |e: &Option<Expr>| e.as_ref().map_or("none".to_string(), ToString::to_string);
                 writeln!(f, "Limit: {} offset {}", show(limit), show(offset))?;
                 input.fmt_indent(f, depth + 1)
             }
@@ -288,7 +321,12 @@ impl Node {
                 writeln!(f, "Distinct")?;
                 input.fmt_indent(f, depth + 1)
             }
-            Node::SetOp { op, all, left, right } => {
+            Node::SetOp {
+                op,
+                all,
+                left,
+                right,
+            } => {
                 writeln!(f, "{op:?}{}", if *all { " All" } else { "" })?;
                 left.fmt_indent(f, depth + 1)?;
                 right.fmt_indent(f, depth + 1)
@@ -317,9 +355,15 @@ impl fmt::Display for Expr {
             Expr::Not(e) => write!(f, "(NOT {e})"),
             Expr::IsNull(e) => write!(f, "({e} IS NULL)"),
             Expr::IsDistinctFrom(l, r, neg) => {
-                write!(f, "({l} IS {}DISTINCT FROM {r})", if *neg { "NOT " } else { "" })
+                write!(
+                    f,
+                    "({l} IS {}DISTINCT FROM {r})",
+                    if *neg { "NOT " } else { "" }
+                )
             }
-            Expr::IsBool(e, b, neg) => write!(f, "({e} IS {}{})", if *neg { "NOT " } else { "" }, b),
+            Expr::IsBool(e, b, neg) => {
+                write!(f, "({e} IS {}{})", if *neg { "NOT " } else { "" }, b)
+            }
             Expr::Cast(e, t) => write!(f, "({e})::{}", t.name()),
             Expr::Case { .. } => write!(f, "CASE"),
             Expr::Function(name, args) => {
@@ -328,7 +372,12 @@ impl fmt::Display for Expr {
             }
             Expr::InList(e, list, neg) => {
                 let list: Vec<String> = list.iter().map(ToString::to_string).collect();
-                write!(f, "({e} {}IN ({}))", if *neg { "NOT " } else { "" }, list.join(", "))
+                write!(
+                    f,
+                    "({e} {}IN ({}))",
+                    if *neg { "NOT " } else { "" },
+                    list.join(", ")
+                )
             }
             Expr::Like(e, p, neg, ci) => write!(
                 f,
@@ -338,7 +387,9 @@ impl fmt::Display for Expr {
             ),
             Expr::Subquery(_) => write!(f, "(SubPlan)"),
             Expr::Exists(_, neg) => write!(f, "({}EXISTS SubPlan)", if *neg { "NOT " } else { "" }),
-            Expr::InSubquery(e, _, neg) => write!(f, "({e} {}IN SubPlan)", if *neg { "NOT " } else { "" }),
+            Expr::InSubquery(e, _, neg) => {
+                write!(f, "({e} {}IN SubPlan)", if *neg { "NOT " } else { "" })
+            }
         }
     }
 }

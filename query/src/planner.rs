@@ -105,7 +105,9 @@ struct Scope {
 
 impl Scope {
     fn join(&self, other: &Scope) -> Scope {
-        Scope { columns: self.columns.iter().chain(&other.columns).cloned().collect() }
+        Scope {
+            columns: self.columns.iter().chain(&other.columns).cloned().collect(),
+        }
     }
 
     /// Finds a column: `Ok(None)` if absent, an error if ambiguous.
@@ -118,7 +120,10 @@ impl Scope {
             };
             if qualifies && c.name == name {
                 if found.is_some() {
-                    return Err(Error::new(SqlState::AMBIGUOUS_COLUMN, format!("column reference \"{name}\" is ambiguous")));
+                    return Err(Error::new(
+                        SqlState::AMBIGUOUS_COLUMN,
+                        format!("column reference \"{name}\" is ambiguous"),
+                    ));
                 }
                 found = Some(i);
             }
@@ -144,11 +149,17 @@ pub struct Planner<'a> {
     txn: &'a mut dyn Transaction,
     /// Scopes of enclosing queries, innermost last.
     outer: Vec<Scope>,
+    /// Run the optimizer over queries (golden tests turn it off to show the plan before).
+    optimize: bool,
 }
 
 fn ident(i: &ast::Ident) -> String {
     // Unquoted identifiers fold to lower case, as in PostgreSQL.
-    if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
+    if i.quote_style.is_some() {
+        i.value.clone()
+    } else {
+        i.value.to_lowercase()
+    }
 }
 
 fn object_name(name: &ast::ObjectName) -> Result<(String, String)> {
@@ -173,7 +184,10 @@ fn bool_type(e: &Expr, t: &DataType, what: &str) -> Result<Expr> {
         DataType::Unknown => Ok(Expr::Cast(Box::new(e.clone()), DataType::Bool)),
         other => Err(Error::new(
             SqlState::DATATYPE_MISMATCH,
-            format!("argument of {what} must be type boolean, not type {}", other.name()),
+            format!(
+                "argument of {what} must be type boolean, not type {}",
+                other.name()
+            ),
         )),
     }
 }
@@ -181,7 +195,20 @@ fn bool_type(e: &Expr, t: &DataType, what: &str) -> Result<Expr> {
 impl<'a> Planner<'a> {
     /// A planner over `txn`'s catalog.
     pub fn new(txn: &'a mut dyn Transaction) -> Self {
-        Planner { txn, outer: Vec::new() }
+        Planner {
+            txn,
+            outer: Vec::new(),
+            optimize: true,
+        }
+    }
+
+    /// A planner that leaves queries as bound, without the optimizer's rewrites.
+    pub fn unoptimized(txn: &'a mut dyn Transaction) -> Self {
+        Planner {
+            txn,
+            outer: Vec::new(),
+            optimize: false,
+        }
     }
 
     /// Plans one statement.
@@ -189,7 +216,7 @@ impl<'a> Planner<'a> {
         match stmt {
             ast::Statement::Query(q) => {
                 let (node, mut columns) = self.query(q)?;
-                let node = crate::optimizer::optimize(node);
+                let node = self.optimized(node);
                 // What is still untyped at the top is text, as in PostgreSQL.
                 for (_, t) in &mut columns {
                     if *t == DataType::Unknown {
@@ -203,7 +230,12 @@ impl<'a> Planner<'a> {
             ast::Statement::Delete(delete) => self.delete(delete),
             ast::Statement::CreateTable(create) => self.create_table(create),
             ast::Statement::CreateIndex(create) => self.create_index(create),
-            ast::Statement::Drop { object_type, if_exists, names, .. } => self.drop(object_type, *if_exists, names),
+            ast::Statement::Drop {
+                object_type,
+                if_exists,
+                names,
+                ..
+            } => self.drop(object_type, *if_exists, names),
             ast::Statement::Explain { statement, .. } => {
                 let text = match self.plan(statement)? {
                     Plan::Query { node, .. } => node.to_string(),
@@ -211,15 +243,29 @@ impl<'a> Planner<'a> {
                 };
                 Ok(Plan::Explain(text))
             }
-            other => Err(Error::unsupported(format!("statement {}", first_words(&other.to_string())))),
+            other => Err(Error::unsupported(format!(
+                "statement {}",
+                first_words(&other.to_string())
+            ))),
+        }
+    }
+
+    fn optimized(&self, node: Node) -> Node {
+        if self.optimize {
+            crate::optimizer::optimize(node)
+        } else {
+            node
         }
     }
 
     fn table(&mut self, name: &ast::ObjectName) -> Result<Table> {
         let (schema, name) = object_name(name)?;
-        self.txn
-            .table(&schema, &name)?
-            .ok_or_else(|| Error::new(SqlState::UNDEFINED_TABLE, format!("relation \"{name}\" does not exist")))
+        self.txn.table(&schema, &name)?.ok_or_else(|| {
+            Error::new(
+                SqlState::UNDEFINED_TABLE,
+                format!("relation \"{name}\" does not exist"),
+            )
+        })
     }
 
     // ---- queries
@@ -234,7 +280,10 @@ impl<'a> Planner<'a> {
         }
         let order_by: &[ast::OrderByExpr] = match &q.order_by {
             None => &[],
-            Some(ast::OrderBy { kind: ast::OrderByKind::Expressions(e), .. }) => e,
+            Some(ast::OrderBy {
+                kind: ast::OrderByKind::Expressions(e),
+                ..
+            }) => e,
             Some(_) => return Err(Error::unsupported("ORDER BY ALL")),
         };
         let (mut node, columns) = match q.body.as_ref() {
@@ -250,15 +299,22 @@ impl<'a> Planner<'a> {
             Some(ast::LimitClause::LimitOffset { limit, offset, .. }) => {
                 (limit.as_ref(), offset.as_ref().map(|o| &o.value))
             }
-            Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => (Some(limit), Some(offset)),
+            Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => {
+                (Some(limit), Some(offset))
+            }
         };
         if limit.is_some() || offset.is_some() {
             let mut bind = |e: Option<&ast::Expr>| -> Result<Option<Expr>> {
-                e.map(|e| self.expr(e, &Scope::default(), None).map(|(e, _)| e)).transpose()
+                e.map(|e| self.expr(e, &Scope::default(), None).map(|(e, _)| e))
+                    .transpose()
             };
             let limit = bind(limit)?;
             let offset = bind(offset)?;
-            node = Node::Limit { input: Box::new(node), limit, offset };
+            node = Node::Limit {
+                input: Box::new(node),
+                limit,
+                offset,
+            };
         }
         Ok((node, columns))
     }
@@ -268,7 +324,12 @@ impl<'a> Planner<'a> {
             ast::SetExpr::Select(select) => self.select(select, &[]),
             ast::SetExpr::Query(q) => self.query(q),
             ast::SetExpr::Values(values) => self.values(values),
-            ast::SetExpr::SetOperation { left, op, set_quantifier, right } => {
+            ast::SetExpr::SetOperation {
+                left,
+                op,
+                set_quantifier,
+                right,
+            } => {
                 let (l, lcols) = self.set_expr(left)?;
                 let (r, rcols) = self.set_expr(right)?;
                 let name = match op {
@@ -289,10 +350,18 @@ impl<'a> Planner<'a> {
                     let t = types::common_type(&[tl.clone(), tr.clone()]).map_err(|_| {
                         Error::new(
                             SqlState::DATATYPE_MISMATCH,
-                            format!("{name} types {} and {} cannot be matched", tl.name(), tr.name()),
+                            format!(
+                                "{name} types {} and {} cannot be matched",
+                                tl.name(),
+                                tr.name()
+                            ),
                         )
                     })?;
-                    let t = if t == DataType::Unknown { DataType::Text } else { t };
+                    let t = if t == DataType::Unknown {
+                        DataType::Text
+                    } else {
+                        t
+                    };
                     lcasts.push(cast_to(Expr::Column(i), tl, &t));
                     rcasts.push(cast_to(Expr::Column(i), tr, &t));
                     columns.push((name_l.clone(), t));
@@ -306,12 +375,21 @@ impl<'a> Planner<'a> {
                 let node = Node::SetOp {
                     op: kind,
                     all,
-                    left: Box::new(Node::Project { input: Box::new(l), exprs: lcasts }),
-                    right: Box::new(Node::Project { input: Box::new(r), exprs: rcasts }),
+                    left: Box::new(Node::Project {
+                        input: Box::new(l),
+                        exprs: lcasts,
+                    }),
+                    right: Box::new(Node::Project {
+                        input: Box::new(r),
+                        exprs: rcasts,
+                    }),
                 };
                 Ok((node, columns))
             }
-            other => Err(Error::unsupported(format!("query {}", first_words(&other.to_string())))),
+            other => Err(Error::unsupported(format!(
+                "query {}",
+                first_words(&other.to_string())
+            ))),
         }
     }
 
@@ -331,7 +409,10 @@ impl<'a> Planner<'a> {
             if let Some(first) = rows.first().map(Vec::len)
                 && first != out.len()
             {
-                return Err(Error::new(SqlState::SYNTAX_ERROR, "VALUES lists must all be the same length"));
+                return Err(Error::new(
+                    SqlState::SYNTAX_ERROR,
+                    "VALUES lists must all be the same length",
+                ));
             }
             rows.push(out);
         }
@@ -359,9 +440,15 @@ impl<'a> Planner<'a> {
             for join in &twj.joins {
                 let (right, rscope) = self.table_factor(&join.relation)?;
                 let (kind, constraint) = match &join.join_operator {
-                    ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => (JoinKind::Inner, Some(c)),
-                    ast::JoinOperator::Left(c) | ast::JoinOperator::LeftOuter(c) => (JoinKind::Left, Some(c)),
-                    ast::JoinOperator::Right(c) | ast::JoinOperator::RightOuter(c) => (JoinKind::Right, Some(c)),
+                    ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => {
+                        (JoinKind::Inner, Some(c))
+                    }
+                    ast::JoinOperator::Left(c) | ast::JoinOperator::LeftOuter(c) => {
+                        (JoinKind::Left, Some(c))
+                    }
+                    ast::JoinOperator::Right(c) | ast::JoinOperator::RightOuter(c) => {
+                        (JoinKind::Right, Some(c))
+                    }
                     ast::JoinOperator::FullOuter(c) => (JoinKind::Full, Some(c)),
                     ast::JoinOperator::CrossJoin(_) => (JoinKind::Inner, None),
                     other => return Err(Error::unsupported(format!("join {other:?}"))),
@@ -372,8 +459,12 @@ impl<'a> Planner<'a> {
                         let (e, t) = self.expr(e, &joined, None)?;
                         Some(bool_type(&e, &t, "JOIN/ON")?)
                     }
-                    Some(ast::JoinConstraint::Using(_)) => return Err(Error::unsupported("JOIN ... USING")),
-                    Some(ast::JoinConstraint::Natural) => return Err(Error::unsupported("NATURAL JOIN")),
+                    Some(ast::JoinConstraint::Using(_)) => {
+                        return Err(Error::unsupported("JOIN ... USING"));
+                    }
+                    Some(ast::JoinConstraint::Natural) => {
+                        return Err(Error::unsupported("NATURAL JOIN"));
+                    }
                     Some(ast::JoinConstraint::None) | None => None,
                 };
                 node = join_node(node, right, kind, on, scope.columns.len());
@@ -383,7 +474,10 @@ impl<'a> Planner<'a> {
                 None => (node, scope),
                 Some((left, lscope)) => {
                     let joined = lscope.join(&scope);
-                    (join_node(left, node, JoinKind::Inner, None, lscope.columns.len()), joined)
+                    (
+                        join_node(left, node, JoinKind::Inner, None, lscope.columns.len()),
+                        joined,
+                    )
                 }
             });
         }
@@ -392,9 +486,17 @@ impl<'a> Planner<'a> {
 
     fn table_factor(&mut self, factor: &ast::TableFactor) -> Result<(Node, Scope)> {
         match factor {
-            ast::TableFactor::Table { name, alias, args: None, .. } => {
+            ast::TableFactor::Table {
+                name,
+                alias,
+                args: None,
+                ..
+            } => {
                 let table = self.table(name)?;
-                let qualifier = alias.as_ref().map(|a| ident(&a.name)).unwrap_or_else(|| table.name.clone());
+                let qualifier = alias
+                    .as_ref()
+                    .map(|a| ident(&a.name))
+                    .unwrap_or_else(|| table.name.clone());
                 let scope = Scope {
                     columns: table
                         .columns
@@ -406,13 +508,26 @@ impl<'a> Planner<'a> {
                         })
                         .collect(),
                 };
-                Ok((Node::Scan { table, filter: None }, scope))
+                Ok((
+                    Node::Scan {
+                        table,
+                        filter: None,
+                    },
+                    scope,
+                ))
             }
-            ast::TableFactor::Derived { subquery, alias, lateral: false, .. } => {
+            ast::TableFactor::Derived {
+                subquery,
+                alias,
+                lateral: false,
+                ..
+            } => {
                 let (node, columns) = self.query(subquery)?;
                 let qualifier = alias.as_ref().map(|a| ident(&a.name));
-                let renames: Vec<String> =
-                    alias.as_ref().map(|a| a.columns.iter().map(|c| ident(&c.name)).collect()).unwrap_or_default();
+                let renames: Vec<String> = alias
+                    .as_ref()
+                    .map(|a| a.columns.iter().map(|c| ident(&c.name)).collect())
+                    .unwrap_or_default();
                 let scope = Scope {
                     columns: columns
                         .iter()
@@ -426,19 +541,27 @@ impl<'a> Planner<'a> {
                 };
                 Ok((node, scope))
             }
-            ast::TableFactor::NestedJoin { table_with_joins, alias: None } => {
-                self.from(std::slice::from_ref(table_with_joins.as_ref()))
-            }
+            ast::TableFactor::NestedJoin {
+                table_with_joins,
+                alias: None,
+            } => self.from(std::slice::from_ref(table_with_joins.as_ref())),
             other => Err(Error::unsupported(format!("FROM item {other}"))),
         }
     }
 
-    fn select(&mut self, select: &ast::Select, order_by: &[ast::OrderByExpr]) -> Result<(Node, Vec<(String, DataType)>)> {
+    fn select(
+        &mut self,
+        select: &ast::Select,
+        order_by: &[ast::OrderByExpr],
+    ) -> Result<(Node, Vec<(String, DataType)>)> {
         let (mut node, scope) = self.from(&select.from)?;
         if let Some(selection) = &select.selection {
             let (pred, t) = self.expr(selection, &scope, None)?;
             let pred = bool_type(&pred, &t, "WHERE")?;
-            node = Node::Filter { input: Box::new(node), predicate: pred };
+            node = Node::Filter {
+                input: Box::new(node),
+                predicate: pred,
+            };
         }
         let group_exprs: &[ast::Expr] = match &select.group_by {
             ast::GroupByExpr::Expressions(e, mods) if mods.is_empty() => e,
@@ -449,10 +572,15 @@ impl<'a> Planner<'a> {
         for item in &select.projection {
             match item {
                 ast::SelectItem::UnnamedExpr(e) => items.push((e.clone(), column_name(e))),
-                ast::SelectItem::ExprWithAlias { expr, alias } => items.push((expr.clone(), ident(alias))),
+                ast::SelectItem::ExprWithAlias { expr, alias } => {
+                    items.push((expr.clone(), ident(alias)))
+                }
                 ast::SelectItem::Wildcard(_) => {
                     if scope.columns.is_empty() {
-                        return Err(Error::new(SqlState::SYNTAX_ERROR, "SELECT * with no tables specified is not valid"));
+                        return Err(Error::new(
+                            SqlState::SYNTAX_ERROR,
+                            "SELECT * with no tables specified is not valid",
+                        ));
                     }
                     for c in &scope.columns {
                         items.push((qualified_ident(c), c.name.clone()));
@@ -465,8 +593,11 @@ impl<'a> Planner<'a> {
                             return Err(Error::unsupported(format!("wildcard over {e}")));
                         }
                     };
-                    let cols: Vec<&ScopeColumn> =
-                        scope.columns.iter().filter(|c| c.qualifier.as_deref() == Some(q.as_str())).collect();
+                    let cols: Vec<&ScopeColumn> = scope
+                        .columns
+                        .iter()
+                        .filter(|c| c.qualifier.as_deref() == Some(q.as_str()))
+                        .collect();
                     if cols.is_empty() {
                         return Err(Error::new(
                             SqlState::UNDEFINED_TABLE,
@@ -495,7 +626,11 @@ impl<'a> Planner<'a> {
                 groups.push(e);
                 group_types.push(t);
             }
-            grouping = Some(Grouping { groups, group_types, aggregates: Vec::new() });
+            grouping = Some(Grouping {
+                groups,
+                group_types,
+                aggregates: Vec::new(),
+            });
         }
         // The select list, HAVING and ORDER BY keys, bound over the FROM row or the groups.
         let mut exprs = Vec::new();
@@ -536,39 +671,72 @@ impl<'a> Planner<'a> {
                 }
             };
             let desc = matches!(o.options.sort, Some(ast::OrderBySort::Desc));
-            sort_keys.push(SortKey { expr: Expr::Column(target), desc, nulls_first: o.options.nulls_first.unwrap_or(desc) });
+            sort_keys.push(SortKey {
+                expr: Expr::Column(target),
+                desc,
+                nulls_first: o.options.nulls_first.unwrap_or(desc),
+            });
         }
         if let Some(g) = grouping {
-            node = Node::Aggregate { input: Box::new(node), group_by: g.groups, aggregates: g.aggregates };
+            node = Node::Aggregate {
+                input: Box::new(node),
+                group_by: g.groups,
+                aggregates: g.aggregates,
+            };
             if let Some(h) = having {
-                node = Node::Filter { input: Box::new(node), predicate: h };
+                node = Node::Filter {
+                    input: Box::new(node),
+                    predicate: h,
+                };
             }
         }
-        node = Node::Project { input: Box::new(node), exprs };
+        node = Node::Project {
+            input: Box::new(node),
+            exprs,
+        };
         match &select.distinct {
             None | Some(ast::Distinct::All) => {}
-            Some(ast::Distinct::Distinct) => node = Node::Distinct { input: Box::new(node) },
+            Some(ast::Distinct::Distinct) => {
+                node = Node::Distinct {
+                    input: Box::new(node),
+                }
+            }
             Some(other) => return Err(Error::unsupported(format!("{other}"))),
         }
         if !sort_keys.is_empty() {
-            node = Node::Sort { input: Box::new(node), keys: sort_keys };
+            node = Node::Sort {
+                input: Box::new(node),
+                keys: sort_keys,
+            };
         }
         if hidden > 0 {
             let visible = columns.len();
-            node = Node::Project { input: Box::new(node), exprs: (0..visible).map(Expr::Column).collect() };
+            node = Node::Project {
+                input: Box::new(node),
+                exprs: (0..visible).map(Expr::Column).collect(),
+            };
         }
         Ok((node, columns))
     }
 
     /// ORDER BY over the output of a set operation or VALUES: output columns only.
-    fn order_by_output(&mut self, node: Node, columns: &[(String, DataType)], order_by: &[ast::OrderByExpr]) -> Result<Node> {
+    fn order_by_output(
+        &mut self,
+        node: Node,
+        columns: &[(String, DataType)],
+        order_by: &[ast::OrderByExpr],
+    ) -> Result<Node> {
         if order_by.is_empty() {
             return Ok(node);
         }
         let scope = Scope {
             columns: columns
                 .iter()
-                .map(|(n, t)| ScopeColumn { qualifier: None, name: n.clone(), data_type: t.clone() })
+                .map(|(n, t)| ScopeColumn {
+                    qualifier: None,
+                    name: n.clone(),
+                    data_type: t.clone(),
+                })
                 .collect(),
         };
         let mut keys = Vec::new();
@@ -581,15 +749,27 @@ impl<'a> Planner<'a> {
                 e => self.expr(e, &scope, None)?.0,
             };
             let desc = matches!(o.options.sort, Some(ast::OrderBySort::Desc));
-            keys.push(SortKey { expr, desc, nulls_first: o.options.nulls_first.unwrap_or(desc) });
+            keys.push(SortKey {
+                expr,
+                desc,
+                nulls_first: o.options.nulls_first.unwrap_or(desc),
+            });
         }
-        Ok(Node::Sort { input: Box::new(node), keys })
+        Ok(Node::Sort {
+            input: Box::new(node),
+            keys,
+        })
     }
 
     // ---- expressions
 
     /// Binds an expression over `scope` (and, in an aggregating query, the grouping).
-    fn expr(&mut self, e: &ast::Expr, scope: &Scope, mut grouping: Option<&mut Grouping>) -> Result<(Expr, DataType)> {
+    fn expr(
+        &mut self,
+        e: &ast::Expr,
+        scope: &Scope,
+        mut grouping: Option<&mut Grouping>,
+    ) -> Result<(Expr, DataType)> {
         if let Some(g) = grouping.as_deref_mut() {
             if let ast::Expr::Function(f) = e
                 && let Some(name) = aggregate_name(f)
@@ -604,10 +784,16 @@ impl<'a> Planner<'a> {
                 if !references_columns(&bound) {
                     return Ok((bound, t));
                 }
-                if matches!(e, ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)) {
+                if matches!(
+                    e,
+                    ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)
+                ) {
                     return Err(Error::new(
                         SqlState::GROUPING_ERROR,
-                        format!("column \"{}\" must appear in the GROUP BY clause or be used in an aggregate function", e),
+                        format!(
+                            "column \"{}\" must appear in the GROUP BY clause or be used in an aggregate function",
+                            e
+                        ),
                     ));
                 }
             }
@@ -625,7 +811,10 @@ impl<'a> Planner<'a> {
             ast::Expr::UnaryOp { op, expr } => {
                 let (inner, t) = self.expr(expr, scope, g)?;
                 match op {
-                    ast::UnaryOperator::Not => (Expr::Not(Box::new(bool_type(&inner, &t, "NOT")?)), DataType::Bool),
+                    ast::UnaryOperator::Not => (
+                        Expr::Not(Box::new(bool_type(&inner, &t, "NOT")?)),
+                        DataType::Bool,
+                    ),
                     ast::UnaryOperator::Minus => {
                         // Fold negative literals so that -2147483648 stays an integer.
                         if let Expr::Literal(v) = &inner {
@@ -643,24 +832,48 @@ impl<'a> Planner<'a> {
                 let (r, rt) = self.expr(right, scope, g)?;
                 self.binary(op, l, lt, r, rt)?
             }
-            ast::Expr::IsNull(inner) => (Expr::IsNull(Box::new(self.expr(inner, scope, g)?.0)), DataType::Bool),
-            ast::Expr::IsNotNull(inner) => {
-                (Expr::Not(Box::new(Expr::IsNull(Box::new(self.expr(inner, scope, g)?.0)))), DataType::Bool)
-            }
-            ast::Expr::IsTrue(inner) => (Expr::IsBool(Box::new(self.expr(inner, scope, g)?.0), true, false), DataType::Bool),
-            ast::Expr::IsNotTrue(inner) => (Expr::IsBool(Box::new(self.expr(inner, scope, g)?.0), true, true), DataType::Bool),
-            ast::Expr::IsFalse(inner) => (Expr::IsBool(Box::new(self.expr(inner, scope, g)?.0), false, false), DataType::Bool),
-            ast::Expr::IsNotFalse(inner) => {
-                (Expr::IsBool(Box::new(self.expr(inner, scope, g)?.0), false, true), DataType::Bool)
-            }
+            ast::Expr::IsNull(inner) => (
+                Expr::IsNull(Box::new(self.expr(inner, scope, g)?.0)),
+                DataType::Bool,
+            ),
+            ast::Expr::IsNotNull(inner) => (
+                Expr::Not(Box::new(Expr::IsNull(Box::new(
+                    self.expr(inner, scope, g)?.0,
+                )))),
+                DataType::Bool,
+            ),
+            ast::Expr::IsTrue(inner) => (
+                Expr::IsBool(Box::new(self.expr(inner, scope, g)?.0), true, false),
+                DataType::Bool,
+            ),
+            ast::Expr::IsNotTrue(inner) => (
+                Expr::IsBool(Box::new(self.expr(inner, scope, g)?.0), true, true),
+                DataType::Bool,
+            ),
+            ast::Expr::IsFalse(inner) => (
+                Expr::IsBool(Box::new(self.expr(inner, scope, g)?.0), false, false),
+                DataType::Bool,
+            ),
+            ast::Expr::IsNotFalse(inner) => (
+                Expr::IsBool(Box::new(self.expr(inner, scope, g)?.0), false, true),
+                DataType::Bool,
+            ),
             ast::Expr::IsDistinctFrom(a, b) | ast::Expr::IsNotDistinctFrom(a, b) => {
                 let negated = matches!(e, ast::Expr::IsNotDistinctFrom(..));
                 let (a, at) = self.expr(a, scope, g.as_deref_mut_opt())?;
                 let (b, bt) = self.expr(b, scope, g)?;
                 let (a, b) = coerce_pair(a, &at, b, &bt)?;
-                (Expr::IsDistinctFrom(Box::new(a), Box::new(b), negated), DataType::Bool)
+                (
+                    Expr::IsDistinctFrom(Box::new(a), Box::new(b), negated),
+                    DataType::Bool,
+                )
             }
-            ast::Expr::Between { expr, negated, low, high } => {
+            ast::Expr::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => {
                 let (x, xt) = self.expr(expr, scope, g.as_deref_mut_opt())?;
                 let (lo, lt) = self.expr(low, scope, g.as_deref_mut_opt())?;
                 let (hi, ht) = self.expr(high, scope, g)?;
@@ -670,9 +883,20 @@ impl<'a> Planner<'a> {
                     Box::new(Expr::Binary(BinaryOp::GtEq, Box::new(x1), Box::new(lo))),
                     Box::new(Expr::Binary(BinaryOp::LtEq, Box::new(x2), Box::new(hi))),
                 );
-                (if *negated { Expr::Not(Box::new(both)) } else { both }, DataType::Bool)
+                (
+                    if *negated {
+                        Expr::Not(Box::new(both))
+                    } else {
+                        both
+                    },
+                    DataType::Bool,
+                )
             }
-            ast::Expr::InList { expr, list, negated } => {
+            ast::Expr::InList {
+                expr,
+                list,
+                negated,
+            } => {
                 let (x, xt) = self.expr(expr, scope, g.as_deref_mut_opt())?;
                 let mut items = Vec::new();
                 let mut all_types = vec![xt.clone()];
@@ -683,18 +907,34 @@ impl<'a> Planner<'a> {
                 }
                 let common = types::common_type(&all_types)?;
                 let x = cast_to(x, &xt, &common);
-                let items = items.into_iter().map(|(i, t)| cast_to(i, &t, &common)).collect();
+                let items = items
+                    .into_iter()
+                    .map(|(i, t)| cast_to(i, &t, &common))
+                    .collect();
                 (Expr::InList(Box::new(x), items, *negated), DataType::Bool)
             }
-            ast::Expr::InSubquery { expr, subquery, negated } => {
+            ast::Expr::InSubquery {
+                expr,
+                subquery,
+                negated,
+            } => {
                 let (x, xt) = self.expr(expr, scope, g)?;
                 let (node, cols) = self.subquery(subquery, scope)?;
                 if cols.len() != 1 {
-                    return Err(Error::new(SqlState::SYNTAX_ERROR, "subquery has too many columns"));
+                    return Err(Error::new(
+                        SqlState::SYNTAX_ERROR,
+                        "subquery has too many columns",
+                    ));
                 }
                 let common = types::common_type(&[xt.clone(), cols[0].1.clone()])?;
-                let node = Node::Project { input: Box::new(node), exprs: vec![cast_to(Expr::Column(0), &cols[0].1, &common)] };
-                (Expr::InSubquery(Box::new(cast_to(x, &xt, &common)), Box::new(node), *negated), DataType::Bool)
+                let node = Node::Project {
+                    input: Box::new(node),
+                    exprs: vec![cast_to(Expr::Column(0), &cols[0].1, &common)],
+                };
+                (
+                    Expr::InSubquery(Box::new(cast_to(x, &xt, &common)), Box::new(node), *negated),
+                    DataType::Bool,
+                )
             }
             ast::Expr::Exists { subquery, negated } => {
                 let (node, _) = self.subquery(subquery, scope)?;
@@ -703,25 +943,50 @@ impl<'a> Planner<'a> {
             ast::Expr::Subquery(q) => {
                 let (node, cols) = self.subquery(q, scope)?;
                 if cols.len() != 1 {
-                    return Err(Error::new(SqlState::SYNTAX_ERROR, "subquery must return only one column"));
+                    return Err(Error::new(
+                        SqlState::SYNTAX_ERROR,
+                        "subquery must return only one column",
+                    ));
                 }
                 (Expr::Subquery(Box::new(node)), cols[0].1.clone())
             }
-            ast::Expr::Like { negated, expr, pattern, escape_char: None, any: false }
-            | ast::Expr::ILike { negated, expr, pattern, escape_char: None, any: false } => {
+            ast::Expr::Like {
+                negated,
+                expr,
+                pattern,
+                escape_char: None,
+                any: false,
+            }
+            | ast::Expr::ILike {
+                negated,
+                expr,
+                pattern,
+                escape_char: None,
+                any: false,
+            } => {
                 let ci = matches!(e, ast::Expr::ILike { .. });
                 let (x, xt) = self.expr(expr, scope, g.as_deref_mut_opt())?;
                 let (p, pt) = self.expr(pattern, scope, g)?;
                 let x = cast_to(x, &xt, &DataType::Text);
                 let p = cast_to(p, &pt, &DataType::Text);
-                (Expr::Like(Box::new(x), Box::new(p), *negated, ci), DataType::Bool)
+                (
+                    Expr::Like(Box::new(x), Box::new(p), *negated, ci),
+                    DataType::Bool,
+                )
             }
-            ast::Expr::Cast { expr, data_type, .. } => {
+            ast::Expr::Cast {
+                expr, data_type, ..
+            } => {
                 let (x, _) = self.expr(expr, scope, g)?;
                 let t = DataType::from_sql(data_type)?;
                 (Expr::Cast(Box::new(x), t.clone()), t)
             }
-            ast::Expr::Case { operand, conditions, else_result, .. } => {
+            ast::Expr::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => {
                 let mut operand_bound = None;
                 let mut operand_type = None;
                 if let Some(o) = operand {
@@ -734,7 +999,9 @@ impl<'a> Planner<'a> {
                 for c in conditions {
                     let (w, wt) = self.expr(&c.condition, scope, g.as_deref_mut_opt())?;
                     let w = match &operand_type {
-                        Some(ot) => cast_to(w, &wt, &types::common_type(&[ot.clone(), wt.clone()])?),
+                        Some(ot) => {
+                            cast_to(w, &wt, &types::common_type(&[ot.clone(), wt.clone()])?)
+                        }
                         None => bool_type(&w, &wt, "CASE/WHEN")?,
                     };
                     whens.push(w);
@@ -743,23 +1010,39 @@ impl<'a> Planner<'a> {
                 if let Some(e) = else_result {
                     results.push(self.expr(e, scope, g.as_deref_mut_opt())?);
                 }
-                let common = types::common_type(&results.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>())?;
-                let common = if common == DataType::Unknown { DataType::Text } else { common };
-                let mut results: Vec<Expr> = results.into_iter().map(|(r, t)| cast_to(r, &t, &common)).collect();
-                let otherwise = else_result.as_ref().and_then(|_| results.pop()).map(Box::new);
-                let operand = match (operand_bound, operand_type) {
-                    (Some(o), Some(ot)) => {
-                        let ct = types::common_type(&[ot.clone()])?;
-                        Some(Box::new(cast_to(o, &ot, &ct)))
-                    }
-                    _ => None,
+                let common = types::common_type(
+                    &results.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>(),
+                )?;
+                let common = if common == DataType::Unknown {
+                    DataType::Text
+                } else {
+                    common
                 };
-                (Expr::Case { operand, branches: whens.into_iter().zip(results).collect(), otherwise }, common)
+                let mut results: Vec<Expr> = results
+                    .into_iter()
+                    .map(|(r, t)| cast_to(r, &t, &common))
+                    .collect();
+                let otherwise = else_result
+                    .as_ref()
+                    .and_then(|_| results.pop())
+                    .map(Box::new);
+                let operand = operand_bound.map(Box::new);
+                (
+                    Expr::Case {
+                        operand,
+                        branches: whens.into_iter().zip(results).collect(),
+                        otherwise,
+                    },
+                    common,
+                )
             }
             ast::Expr::Function(f) => {
                 let name = function_name(f)?;
                 if AGGREGATES.contains(&name.as_str()) {
-                    return Err(Error::new(SqlState::GROUPING_ERROR, format!("aggregate functions are not allowed here: {name}")));
+                    return Err(Error::new(
+                        SqlState::GROUPING_ERROR,
+                        format!("aggregate functions are not allowed here: {name}"),
+                    ));
                 }
                 let args = function_args(f)?;
                 let mut bound = Vec::new();
@@ -778,77 +1061,150 @@ impl<'a> Planner<'a> {
                 }
                 let t = function_type(&name, &arg_types)?;
                 if matches!(name.as_str(), "coalesce" | "nullif" | "greatest" | "least") {
-                    bound = bound.into_iter().zip(&arg_types).map(|(b, at)| cast_to(b, at, &t)).collect();
+                    bound = bound
+                        .into_iter()
+                        .zip(&arg_types)
+                        .map(|(b, at)| cast_to(b, at, &t))
+                        .collect();
                 }
                 (Expr::Function(name, bound), t)
             }
-            other => return Err(Error::unsupported(format!("expression {}", first_words(&other.to_string())))),
+            other => {
+                return Err(Error::unsupported(format!(
+                    "expression {}",
+                    first_words(&other.to_string())
+                )));
+            }
         })
     }
 
-    fn column(&self, qualifier: Option<&str>, name: &str, scope: &Scope) -> Result<(Expr, DataType)> {
+    fn column(
+        &self,
+        qualifier: Option<&str>,
+        name: &str,
+        scope: &Scope,
+    ) -> Result<(Expr, DataType)> {
         if let Some(i) = scope.lookup(qualifier, name)? {
             return Ok((Expr::Column(i), scope.columns[i].data_type.clone()));
         }
         for (depth, outer) in self.outer.iter().rev().enumerate() {
             if let Some(i) = outer.lookup(qualifier, name)? {
-                return Ok((Expr::Outer { depth: depth + 1, index: i }, outer.columns[i].data_type.clone()));
+                return Ok((
+                    Expr::Outer {
+                        depth: depth + 1,
+                        index: i,
+                    },
+                    outer.columns[i].data_type.clone(),
+                ));
             }
         }
         Err(match qualifier {
-            Some(q) if !scope.columns.iter().chain(self.outer.iter().flat_map(|s| &s.columns)).any(|c| c.qualifier.as_deref() == Some(q)) => {
-                Error::new(SqlState::UNDEFINED_TABLE, format!("missing FROM-clause entry for table \"{q}\""))
+            Some(q)
+                if !scope
+                    .columns
+                    .iter()
+                    .chain(self.outer.iter().flat_map(|s| &s.columns))
+                    .any(|c| c.qualifier.as_deref() == Some(q)) =>
+            {
+                Error::new(
+                    SqlState::UNDEFINED_TABLE,
+                    format!("missing FROM-clause entry for table \"{q}\""),
+                )
             }
-            Some(q) => Error::new(SqlState::UNDEFINED_COLUMN, format!("column {q}.{name} does not exist")),
-            None => Error::new(SqlState::UNDEFINED_COLUMN, format!("column \"{name}\" does not exist")),
+            Some(q) => Error::new(
+                SqlState::UNDEFINED_COLUMN,
+                format!("column {q}.{name} does not exist"),
+            ),
+            None => Error::new(
+                SqlState::UNDEFINED_COLUMN,
+                format!("column \"{name}\" does not exist"),
+            ),
         })
     }
 
-    fn subquery(&mut self, q: &ast::Query, scope: &Scope) -> Result<(Node, Vec<(String, DataType)>)> {
+    fn subquery(
+        &mut self,
+        q: &ast::Query,
+        scope: &Scope,
+    ) -> Result<(Node, Vec<(String, DataType)>)> {
         self.outer.push(scope.clone());
         let result = self.query(q);
         self.outer.pop();
         let (node, columns) = result?;
-        Ok((crate::optimizer::optimize(node), columns))
+        Ok((self.optimized(node), columns))
     }
 
-    fn aggregate(&mut self, name: &str, f: &ast::Function, scope: &Scope, g: &mut Grouping) -> Result<(Expr, DataType)> {
+    fn aggregate(
+        &mut self,
+        name: &str,
+        f: &ast::Function,
+        scope: &Scope,
+        g: &mut Grouping,
+    ) -> Result<(Expr, DataType)> {
         let distinct = matches!(&f.args, ast::FunctionArguments::List(l) if matches!(l.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)));
         let star = matches!(&f.args, ast::FunctionArguments::List(l)
             if l.args.len() == 1 && matches!(l.args[0], ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)));
         let (arg, arg_type) = if star {
             if name != "count" {
-                return Err(Error::new(SqlState::SYNTAX_ERROR, format!("{name}(*) is not valid")));
+                return Err(Error::new(
+                    SqlState::SYNTAX_ERROR,
+                    format!("{name}(*) is not valid"),
+                ));
             }
             (None, None)
         } else {
             let args = function_args(f)?;
             if args.len() != 1 {
-                return Err(Error::new(SqlState::UNDEFINED_FUNCTION, format!("function {name} takes one argument")));
+                return Err(Error::new(
+                    SqlState::UNDEFINED_FUNCTION,
+                    format!("function {name} takes one argument"),
+                ));
             }
             // Arguments are bound over the FROM row; aggregates do not nest.
             if has_aggregate(args[0]) {
-                return Err(Error::new(SqlState::GROUPING_ERROR, "aggregate function calls cannot be nested"));
+                return Err(Error::new(
+                    SqlState::GROUPING_ERROR,
+                    "aggregate function calls cannot be nested",
+                ));
             }
             let (a, t) = self.expr(args[0], scope, None)?;
-            let (a, t) = if t == DataType::Unknown { (cast_to(a, &t, &DataType::Text), DataType::Text) } else { (a, t) };
+            let (a, t) = if t == DataType::Unknown {
+                (cast_to(a, &t, &DataType::Text), DataType::Text)
+            } else {
+                (a, t)
+            };
             (Some(a), Some(t))
         };
         let data_type = match (name, &arg_type) {
             ("count", _) => DataType::Int8,
             ("sum", Some(DataType::Int2 | DataType::Int4)) => DataType::Int8,
-            ("sum", Some(DataType::Int8)) | ("avg", Some(DataType::Int2 | DataType::Int4 | DataType::Int8)) => {
-                DataType::Numeric { precision: None, scale: None }
+            ("sum", Some(DataType::Int8))
+            | ("avg", Some(DataType::Int2 | DataType::Int4 | DataType::Int8)) => {
+                DataType::Numeric {
+                    precision: None,
+                    scale: None,
+                }
             }
             ("sum" | "avg", Some(DataType::Float4 | DataType::Float8)) => DataType::Float8,
-            ("sum" | "avg", Some(DataType::Numeric { .. })) => DataType::Numeric { precision: None, scale: None },
+            ("sum" | "avg", Some(DataType::Numeric { .. })) => DataType::Numeric {
+                precision: None,
+                scale: None,
+            },
             ("sum" | "avg", Some(t)) if *t != DataType::Interval => {
-                return Err(Error::new(SqlState::UNDEFINED_FUNCTION, format!("function {name}({}) does not exist", t.name())));
+                return Err(Error::new(
+                    SqlState::UNDEFINED_FUNCTION,
+                    format!("function {name}({}) does not exist", t.name()),
+                ));
             }
             (_, Some(t)) => t.clone(),
             (_, None) => DataType::Int8,
         };
-        let agg = Aggregate { function: name.to_string(), arg, distinct, data_type: data_type.clone() };
+        let agg = Aggregate {
+            function: name.to_string(),
+            arg,
+            distinct,
+            data_type: data_type.clone(),
+        };
         let index = match g.aggregates.iter().position(|a| *a == agg) {
             Some(i) => i,
             None => {
@@ -859,15 +1215,37 @@ impl<'a> Planner<'a> {
         Ok((Expr::Column(g.groups.len() + index), data_type))
     }
 
-    fn binary(&mut self, op: &ast::BinaryOperator, l: Expr, lt: DataType, r: Expr, rt: DataType) -> Result<(Expr, DataType)> {
+    fn binary(
+        &mut self,
+        op: &ast::BinaryOperator,
+        l: Expr,
+        lt: DataType,
+        r: Expr,
+        rt: DataType,
+    ) -> Result<(Expr, DataType)> {
         use ast::BinaryOperator as B;
         Ok(match op {
-            B::And => (Expr::And(Box::new(bool_type(&l, &lt, "AND")?), Box::new(bool_type(&r, &rt, "AND")?)), DataType::Bool),
-            B::Or => (Expr::Or(Box::new(bool_type(&l, &lt, "OR")?), Box::new(bool_type(&r, &rt, "OR")?)), DataType::Bool),
+            B::And => (
+                Expr::And(
+                    Box::new(bool_type(&l, &lt, "AND")?),
+                    Box::new(bool_type(&r, &rt, "AND")?),
+                ),
+                DataType::Bool,
+            ),
+            B::Or => (
+                Expr::Or(
+                    Box::new(bool_type(&l, &lt, "OR")?),
+                    Box::new(bool_type(&r, &rt, "OR")?),
+                ),
+                DataType::Bool,
+            ),
             B::StringConcat => {
                 let l = cast_to(l, &lt, &DataType::Text);
                 let r = cast_to(r, &rt, &DataType::Text);
-                (Expr::Binary(BinaryOp::Concat, Box::new(l), Box::new(r)), DataType::Text)
+                (
+                    Expr::Binary(BinaryOp::Concat, Box::new(l), Box::new(r)),
+                    DataType::Text,
+                )
             }
             _ => {
                 let bop = match op {
@@ -891,8 +1269,16 @@ impl<'a> Planner<'a> {
                     other => return Err(Error::unsupported(format!("operator {other}"))),
                 };
                 let (l, r) = coerce_pair(l, &lt, r, &rt)?;
-                let lt = if lt == DataType::Unknown { rt.clone() } else { lt };
-                let rt = if rt == DataType::Unknown { lt.clone() } else { rt };
+                let lt = if lt == DataType::Unknown {
+                    rt.clone()
+                } else {
+                    lt
+                };
+                let rt = if rt == DataType::Unknown {
+                    lt.clone()
+                } else {
+                    rt
+                };
                 let t = types::binary_op_type(bop, &lt, &rt)?;
                 (Expr::Binary(bop, Box::new(l), Box::new(r)), t)
             }
@@ -923,27 +1309,45 @@ impl<'a> Planner<'a> {
                     table.column_index(&n).ok_or_else(|| {
                         Error::new(
                             SqlState::UNDEFINED_COLUMN,
-                            format!("column \"{n}\" of relation \"{}\" does not exist", table.name),
+                            format!(
+                                "column \"{n}\" of relation \"{}\" does not exist",
+                                table.name
+                            ),
                         )
                     })
                 })
                 .collect::<Result<_>>()?
         };
-        let source = insert.source.as_ref().ok_or_else(|| Error::unsupported("INSERT without a source"))?;
+        let source = insert
+            .source
+            .as_ref()
+            .ok_or_else(|| Error::unsupported("INSERT without a source"))?;
         let (node, columns) = self.query(source)?;
         if columns.len() > targets.len() {
-            return Err(Error::new(SqlState::SYNTAX_ERROR, "INSERT has more expressions than target columns"));
+            return Err(Error::new(
+                SqlState::SYNTAX_ERROR,
+                "INSERT has more expressions than target columns",
+            ));
         }
         let mut exprs = Vec::with_capacity(table.columns.len());
         for (i, column) in table.columns.iter().enumerate() {
             let e = match targets.iter().position(|&t| t == i) {
-                Some(p) if p < columns.len() => assign_cast(Expr::Column(p), &columns[p].1, column)?,
+                Some(p) if p < columns.len() => {
+                    assign_cast(Expr::Column(p), &columns[p].1, column)?
+                }
                 _ => self.default_value(column)?,
             };
             exprs.push(e);
         }
         let checks = self.checks(&table)?;
-        Ok(Plan::Insert { source: Node::Project { input: Box::new(node), exprs }, table, checks })
+        Ok(Plan::Insert {
+            source: Node::Project {
+                input: Box::new(node),
+                exprs,
+            },
+            table,
+            checks,
+        })
     }
 
     fn default_value(&mut self, column: &Column) -> Result<Expr> {
@@ -972,7 +1376,11 @@ impl<'a> Planner<'a> {
             columns: table
                 .columns
                 .iter()
-                .map(|c| ScopeColumn { qualifier: Some(table.name.clone()), name: c.name.clone(), data_type: c.data_type.clone() })
+                .map(|c| ScopeColumn {
+                    qualifier: Some(table.name.clone()),
+                    name: c.name.clone(),
+                    data_type: c.data_type.clone(),
+                })
                 .collect(),
         }
     }
@@ -1008,13 +1416,24 @@ impl<'a> Planner<'a> {
             };
             let n = object_name(col)?.1;
             let i = table.column_index(&n).ok_or_else(|| {
-                Error::new(SqlState::UNDEFINED_COLUMN, format!("column \"{n}\" of relation \"{}\" does not exist", table.name))
+                Error::new(
+                    SqlState::UNDEFINED_COLUMN,
+                    format!(
+                        "column \"{n}\" of relation \"{}\" does not exist",
+                        table.name
+                    ),
+                )
             })?;
             let (e, t) = self.expr(&a.value, &scope, None)?;
             assignments.push((i, assign_cast(e, &t, &table.columns[i])?));
         }
         let checks = self.checks(&table)?;
-        Ok(Plan::Update { table, filter, assignments, checks })
+        Ok(Plan::Update {
+            table,
+            filter,
+            assignments,
+            checks,
+        })
     }
 
     fn delete(&mut self, delete: &ast::Delete) -> Result<Plan> {
@@ -1024,7 +1443,9 @@ impl<'a> Planner<'a> {
         let from = match &delete.from {
             ast::FromTable::WithFromKeyword(f) | ast::FromTable::WithoutKeyword(f) => f,
         };
-        let [twj] = from.as_slice() else { return Err(Error::unsupported("DELETE from several tables")) };
+        let [twj] = from.as_slice() else {
+            return Err(Error::unsupported("DELETE from several tables"));
+        };
         let ast::TableFactor::Table { name, .. } = &twj.relation else {
             return Err(Error::unsupported("DELETE from a non-table"));
         };
@@ -1051,16 +1472,35 @@ impl<'a> Planner<'a> {
         }
         let (schema, name) = object_name(&create.name)?;
         if schema != DEFAULT_SCHEMA {
-            return Err(Error::new(SqlState::INVALID_SCHEMA_NAME, format!("schema \"{schema}\" does not exist")));
+            return Err(Error::new(
+                SqlState::INVALID_SCHEMA_NAME,
+                format!("schema \"{schema}\" does not exist"),
+            ));
         }
-        let mut table = Table { oid: 0, schema, name: name.clone(), columns: Vec::new(), primary_key: None, indexes: Vec::new(), checks: Vec::new() };
+        let mut table = Table {
+            oid: 0,
+            schema,
+            name: name.clone(),
+            columns: Vec::new(),
+            primary_key: None,
+            indexes: Vec::new(),
+            checks: Vec::new(),
+        };
         let mut uniques: Vec<Vec<usize>> = Vec::new();
         for def in &create.columns {
             let cname = ident(&def.name);
             if table.column_index(&cname).is_some() {
-                return Err(Error::new(SqlState::DUPLICATE_COLUMN, format!("column \"{cname}\" specified more than once")));
+                return Err(Error::new(
+                    SqlState::DUPLICATE_COLUMN,
+                    format!("column \"{cname}\" specified more than once"),
+                ));
             }
-            let mut column = Column { name: cname, data_type: DataType::from_sql(&def.data_type)?, nullable: true, default: None };
+            let mut column = Column {
+                name: cname,
+                data_type: DataType::from_sql(&def.data_type)?,
+                nullable: true,
+                default: None,
+            };
             let position = table.columns.len();
             for opt in &def.options {
                 match &opt.option {
@@ -1071,7 +1511,9 @@ impl<'a> Planner<'a> {
                         if table.primary_key.is_some() {
                             return Err(Error::new(
                                 SqlState::INVALID_TABLE_DEFINITION,
-                                format!("multiple primary keys for table \"{name}\" are not allowed"),
+                                format!(
+                                    "multiple primary keys for table \"{name}\" are not allowed"
+                                ),
                             ));
                         }
                         table.primary_key = Some(vec![position]);
@@ -1093,10 +1535,17 @@ impl<'a> Planner<'a> {
                     .map(|c| {
                         let n = match &c.column.expr {
                             ast::Expr::Identifier(i) => ident(i),
-                            other => return Err(Error::unsupported(format!("constraint on expression {other}"))),
+                            other => {
+                                return Err(Error::unsupported(format!(
+                                    "constraint on expression {other}"
+                                )));
+                            }
                         };
                         table.column_index(&n).ok_or_else(|| {
-                            Error::new(SqlState::UNDEFINED_COLUMN, format!("column \"{n}\" named in key does not exist"))
+                            Error::new(
+                                SqlState::UNDEFINED_COLUMN,
+                                format!("column \"{n}\" named in key does not exist"),
+                            )
                         })
                     })
                     .collect()
@@ -1124,7 +1573,10 @@ impl<'a> Planner<'a> {
             }
         }
         for (i, cols) in uniques.into_iter().enumerate() {
-            let names: Vec<&str> = cols.iter().map(|&c| table.columns[c].name.as_str()).collect();
+            let names: Vec<&str> = cols
+                .iter()
+                .map(|&c| table.columns[c].name.as_str())
+                .collect();
             let suffix = if i == 0 { String::new() } else { i.to_string() };
             table.indexes.push(Index {
                 oid: 0,
@@ -1134,7 +1586,10 @@ impl<'a> Planner<'a> {
                 primary: false,
             });
         }
-        Ok(Plan::CreateTable { table, if_not_exists: create.if_not_exists })
+        Ok(Plan::CreateTable {
+            table,
+            if_not_exists: create.if_not_exists,
+        })
     }
 
     fn create_index(&mut self, create: &ast::CreateIndex) -> Result<Plan> {
@@ -1146,25 +1601,53 @@ impl<'a> Planner<'a> {
                 other => return Err(Error::unsupported(format!("index on expression {other}"))),
             };
             columns.push(table.column_index(&n).ok_or_else(|| {
-                Error::new(SqlState::UNDEFINED_COLUMN, format!("column \"{n}\" does not exist"))
+                Error::new(
+                    SqlState::UNDEFINED_COLUMN,
+                    format!("column \"{n}\" does not exist"),
+                )
             })?);
         }
         let name = match &create.name {
             Some(n) => object_name(n)?.1,
             None => {
-                let names: Vec<&str> = columns.iter().map(|&c| table.columns[c].name.as_str()).collect();
+                let names: Vec<&str> = columns
+                    .iter()
+                    .map(|&c| table.columns[c].name.as_str())
+                    .collect();
                 format!("{}_{}_idx", table.name, names.join("_"))
             }
         };
-        let exists = self.txn.tables()?.iter().any(|t| t.name == name || t.indexes.iter().any(|i| i.name == name));
+        let exists = self
+            .txn
+            .tables()?
+            .iter()
+            .any(|t| t.name == name || t.indexes.iter().any(|i| i.name == name));
         if exists && !create.if_not_exists {
-            return Err(Error::new(SqlState::DUPLICATE_TABLE, format!("relation \"{name}\" already exists")));
+            return Err(Error::new(
+                SqlState::DUPLICATE_TABLE,
+                format!("relation \"{name}\" already exists"),
+            ));
         }
-        let index = Index { oid: 0, name, columns, unique: create.unique, primary: false };
-        Ok(Plan::CreateIndex { table, index, skip: exists })
+        let index = Index {
+            oid: 0,
+            name,
+            columns,
+            unique: create.unique,
+            primary: false,
+        };
+        Ok(Plan::CreateIndex {
+            table,
+            index,
+            skip: exists,
+        })
     }
 
-    fn drop(&mut self, object_type: &ast::ObjectType, if_exists: bool, names: &[ast::ObjectName]) -> Result<Plan> {
+    fn drop(
+        &mut self,
+        object_type: &ast::ObjectType,
+        if_exists: bool,
+        names: &[ast::ObjectName],
+    ) -> Result<Plan> {
         match object_type {
             ast::ObjectType::Table => {
                 let mut tables = Vec::new();
@@ -1182,11 +1665,17 @@ impl<'a> Planner<'a> {
                 let all = self.txn.tables()?;
                 for n in names {
                     let (_, name) = object_name(n)?;
-                    match all.iter().find(|t| t.indexes.iter().any(|i| i.name == name)) {
+                    match all
+                        .iter()
+                        .find(|t| t.indexes.iter().any(|i| i.name == name))
+                    {
                         Some(t) => indexes.push((t.clone(), name)),
                         None if if_exists => {}
                         None => {
-                            return Err(Error::new(SqlState::UNDEFINED_OBJECT, format!("index \"{name}\" does not exist")));
+                            return Err(Error::new(
+                                SqlState::UNDEFINED_OBJECT,
+                                format!("index \"{name}\" does not exist"),
+                            ));
                         }
                     }
                 }
@@ -1228,7 +1717,12 @@ fn join_node(left: Node, right: Node, kind: JoinKind, on: Option<Expr>, left_wid
             residual: None,
         };
     }
-    Node::NestedLoopJoin { left: Box::new(left), right: Box::new(right), kind, on }
+    Node::NestedLoopJoin {
+        left: Box::new(left),
+        right: Box::new(right),
+        kind,
+        on,
+    }
 }
 
 fn qualified_ident(c: &ScopeColumn) -> ast::Expr {
@@ -1244,9 +1738,18 @@ fn column_name(e: &ast::Expr) -> String {
     match e {
         ast::Expr::Identifier(i) => ident(i),
         ast::Expr::CompoundIdentifier(parts) => parts.last().map(ident).unwrap_or_default(),
-        ast::Expr::Function(f) => f.name.0.last().map(|p| p.to_string().to_lowercase()).unwrap_or_default(),
-        ast::Expr::Cast { expr, data_type, .. } => match expr.as_ref() {
-            ast::Expr::Value(_) => DataType::from_sql(data_type).map(|t| t.typname()).unwrap_or_else(|_| "?column?".into()),
+        ast::Expr::Function(f) => f
+            .name
+            .0
+            .last()
+            .map(|p| p.to_string().to_lowercase())
+            .unwrap_or_default(),
+        ast::Expr::Cast {
+            expr, data_type, ..
+        } => match expr.as_ref() {
+            ast::Expr::Value(_) => DataType::from_sql(data_type)
+                .map(|t| t.typname())
+                .unwrap_or_else(|_| "?column?".into()),
             other => column_name(other),
         },
         ast::Expr::Nested(inner) => column_name(inner),
@@ -1259,7 +1762,10 @@ fn column_name(e: &ast::Expr) -> String {
 fn position(n: &str, count: usize) -> Result<usize> {
     match n.parse::<usize>() {
         Ok(p) if p >= 1 && p <= count => Ok(p - 1),
-        _ => Err(Error::new(SqlState::INVALID_COLUMN_REFERENCE, format!("ORDER BY position {n} is not in select list"))),
+        _ => Err(Error::new(
+            SqlState::INVALID_COLUMN_REFERENCE,
+            format!("ORDER BY position {n} is not in select list"),
+        )),
     }
 }
 
@@ -1268,9 +1774,16 @@ fn resolve_output_ref(g: &ast::Expr, items: &[(ast::Expr, String)]) -> Result<Op
     match g {
         ast::Expr::Value(v) => match &v.value {
             ast::Value::Number(n, _) => {
-                let p = n.parse::<usize>().ok().filter(|p| *p >= 1 && *p <= items.len()).ok_or_else(|| {
-                    Error::new(SqlState::INVALID_COLUMN_REFERENCE, format!("GROUP BY position {n} is not in select list"))
-                })?;
+                let p = n
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|p| *p >= 1 && *p <= items.len())
+                    .ok_or_else(|| {
+                        Error::new(
+                            SqlState::INVALID_COLUMN_REFERENCE,
+                            format!("GROUP BY position {n} is not in select list"),
+                        )
+                    })?;
                 Ok(Some(items[p - 1].0.clone()))
             }
             _ => Ok(None),
@@ -1280,7 +1793,11 @@ fn resolve_output_ref(g: &ast::Expr, items: &[(ast::Expr, String)]) -> Result<Op
 }
 
 /// ORDER BY 2 or ORDER BY alias: the output column's index.
-fn resolve_output_index(o: &ast::Expr, items: &[(ast::Expr, String)], columns: &[(String, DataType)]) -> Result<Option<usize>> {
+fn resolve_output_index(
+    o: &ast::Expr,
+    items: &[(ast::Expr, String)],
+    columns: &[(String, DataType)],
+) -> Result<Option<usize>> {
     match o {
         ast::Expr::Value(v) => match &v.value {
             ast::Value::Number(n, _) => Ok(Some(position(n, columns.len())?)),
@@ -1291,13 +1808,16 @@ fn resolve_output_index(o: &ast::Expr, items: &[(ast::Expr, String)], columns: &
             let hits: Vec<usize> = items
                 .iter()
                 .enumerate()
-                .filter(|(_, (e, alias))| *alias == name && !matches!(e, ast::Expr::Identifier(x) if ident(x) == name && false))
+                .filter(|(_, (_, alias))| *alias == name)
                 .map(|(i, _)| i)
                 .collect();
             match hits.as_slice() {
                 [one] => Ok(Some(*one)),
                 [] => Ok(None),
-                _ => Err(Error::new(SqlState::AMBIGUOUS_COLUMN, format!("ORDER BY \"{name}\" is ambiguous"))),
+                _ => Err(Error::new(
+                    SqlState::AMBIGUOUS_COLUMN,
+                    format!("ORDER BY \"{name}\" is ambiguous"),
+                )),
             }
         }
         _ => Ok(None),
@@ -1312,7 +1832,10 @@ fn aggregate_name(f: &ast::Function) -> Option<String> {
 fn function_name(f: &ast::Function) -> Result<String> {
     match f.name.0.as_slice() {
         [ast::ObjectNamePart::Identifier(i)] => Ok(ident(i)),
-        [ast::ObjectNamePart::Identifier(s), ast::ObjectNamePart::Identifier(i)] if ident(s) == "pg_catalog" => Ok(ident(i)),
+        [
+            ast::ObjectNamePart::Identifier(s),
+            ast::ObjectNamePart::Identifier(i),
+        ] if ident(s) == "pg_catalog" => Ok(ident(i)),
         _ => Err(Error::unsupported(format!("function {}", f.name))),
     }
 }
@@ -1334,7 +1857,9 @@ fn function_args(f: &ast::Function) -> Result<Vec<&ast::Expr>> {
                 other => Err(Error::unsupported(format!("function argument {other}"))),
             })
             .collect(),
-        ast::FunctionArguments::Subquery(_) => Err(Error::unsupported("subquery as function arguments")),
+        ast::FunctionArguments::Subquery(_) => {
+            Err(Error::unsupported("subquery as function arguments"))
+        }
     }
 }
 
@@ -1347,16 +1872,36 @@ fn has_aggregate(e: &ast::Expr) -> bool {
                 || matches!(&f.args, ast::FunctionArguments::List(l) if l.args.iter().any(|a| matches!(a, ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) if has_aggregate(x))))
         }
         E::BinaryOp { left, right, .. } => has_aggregate(left) || has_aggregate(right),
-        E::UnaryOp { expr, .. } | E::Nested(expr) | E::IsNull(expr) | E::IsNotNull(expr) | E::IsTrue(expr)
-        | E::IsNotTrue(expr) | E::IsFalse(expr) | E::IsNotFalse(expr) | E::Cast { expr, .. } => has_aggregate(expr),
-        E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) => has_aggregate(a) || has_aggregate(b),
-        E::Between { expr, low, high, .. } => has_aggregate(expr) || has_aggregate(low) || has_aggregate(high),
+        E::UnaryOp { expr, .. }
+        | E::Nested(expr)
+        | E::IsNull(expr)
+        | E::IsNotNull(expr)
+        | E::IsTrue(expr)
+        | E::IsNotTrue(expr)
+        | E::IsFalse(expr)
+        | E::IsNotFalse(expr)
+        | E::Cast { expr, .. } => has_aggregate(expr),
+        E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) => {
+            has_aggregate(a) || has_aggregate(b)
+        }
+        E::Between {
+            expr, low, high, ..
+        } => has_aggregate(expr) || has_aggregate(low) || has_aggregate(high),
         E::InList { expr, list, .. } => has_aggregate(expr) || list.iter().any(has_aggregate),
         E::InSubquery { expr, .. } => has_aggregate(expr),
-        E::Like { expr, pattern, .. } | E::ILike { expr, pattern, .. } => has_aggregate(expr) || has_aggregate(pattern),
-        E::Case { operand, conditions, else_result, .. } => {
+        E::Like { expr, pattern, .. } | E::ILike { expr, pattern, .. } => {
+            has_aggregate(expr) || has_aggregate(pattern)
+        }
+        E::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
             operand.as_deref().is_some_and(has_aggregate)
-                || conditions.iter().any(|c| has_aggregate(&c.condition) || has_aggregate(&c.result))
+                || conditions
+                    .iter()
+                    .any(|c| has_aggregate(&c.condition) || has_aggregate(&c.result))
                 || else_result.as_deref().is_some_and(has_aggregate)
         }
         _ => false,
@@ -1368,20 +1913,31 @@ fn references_columns(e: &Expr) -> bool {
     match e {
         Expr::Column(_) => true,
         Expr::Literal(_) | Expr::Outer { .. } | Expr::Param(_) => false,
-        Expr::Unary(_, a) | Expr::Not(a) | Expr::IsNull(a) | Expr::Cast(a, _) | Expr::IsBool(a, _, _) => references_columns(a),
-        Expr::Binary(_, a, b) | Expr::And(a, b) | Expr::Or(a, b) | Expr::IsDistinctFrom(a, b, _) | Expr::Like(a, b, _, _) => {
-            references_columns(a) || references_columns(b)
-        }
-        Expr::Case { operand, branches, otherwise } => {
+        Expr::Unary(_, a)
+        | Expr::Not(a)
+        | Expr::IsNull(a)
+        | Expr::Cast(a, _)
+        | Expr::IsBool(a, _, _) => references_columns(a),
+        Expr::Binary(_, a, b)
+        | Expr::And(a, b)
+        | Expr::Or(a, b)
+        | Expr::IsDistinctFrom(a, b, _)
+        | Expr::Like(a, b, _, _) => references_columns(a) || references_columns(b),
+        Expr::Case {
+            operand,
+            branches,
+            otherwise,
+        } => {
             operand.as_deref().is_some_and(references_columns)
-                || branches.iter().any(|(w, t)| references_columns(w) || references_columns(t))
+                || branches
+                    .iter()
+                    .any(|(w, t)| references_columns(w) || references_columns(t))
                 || otherwise.as_deref().is_some_and(references_columns)
         }
         Expr::Function(_, args) => args.iter().any(references_columns),
         Expr::InList(a, list, _) => references_columns(a) || list.iter().any(references_columns),
-        // A subquery's own columns are its business; its outer references point at our row.
-        Expr::Subquery(_) | Expr::Exists(..) => true,
-        Expr::InSubquery(a, _, _) => references_columns(a) || true,
+        // A subquery's outer references point at our row: assume it reads it.
+        Expr::Subquery(_) | Expr::Exists(..) | Expr::InSubquery(..) => true,
     }
 }
 
@@ -1395,20 +1951,35 @@ fn literal(v: &ast::Value) -> Result<(Expr, DataType)> {
             } else if let Ok(i) = n.parse::<i64>() {
                 (Expr::Literal(Value::Int8(i)), DataType::Int8)
             } else {
-                let t = DataType::Numeric { precision: None, scale: None };
-                (Expr::Literal(Value::from_text(n, &t, &Settings::default())?), t)
+                let t = DataType::Numeric {
+                    precision: None,
+                    scale: None,
+                };
+                (
+                    Expr::Literal(Value::from_text(n, &t, &Settings::default())?),
+                    t,
+                )
             }
         }
         ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => {
             (Expr::Literal(Value::Text(s.clone())), DataType::Unknown)
         }
-        ast::Value::DollarQuotedString(s) => (Expr::Literal(Value::Text(s.value.clone())), DataType::Unknown),
+        ast::Value::DollarQuotedString(s) => (
+            Expr::Literal(Value::Text(s.value.clone())),
+            DataType::Unknown,
+        ),
         ast::Value::Boolean(b) => (Expr::Literal(Value::Bool(*b)), DataType::Bool),
         ast::Value::Null => (Expr::Literal(Value::Null), DataType::Unknown),
         ast::Value::Placeholder(p) => {
-            let n: usize = p.trim_start_matches('$').parse().map_err(|_| Error::unsupported(format!("parameter {p}")))?;
+            let n: usize = p
+                .trim_start_matches('$')
+                .parse()
+                .map_err(|_| Error::unsupported(format!("parameter {p}")))?;
             if n == 0 {
-                return Err(Error::new(SqlState::UNDEFINED_PARAMETER, format!("there is no parameter {p}")));
+                return Err(Error::new(
+                    SqlState::UNDEFINED_PARAMETER,
+                    format!("there is no parameter {p}"),
+                ));
             }
             (Expr::Param(n - 1), DataType::Unknown)
         }
@@ -1432,7 +2003,10 @@ fn cast_to(e: Expr, from: &DataType, to: &DataType) -> Expr {
 /// category (so int4 = int8 compares as int8).
 fn coerce_pair(l: Expr, lt: &DataType, r: Expr, rt: &DataType) -> Result<(Expr, Expr)> {
     match (lt, rt) {
-        (DataType::Unknown, DataType::Unknown) => Ok((cast_to(l, lt, &DataType::Text), cast_to(r, rt, &DataType::Text))),
+        (DataType::Unknown, DataType::Unknown) => Ok((
+            cast_to(l, lt, &DataType::Text),
+            cast_to(r, rt, &DataType::Text),
+        )),
         (DataType::Unknown, t) => Ok((cast_to(l, lt, t), r)),
         (t, DataType::Unknown) => Ok((l, cast_to(r, rt, t))),
         (a, b) if a == b => Ok((l, r)),
@@ -1447,7 +2021,9 @@ fn coerce_pair(l: Expr, lt: &DataType, r: Expr, rt: &DataType) -> Result<(Expr, 
 /// The assignment cast of a value into a column (INSERT, UPDATE): PostgreSQL allows
 /// assignment casts (numeric to int rounding, any type to text, ...).
 fn assign_cast(e: Expr, from: &DataType, column: &Column) -> Result<Expr> {
-    if *from != DataType::Unknown && !types::can_coerce(from, &column.data_type, types::CoercionContext::Assignment) {
+    if *from != DataType::Unknown
+        && !types::can_coerce(from, &column.data_type, types::CoercionContext::Assignment)
+    {
         return Err(Error::new(
             SqlState::DATATYPE_MISMATCH,
             format!(
@@ -1459,19 +2035,30 @@ fn assign_cast(e: Expr, from: &DataType, column: &Column) -> Result<Expr> {
         )
         .with_hint("You will need to rewrite or cast the expression."));
     }
-    Ok(if *from == column.data_type { e } else { Expr::Cast(Box::new(e), column.data_type.clone()) })
+    Ok(if *from == column.data_type {
+        e
+    } else {
+        Expr::Cast(Box::new(e), column.data_type.clone())
+    })
 }
 
 fn function_type(name: &str, args: &[DataType]) -> Result<DataType> {
     Ok(match name {
         "coalesce" | "nullif" | "greatest" | "least" => {
             let t = types::common_type(args)?;
-            if t == DataType::Unknown { DataType::Text } else { t }
+            if t == DataType::Unknown {
+                DataType::Text
+            } else {
+                t
+            }
         }
         "abs" | "mod" | "sign" => args.first().cloned().unwrap_or(DataType::Int4),
         "round" | "trunc" | "floor" | "ceil" | "ceiling" => match args.first() {
             Some(DataType::Float4 | DataType::Float8) => DataType::Float8,
-            _ => DataType::Numeric { precision: None, scale: None },
+            _ => DataType::Numeric {
+                precision: None,
+                scale: None,
+            },
         },
         "sqrt" | "power" | "pow" => DataType::Float8,
         "length" | "char_length" | "character_length" | "octet_length" | "strpos" => DataType::Int4,
@@ -1481,8 +2068,12 @@ fn function_type(name: &str, args: &[DataType]) -> Result<DataType> {
 
 /// Parses a stored expression (a DEFAULT or CHECK).
 pub fn parse_expr(sql: &str) -> Result<ast::Expr> {
-    let stmts = anchor_grammar::parse(&format!("SELECT {sql}"))
-        .map_err(|e| Error::new(SqlState::DATA_CORRUPTED, format!("stored expression does not parse: {}", e.message)))?;
+    let stmts = anchor_grammar::parse(&format!("SELECT {sql}")).map_err(|e| {
+        Error::new(
+            SqlState::DATA_CORRUPTED,
+            format!("stored expression does not parse: {}", e.message),
+        )
+    })?;
     match stmts.into_iter().next() {
         Some(anchor_grammar::Statement::Sql(stmt)) => match *stmt {
             ast::Statement::Query(q) => match *q.body {

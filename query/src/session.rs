@@ -39,7 +39,16 @@ impl Database {
     /// A database on any engine.
     pub fn on_engine(engine: Arc<dyn Engine>) -> Result<Arc<Database>> {
         let mvcc = Mvcc::open(engine, mvcc::Options::default())?;
-        Ok(Arc::new(Database { local: Local::new(Arc::new(mvcc)) }))
+        Ok(Arc::new(Database {
+            local: Local::new(Arc::new(mvcc)),
+        }))
+    }
+
+    /// Begins a transaction directly (tests and tools; sessions manage their own).
+    pub fn begin(&self) -> Result<Box<dyn Transaction>> {
+        Ok(Box::new(
+            self.local.begin(IsolationLevel::ReadCommitted, false)?,
+        ))
     }
 
     /// Starts a session.
@@ -67,7 +76,11 @@ pub struct StatementResult {
 
 impl StatementResult {
     fn command(tag: impl Into<String>) -> Self {
-        StatementResult { tag: tag.into(), columns: Vec::new(), rows: Vec::new() }
+        StatementResult {
+            tag: tag.into(),
+            columns: Vec::new(),
+            rows: Vec::new(),
+        }
     }
 }
 
@@ -135,19 +148,29 @@ impl Session {
                 let failed = std::mem::take(&mut self.failed);
                 return match self.txn.take() {
                     None => Ok(StatementResult::command("COMMIT")),
-                    Some(txn) if failed => txn.rollback().map(|_| StatementResult::command("ROLLBACK")),
+                    Some(txn) if failed => {
+                        txn.rollback().map(|_| StatementResult::command("ROLLBACK"))
+                    }
                     Some(txn) => txn.commit().map(|_| StatementResult::command("COMMIT")),
                 };
             }
-            ast::Statement::Rollback { savepoint: None, .. } => {
+            ast::Statement::Rollback {
+                savepoint: None, ..
+            } => {
                 self.failed = false;
                 if let Some(txn) = self.txn.take() {
                     txn.rollback()?;
                 }
                 return Ok(StatementResult::command("ROLLBACK"));
             }
-            ast::Statement::Rollback { savepoint: Some(name), .. } => {
-                let txn = self.txn.as_mut().ok_or_else(no_block("ROLLBACK TO SAVEPOINT"))?;
+            ast::Statement::Rollback {
+                savepoint: Some(name),
+                ..
+            } => {
+                let txn = self
+                    .txn
+                    .as_mut()
+                    .ok_or_else(no_block("ROLLBACK TO SAVEPOINT"))?;
                 txn.rollback_to(&name.value.to_lowercase())?;
                 self.failed = false;
                 return Ok(StatementResult::command("ROLLBACK"));
@@ -167,7 +190,10 @@ impl Session {
                 return Ok(StatementResult::command("SAVEPOINT"));
             }
             ast::Statement::ReleaseSavepoint { name } => {
-                let txn = self.txn.as_mut().ok_or_else(no_block("RELEASE SAVEPOINT"))?;
+                let txn = self
+                    .txn
+                    .as_mut()
+                    .ok_or_else(no_block("RELEASE SAVEPOINT"))?;
                 let r = txn.release(&name.value.to_lowercase());
                 if r.is_err() {
                     self.failed = true;
@@ -187,7 +213,8 @@ impl Session {
                 result
             }
             None => {
-                let mut txn: Box<dyn Transaction> = Box::new(self.db.local.begin(IsolationLevel::ReadCommitted, false)?);
+                let mut txn: Box<dyn Transaction> =
+                    Box::new(self.db.local.begin(IsolationLevel::ReadCommitted, false)?);
                 match run(txn.as_mut(), &self.settings, &self.cancel, stmt) {
                     Ok(r) => {
                         txn.commit()?;
@@ -214,16 +241,27 @@ impl Session {
             match m {
                 ast::TransactionMode::IsolationLevel(l) => {
                     isolation = match l {
-                        ast::TransactionIsolationLevel::ReadUncommitted | ast::TransactionIsolationLevel::ReadCommitted => {
+                        ast::TransactionIsolationLevel::ReadUncommitted
+                        | ast::TransactionIsolationLevel::ReadCommitted => {
                             IsolationLevel::ReadCommitted
                         }
-                        ast::TransactionIsolationLevel::RepeatableRead => IsolationLevel::RepeatableRead,
-                        ast::TransactionIsolationLevel::Serializable => IsolationLevel::Serializable,
-                        other => return Err(Error::unsupported(format!("isolation level {other}"))),
+                        ast::TransactionIsolationLevel::RepeatableRead => {
+                            IsolationLevel::RepeatableRead
+                        }
+                        ast::TransactionIsolationLevel::Serializable => {
+                            IsolationLevel::Serializable
+                        }
+                        other => {
+                            return Err(Error::unsupported(format!("isolation level {other}")));
+                        }
                     }
                 }
-                ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly) => read_only = true,
-                ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => read_only = false,
+                ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly) => {
+                    read_only = true
+                }
+                ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => {
+                    read_only = false
+                }
             }
         }
         self.txn = Some(Box::new(self.db.local.begin(isolation, read_only)?));
@@ -232,22 +270,46 @@ impl Session {
 }
 
 fn no_block(what: &'static str) -> impl Fn() -> Error {
-    move || Error::new(SqlState::NO_ACTIVE_SQL_TRANSACTION, format!("{what} can only be used in transaction blocks"))
+    move || {
+        Error::new(
+            SqlState::NO_ACTIVE_SQL_TRANSACTION,
+            format!("{what} can only be used in transaction blocks"),
+        )
+    }
 }
 
 /// Plans and executes one statement in `txn`.
-fn run(txn: &mut dyn Transaction, settings: &Settings, cancel: &Arc<AtomicBool>, stmt: &ast::Statement) -> Result<StatementResult> {
+fn run(
+    txn: &mut dyn Transaction,
+    settings: &Settings,
+    cancel: &Arc<AtomicBool>,
+    stmt: &ast::Statement,
+) -> Result<StatementResult> {
     let plan = Planner::new(txn).plan(stmt)?;
-    let mut ctx = Context { txn, settings, params: &[], outer: Vec::new(), cancel: cancel.clone() };
+    let mut ctx = Context {
+        txn,
+        settings,
+        params: &[],
+        outer: Vec::new(),
+        cancel: cancel.clone(),
+    };
     execute_plan(plan, &mut ctx)
 }
 
-fn check_row(table: &crate::catalog::Table, row: &[Value], checks: &[(String, crate::plan::Expr)], ctx: &mut Context) -> Result<()> {
+fn check_row(
+    table: &crate::catalog::Table,
+    row: &[Value],
+    checks: &[(String, crate::plan::Expr)],
+    ctx: &mut Context,
+) -> Result<()> {
     for (column, value) in table.columns.iter().zip(row) {
         if !column.nullable && matches!(value, Value::Null) {
             return Err(Error::new(
                 SqlState::NOT_NULL_VIOLATION,
-                format!("null value in column \"{}\" of relation \"{}\" violates not-null constraint", column.name, table.name),
+                format!(
+                    "null value in column \"{}\" of relation \"{}\" violates not-null constraint",
+                    column.name, table.name
+                ),
             ));
         }
     }
@@ -256,7 +318,10 @@ fn check_row(table: &crate::catalog::Table, row: &[Value], checks: &[(String, cr
         if matches!(exec::eval(check, row, ctx)?, Value::Bool(false)) {
             return Err(Error::new(
                 SqlState::CHECK_VIOLATION,
-                format!("new row for relation \"{}\" violates check constraint \"{name}\"", table.name),
+                format!(
+                    "new row for relation \"{}\" violates check constraint \"{name}\"",
+                    table.name
+                ),
             ));
         }
     }
@@ -268,14 +333,25 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
     Ok(match plan {
         Plan::Query { node, columns } => {
             let rows = exec::collect(&node, ctx)?;
-            StatementResult { tag: format!("SELECT {}", rows.len()), columns, rows }
+            StatementResult {
+                tag: format!("SELECT {}", rows.len()),
+                columns,
+                rows,
+            }
         }
         Plan::Explain(text) => StatementResult {
             tag: "EXPLAIN".into(),
             columns: vec![("QUERY PLAN".into(), DataType::Text)],
-            rows: text.lines().map(|l| vec![Value::Text(l.to_string())]).collect(),
+            rows: text
+                .lines()
+                .map(|l| vec![Value::Text(l.to_string())])
+                .collect(),
         },
-        Plan::Insert { table, source, checks } => {
+        Plan::Insert {
+            table,
+            source,
+            checks,
+        } => {
             let rows = exec::collect(&source, ctx)?;
             let n = rows.len();
             for row in rows {
@@ -284,7 +360,12 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             }
             StatementResult::command(format!("INSERT 0 {n}"))
         }
-        Plan::Update { table, filter, assignments, checks } => {
+        Plan::Update {
+            table,
+            filter,
+            assignments,
+            checks,
+        } => {
             let targets = matching_rows(&table, filter.as_ref(), ctx)?;
             let n = targets.len();
             for (key, old) in targets {
@@ -305,7 +386,10 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             }
             StatementResult::command(format!("DELETE {n}"))
         }
-        Plan::CreateTable { mut table, if_not_exists } => {
+        Plan::CreateTable {
+            mut table,
+            if_not_exists,
+        } => {
             if ctx.txn.table(&table.schema, &table.name)?.is_some() && if_not_exists {
                 return Ok(StatementResult::command("CREATE TABLE"));
             }
@@ -322,7 +406,11 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             }
             StatementResult::command("DROP TABLE")
         }
-        Plan::CreateIndex { table, mut index, skip } => {
+        Plan::CreateIndex {
+            table,
+            mut index,
+            skip,
+        } => {
             if !skip {
                 index.oid = ctx.txn.next_oid()?;
                 ctx.txn.create_index(&table, &index)?;
@@ -340,7 +428,11 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
 
 /// The rows of `table` that satisfy `filter`, read before any is changed (so an UPDATE never
 /// sees its own new rows).
-fn matching_rows(table: &crate::catalog::Table, filter: Option<&crate::plan::Expr>, ctx: &mut Context) -> Result<Vec<(Vec<u8>, Row)>> {
+fn matching_rows(
+    table: &crate::catalog::Table,
+    filter: Option<&crate::plan::Expr>,
+    ctx: &mut Context,
+) -> Result<Vec<(Vec<u8>, Row)>> {
     let mut out = Vec::new();
     for item in ctx.txn.scan(table)? {
         let (key, row) = item?;

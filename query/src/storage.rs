@@ -141,7 +141,10 @@ pub struct Local {
 impl Local {
     /// Storage over `mvcc`.
     pub fn new(mvcc: Arc<Mvcc>) -> Self {
-        Local { mvcc, counters: Arc::new(Mutex::new(Counters::default())) }
+        Local {
+            mvcc,
+            counters: Arc::new(Mutex::new(Counters::default())),
+        }
     }
 
     /// The MVCC store underneath.
@@ -151,8 +154,16 @@ impl Local {
 
     /// Begins a transaction.
     pub fn begin(&self, isolation: IsolationLevel, read_only: bool) -> Result<LocalTransaction> {
-        let txn = if read_only { self.mvcc.begin_read_only(isolation)? } else { self.mvcc.begin(isolation)? };
-        Ok(LocalTransaction { txn, mvcc: self.mvcc.clone(), counters: self.counters.clone() })
+        let txn = if read_only {
+            self.mvcc.begin_read_only(isolation)?
+        } else {
+            self.mvcc.begin(isolation)?
+        };
+        Ok(LocalTransaction {
+            txn,
+            mvcc: self.mvcc.clone(),
+            counters: self.counters.clone(),
+        })
     }
 }
 
@@ -171,7 +182,9 @@ impl LocalTransaction {
         if entry.0 >= entry.1 {
             let stored = match self.mvcc.get_unversioned(name)? {
                 Some(bytes) => u64::from_be_bytes(
-                    bytes.try_into().map_err(|_| Error::new(SqlState::DATA_CORRUPTED, "malformed counter"))?,
+                    bytes
+                        .try_into()
+                        .map_err(|_| Error::new(SqlState::DATA_CORRUPTED, "malformed counter"))?,
                 ),
                 None => first,
             };
@@ -213,12 +226,24 @@ impl LocalTransaction {
     }
 
     fn duplicate(table: &Table, index_name: &str, columns: &[usize], row: &Row) -> Error {
-        let names: Vec<&str> = columns.iter().map(|&c| table.columns[c].name.as_str()).collect();
+        let names: Vec<&str> = columns
+            .iter()
+            .map(|&c| table.columns[c].name.as_str())
+            .collect();
         let settings = types::Settings::default();
-        let values: Vec<String> =
-            columns.iter().map(|&c| row[c].to_text(&settings).unwrap_or_else(|| "null".into())).collect();
-        Error::new(SqlState::UNIQUE_VIOLATION, format!("duplicate key value violates unique constraint \"{index_name}\""))
-            .with_detail(format!("Key ({})=({}) already exists.", names.join(", "), values.join(", ")))
+        let values: Vec<String> = columns
+            .iter()
+            .map(|&c| row[c].to_text(&settings).unwrap_or_else(|| "null".into()))
+            .collect();
+        Error::new(
+            SqlState::UNIQUE_VIOLATION,
+            format!("duplicate key value violates unique constraint \"{index_name}\""),
+        )
+        .with_detail(format!(
+            "Key ({})=({}) already exists.",
+            names.join(", "),
+            values.join(", ")
+        ))
     }
 
     fn write_indexes(&mut self, table: &Table, row: &Row, row_key: &[u8]) -> Result<()> {
@@ -264,8 +289,12 @@ impl LocalTransaction {
     }
 
     fn decode_table(bytes: &[u8]) -> Result<Table> {
-        serde_json::from_slice(bytes)
-            .map_err(|e| Error::new(SqlState::DATA_CORRUPTED, format!("malformed table definition: {e}")))
+        serde_json::from_slice(bytes).map_err(|e| {
+            Error::new(
+                SqlState::DATA_CORRUPTED,
+                format!("malformed table definition: {e}"),
+            )
+        })
     }
 }
 
@@ -276,24 +305,34 @@ impl Transaction for LocalTransaction {
     }
 
     fn table(&mut self, schema: &str, name: &str) -> Result<Option<Table>> {
-        let Some(oid) = self.txn.get(&table_name_key(schema, name))? else { return Ok(None) };
-        let oid: [u8; 4] =
-            oid.try_into().map_err(|_| Error::new(SqlState::DATA_CORRUPTED, "malformed table name entry"))?;
+        let Some(oid) = self.txn.get(&table_name_key(schema, name))? else {
+            return Ok(None);
+        };
+        let oid: [u8; 4] = oid
+            .try_into()
+            .map_err(|_| Error::new(SqlState::DATA_CORRUPTED, "malformed table name entry"))?;
         match self.txn.get(&table_def_key(u32::from_be_bytes(oid)))? {
             Some(def) => Ok(Some(Self::decode_table(&def)?)),
-            None => Err(Error::new(SqlState::DATA_CORRUPTED, format!("table \"{name}\" has a name but no definition"))),
+            None => Err(Error::new(
+                SqlState::DATA_CORRUPTED,
+                format!("table \"{name}\" has a name but no definition"),
+            )),
         }
     }
 
     fn next_oid(&mut self) -> Result<Oid> {
         let n = self.next_number(OID_COUNTER, FIRST_USER_OID as u64)?;
-        Oid::try_from(n).map_err(|_| Error::new(SqlState::PROGRAM_LIMIT_EXCEEDED, "object ids exhausted"))
+        Oid::try_from(n)
+            .map_err(|_| Error::new(SqlState::PROGRAM_LIMIT_EXCEEDED, "object ids exhausted"))
     }
 
     fn create_table(&mut self, table: &Table) -> Result<()> {
         let name_key = table_name_key(&table.schema, &table.name);
         if self.txn.get(&name_key)?.is_some() {
-            return Err(Error::new(SqlState::DUPLICATE_TABLE, format!("relation \"{}\" already exists", table.name)));
+            return Err(Error::new(
+                SqlState::DUPLICATE_TABLE,
+                format!("relation \"{}\" already exists", table.name),
+            ));
         }
         self.txn.set(&name_key, &table.oid.to_be_bytes())?;
         self.alter_table(table)
@@ -308,7 +347,10 @@ impl Transaction for LocalTransaction {
     fn create_index(&mut self, table: &Table, index: &Index) -> Result<Table> {
         let mut altered = table.clone();
         altered.indexes.push(index.clone());
-        let only = Table { indexes: vec![index.clone()], ..table.clone() };
+        let only = Table {
+            indexes: vec![index.clone()],
+            ..table.clone()
+        };
         let rows: Vec<(RowKey, Row)> = self.scan(table)?.collect::<Result<_>>()?;
         for (key, row) in rows {
             self.write_indexes(&only, &row, &key)?;
@@ -319,7 +361,10 @@ impl Transaction for LocalTransaction {
 
     fn drop_index(&mut self, table: &Table, name: &str) -> Result<()> {
         let Some(index) = table.indexes.iter().find(|i| i.name == name) else {
-            return Err(Error::new(SqlState::UNDEFINED_OBJECT, format!("index \"{name}\" does not exist")));
+            return Err(Error::new(
+                SqlState::UNDEFINED_OBJECT,
+                format!("index \"{name}\" does not exist"),
+            ));
         };
         self.delete_prefix(&index_prefix(index.oid))?;
         let mut altered = table.clone();
@@ -328,10 +373,13 @@ impl Transaction for LocalTransaction {
     }
 
     fn drop_table(&mut self, table: &Table) -> Result<()> {
-        for prefix in std::iter::once(row_prefix(table.oid)).chain(table.indexes.iter().map(|i| index_prefix(i.oid))) {
+        for prefix in std::iter::once(row_prefix(table.oid))
+            .chain(table.indexes.iter().map(|i| index_prefix(i.oid)))
+        {
             self.delete_prefix(&prefix)?;
         }
-        self.txn.delete(&table_name_key(&table.schema, &table.name))?;
+        self.txn
+            .delete(&table_name_key(&table.schema, &table.name))?;
         self.txn.delete(&table_def_key(table.oid))?;
         Ok(())
     }
@@ -354,13 +402,21 @@ impl Transaction for LocalTransaction {
     fn scan_index(&mut self, table: &Table, index: &Index, prefix: &[Value]) -> Result<Rows> {
         let mut start = index_prefix(index.oid);
         encode_values(&mut start, &prefix.iter().collect::<Vec<_>>());
-        let entries: Vec<RowKey> =
-            self.txn.scan(KeyRange::prefix(&start))?.map(|item| item.map(|(_, v)| v)).collect::<anchor_engine::Result<_>>()?;
+        let entries: Vec<RowKey> = self
+            .txn
+            .scan(KeyRange::prefix(&start))?
+            .map(|item| item.map(|(_, v)| v))
+            .collect::<anchor_engine::Result<_>>()?;
         let mut rows = Vec::with_capacity(entries.len());
         for key in entries {
             match self.get(table, &key)? {
                 Some(row) => rows.push(Ok((key, row))),
-                None => return Err(Error::new(SqlState::DATA_CORRUPTED, format!("index \"{}\" points at a missing row", index.name))),
+                None => {
+                    return Err(Error::new(
+                        SqlState::DATA_CORRUPTED,
+                        format!("index \"{}\" points at a missing row", index.name),
+                    ));
+                }
             }
         }
         Ok(Box::new(rows.into_iter()))
@@ -372,7 +428,12 @@ impl Transaction for LocalTransaction {
         full.extend_from_slice(&row_key);
         if table.primary_key.is_some() && self.txn.get(&full)?.is_some() {
             let pk = table.primary_key.as_deref().unwrap_or_default();
-            return Err(Self::duplicate(table, &format!("{}_pkey", table.name), pk, &row));
+            return Err(Self::duplicate(
+                table,
+                &format!("{}_pkey", table.name),
+                pk,
+                &row,
+            ));
         }
         self.write_indexes(table, &row, &row_key)?;
         self.txn.set(&full, &types::encode_row(&row))?;
@@ -393,7 +454,12 @@ impl Transaction for LocalTransaction {
             full.extend_from_slice(&new_key);
             if self.txn.get(&full)?.is_some() {
                 let pk = table.primary_key.as_deref().unwrap_or_default();
-                return Err(Self::duplicate(table, &format!("{}_pkey", table.name), pk, &new));
+                return Err(Self::duplicate(
+                    table,
+                    &format!("{}_pkey", table.name),
+                    pk,
+                    &new,
+                ));
             }
         }
         self.write_indexes(table, &new, &new_key)?;
@@ -419,13 +485,19 @@ impl Transaction for LocalTransaction {
 
     fn rollback_to(&mut self, name: &str) -> Result<()> {
         self.txn.rollback_to(name).map_err(|_| {
-            Error::new(SqlState::INVALID_SAVEPOINT_SPECIFICATION, format!("savepoint \"{name}\" does not exist"))
+            Error::new(
+                SqlState::INVALID_SAVEPOINT_SPECIFICATION,
+                format!("savepoint \"{name}\" does not exist"),
+            )
         })
     }
 
     fn release(&mut self, name: &str) -> Result<()> {
         self.txn.release(name).map_err(|_| {
-            Error::new(SqlState::INVALID_SAVEPOINT_SPECIFICATION, format!("savepoint \"{name}\" does not exist"))
+            Error::new(
+                SqlState::INVALID_SAVEPOINT_SPECIFICATION,
+                format!("savepoint \"{name}\" does not exist"),
+            )
         })
     }
 

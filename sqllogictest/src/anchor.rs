@@ -15,7 +15,9 @@ pub struct AnchorBackend {
 impl AnchorBackend {
     /// A session on `db`.
     pub fn new(db: &Arc<Database>) -> AnchorBackend {
-        AnchorBackend { session: db.session() }
+        AnchorBackend {
+            session: db.session(),
+        }
     }
 }
 
@@ -29,14 +31,26 @@ impl Backend for AnchorBackend {
                 sqlstate: Some(e.sqlstate().code().to_string()),
             })?;
             if result.columns.is_empty() {
-                last_count = result.tag.rsplit(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+                last_count = result
+                    .tag
+                    .rsplit(' ')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
                 continue;
             }
             if first_rows.is_none() {
                 let settings = self.session.settings();
-                let rows = result.rows.iter().map(|r| r.iter().map(|v| v.to_text(settings)).collect()).collect();
+                let rows = result
+                    .rows
+                    .iter()
+                    .map(|r| r.iter().map(|v| v.to_text(settings)).collect())
+                    .collect();
                 // Like the PostgreSQL backend, leave the column letters to the runner.
-                first_rows = Some(QueryOutput::Rows { types: vec![ColumnType::Any; result.columns.len()], rows });
+                first_rows = Some(QueryOutput::Rows {
+                    types: vec![ColumnType::Any; result.columns.len()],
+                    rows,
+                });
             }
         }
         Ok(first_rows.unwrap_or(QueryOutput::Complete(last_count)))

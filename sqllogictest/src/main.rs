@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anchor_sqllogictest::counts::Counts;
-use anchor_sqllogictest::format::Conventions;
 use anchor_query::Database;
 use anchor_sqllogictest::anchor::AnchorBackend;
+use anchor_sqllogictest::counts::Counts;
+use anchor_sqllogictest::format::Conventions;
 use anchor_sqllogictest::pg::{PgBackend, TempDatabase};
 use anchor_sqllogictest::{Report, RunOptions, complete_file, run_file};
 use clap::Parser;
@@ -98,8 +98,7 @@ fn run_one(args: &Args, options: &RunOptions, file: &Path) -> Result<Report, Str
             run_file(file, || PgBackend::connect(&conninfo), options)
         }
     } else {
-        let db =
-            TempDatabase::create(pg).map_err(|e| format!("cannot create a database: {e}"))?;
+        let db = TempDatabase::create(pg).map_err(|e| format!("cannot create a database: {e}"))?;
         if args.complete {
             complete_file(file, || db.connect(), options).map(|()| Report::default())
         } else {

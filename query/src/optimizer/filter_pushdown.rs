@@ -39,17 +39,74 @@ pub fn apply(node: Node) -> Node {
 fn map_children(node: Node, f: fn(Node) -> Node) -> Node {
     let b = |n: Box<Node>| Box::new(f(*n));
     match node {
-        Node::Filter { input, predicate } => Node::Filter { input: b(input), predicate },
-        Node::Project { input, exprs } => Node::Project { input: b(input), exprs },
-        Node::NestedLoopJoin { left, right, kind, on } => Node::NestedLoopJoin { left: b(left), right: b(right), kind, on },
-        Node::HashJoin { left, right, kind, left_keys, right_keys, residual } => {
-            Node::HashJoin { left: b(left), right: b(right), kind, left_keys, right_keys, residual }
-        }
-        Node::Aggregate { input, group_by, aggregates } => Node::Aggregate { input: b(input), group_by, aggregates },
-        Node::Sort { input, keys } => Node::Sort { input: b(input), keys },
-        Node::Limit { input, limit, offset } => Node::Limit { input: b(input), limit, offset },
+        Node::Filter { input, predicate } => Node::Filter {
+            input: b(input),
+            predicate,
+        },
+        Node::Project { input, exprs } => Node::Project {
+            input: b(input),
+            exprs,
+        },
+        Node::NestedLoopJoin {
+            left,
+            right,
+            kind,
+            on,
+        } => Node::NestedLoopJoin {
+            left: b(left),
+            right: b(right),
+            kind,
+            on,
+        },
+        Node::HashJoin {
+            left,
+            right,
+            kind,
+            left_keys,
+            right_keys,
+            residual,
+        } => Node::HashJoin {
+            left: b(left),
+            right: b(right),
+            kind,
+            left_keys,
+            right_keys,
+            residual,
+        },
+        Node::Aggregate {
+            input,
+            group_by,
+            aggregates,
+        } => Node::Aggregate {
+            input: b(input),
+            group_by,
+            aggregates,
+        },
+        Node::Sort { input, keys } => Node::Sort {
+            input: b(input),
+            keys,
+        },
+        Node::Limit {
+            input,
+            limit,
+            offset,
+        } => Node::Limit {
+            input: b(input),
+            limit,
+            offset,
+        },
         Node::Distinct { input } => Node::Distinct { input: b(input) },
-        Node::SetOp { op, all, left, right } => Node::SetOp { op, all, left: b(left), right: b(right) },
+        Node::SetOp {
+            op,
+            all,
+            left,
+            right,
+        } => Node::SetOp {
+            op,
+            all,
+            left: b(left),
+            right: b(right),
+        },
         leaf @ (Node::Nothing | Node::Scan { .. } | Node::Values { .. }) => leaf,
     }
 }
@@ -68,7 +125,12 @@ fn split(e: Expr) -> Vec<Expr> {
 
 fn conjoin(mut conjuncts: Vec<Expr>) -> Option<Expr> {
     let first = conjuncts.pop()?;
-    Some(conjuncts.into_iter().rev().fold(first, |acc, c| Expr::And(Box::new(c), Box::new(acc))))
+    Some(
+        conjuncts
+            .into_iter()
+            .rev()
+            .fold(first, |acc, c| Expr::And(Box::new(c), Box::new(acc))),
+    )
 }
 
 /// The columns of its own row that `e` reads, or `None` if it holds a subquery (which must
@@ -85,13 +147,25 @@ fn collect(e: &Expr, set: &mut BTreeSet<usize>) -> bool {
             true
         }
         Expr::Literal(_) | Expr::Outer { .. } | Expr::Param(_) => true,
-        Expr::Unary(_, a) | Expr::Not(a) | Expr::IsNull(a) | Expr::Cast(a, _) | Expr::IsBool(a, _, _) => collect(a, set),
-        Expr::Binary(_, a, b) | Expr::And(a, b) | Expr::Or(a, b) | Expr::IsDistinctFrom(a, b, _) | Expr::Like(a, b, _, _) => {
-            collect(a, set) && collect(b, set)
-        }
-        Expr::Case { operand, branches, otherwise } => {
+        Expr::Unary(_, a)
+        | Expr::Not(a)
+        | Expr::IsNull(a)
+        | Expr::Cast(a, _)
+        | Expr::IsBool(a, _, _) => collect(a, set),
+        Expr::Binary(_, a, b)
+        | Expr::And(a, b)
+        | Expr::Or(a, b)
+        | Expr::IsDistinctFrom(a, b, _)
+        | Expr::Like(a, b, _, _) => collect(a, set) && collect(b, set),
+        Expr::Case {
+            operand,
+            branches,
+            otherwise,
+        } => {
             operand.as_deref().is_none_or(|o| collect(o, set))
-                && branches.iter().all(|(w, t)| collect(w, set) && collect(t, set))
+                && branches
+                    .iter()
+                    .all(|(w, t)| collect(w, set) && collect(t, set))
                 && otherwise.as_deref().is_none_or(|o| collect(o, set))
         }
         Expr::Function(_, args) => args.iter().all(|a| collect(a, set)),
@@ -115,13 +189,24 @@ fn renumber(e: Expr, f: &impl Fn(usize) -> usize) -> Expr {
         Expr::Or(a, b) => Expr::Or(r(a), r(b)),
         Expr::IsDistinctFrom(a, b, n) => Expr::IsDistinctFrom(r(a), r(b), n),
         Expr::Like(a, b, n, ci) => Expr::Like(r(a), r(b), n, ci),
-        Expr::Case { operand, branches, otherwise } => Expr::Case {
+        Expr::Case {
+            operand,
+            branches,
+            otherwise,
+        } => Expr::Case {
             operand: operand.map(r),
-            branches: branches.into_iter().map(|(w, t)| (renumber(w, f), renumber(t, f))).collect(),
+            branches: branches
+                .into_iter()
+                .map(|(w, t)| (renumber(w, f), renumber(t, f)))
+                .collect(),
             otherwise: otherwise.map(r),
         },
-        Expr::Function(name, args) => Expr::Function(name, args.into_iter().map(|a| renumber(a, f)).collect()),
-        Expr::InList(a, list, n) => Expr::InList(r(a), list.into_iter().map(|x| renumber(x, f)).collect(), n),
+        Expr::Function(name, args) => {
+            Expr::Function(name, args.into_iter().map(|a| renumber(a, f)).collect())
+        }
+        Expr::InList(a, list, n) => {
+            Expr::InList(r(a), list.into_iter().map(|x| renumber(x, f)).collect(), n)
+        }
         // Literals, parameters and outer references read nothing of this row; subqueries are
         // never moved (see `columns`).
         other => other,
@@ -147,22 +232,37 @@ fn push(node: Node, conjuncts: Vec<Expr>) -> Node {
         Node::Scan { table, filter } => {
             let mut all = filter.map(split).unwrap_or_default();
             all.extend(conjuncts);
-            Node::Scan { table, filter: conjoin(all) }
+            Node::Scan {
+                table,
+                filter: conjoin(all),
+            }
         }
         Node::Filter { input, predicate } => {
             let mut all = split(predicate);
             all.extend(conjuncts);
             push(*input, all)
         }
-        Node::NestedLoopJoin { left, right, kind: JoinKind::Inner, on } => {
+        Node::NestedLoopJoin {
+            left,
+            right,
+            kind: JoinKind::Inner,
+            on,
+        } => {
             let w = width(&left);
             let mut to_left = Vec::new();
             let mut to_right = Vec::new();
             let mut here = Vec::new();
-            for c in conjuncts.into_iter().chain(on.map(split).unwrap_or_default()) {
+            for c in conjuncts
+                .into_iter()
+                .chain(on.map(split).unwrap_or_default())
+            {
                 match columns(&c) {
-                    Some(cols) if !cols.is_empty() && cols.iter().all(|&i| i < w) => to_left.push(c),
-                    Some(cols) if !cols.is_empty() && cols.iter().all(|&i| i >= w) => to_right.push(shift(c, w)),
+                    Some(cols) if !cols.is_empty() && cols.iter().all(|&i| i < w) => {
+                        to_left.push(c)
+                    }
+                    Some(cols) if !cols.is_empty() && cols.iter().all(|&i| i >= w) => {
+                        to_right.push(shift(c, w))
+                    }
                     _ => here.push(c),
                 }
             }
@@ -170,16 +270,38 @@ fn push(node: Node, conjuncts: Vec<Expr>) -> Node {
             let right = push(*right, to_right);
             join(left, right, w, here)
         }
-        Node::HashJoin { left, right, kind: JoinKind::Inner, left_keys, right_keys, residual } => {
+        Node::HashJoin {
+            left,
+            right,
+            kind: JoinKind::Inner,
+            left_keys,
+            right_keys,
+            residual,
+        } => {
             // Back to plain conditions, so that keys old and new are chosen together.
             let w = width(&left);
             let mut on = residual.map(split).unwrap_or_default();
             for (l, r) in left_keys.into_iter().zip(right_keys) {
-                on.push(Expr::Binary(BinaryOp::Eq, Box::new(l), Box::new(unshift(r, w))));
+                on.push(Expr::Binary(
+                    BinaryOp::Eq,
+                    Box::new(l),
+                    Box::new(unshift(r, w)),
+                ));
             }
-            push(Node::NestedLoopJoin { left, right, kind: JoinKind::Inner, on: conjoin(on) }, conjuncts)
+            push(
+                Node::NestedLoopJoin {
+                    left,
+                    right,
+                    kind: JoinKind::Inner,
+                    on: conjoin(on),
+                },
+                conjuncts,
+            )
         }
-        other => Node::Filter { input: Box::new(other), predicate: conjoin(conjuncts).expect("not empty") },
+        other => Node::Filter {
+            input: Box::new(other),
+            predicate: conjoin(conjuncts).expect("not empty"),
+        },
     }
 }
 
@@ -211,7 +333,12 @@ fn join(left: Node, right: Node, w: usize, conds: Vec<Expr>) -> Node {
         residual.push(c);
     }
     if left_keys.is_empty() {
-        return Node::NestedLoopJoin { left: Box::new(left), right: Box::new(right), kind: JoinKind::Inner, on: conjoin(residual) };
+        return Node::NestedLoopJoin {
+            left: Box::new(left),
+            right: Box::new(right),
+            kind: JoinKind::Inner,
+            on: conjoin(residual),
+        };
     }
     Node::HashJoin {
         left: Box::new(left),

@@ -6,6 +6,9 @@
 
 pub mod filter_pushdown;
 
+#[cfg(test)]
+mod tests;
+
 use crate::plan::Node;
 
 /// Applies every rule, in order.

@@ -513,6 +513,90 @@ pub fn unary_op(op: UnaryOp, v: &Value) -> Result<Value> {
     })
 }
 
+/// The type of `left op right` for operands of these types, as [`binary_op`] computes it;
+/// 42883 when no such operator exists. Untyped operands (`Unknown`) take the other side's type.
+pub fn binary_op_type(op: BinaryOp, left: &DataType, right: &DataType) -> Result<DataType> {
+    use BinaryOp as B;
+    use DataType as T;
+    let (l, r) = match (left, right) {
+        (T::Unknown, T::Unknown) => (&T::Text, &T::Text),
+        (T::Unknown, r) => (r, r),
+        (l, T::Unknown) => (l, l),
+        (l, r) => (l, r),
+    };
+    if op.is_comparison() {
+        return Ok(T::Bool);
+    }
+    if op == B::Concat {
+        return Ok(match (l, r) {
+            (T::Bytea, T::Bytea) => T::Bytea,
+            (T::Array(e), _) | (_, T::Array(e)) => T::Array(e.clone()),
+            _ => T::Text,
+        });
+    }
+    let missing = || {
+        Error::new(
+            SqlState::UNDEFINED_FUNCTION,
+            format!("operator does not exist: {} {} {}", l.name(), op.symbol(), r.name()),
+        )
+        .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts.")
+    };
+    let rank = |t: &DataType| match t {
+        T::Int2 => Some(0),
+        T::Int4 => Some(1),
+        T::Int8 => Some(2),
+        T::Numeric { .. } => Some(3),
+        T::Float4 => Some(4),
+        T::Float8 => Some(5),
+        _ => None,
+    };
+    if let (Some(a), Some(b)) = (rank(l), rank(r)) {
+        let top = a.max(b);
+        return match op {
+            B::BitAnd | B::BitOr | B::BitXor | B::ShiftLeft | B::ShiftRight if top > 2 => {
+                Err(missing())
+            }
+            B::ShiftLeft | B::ShiftRight => Ok(l.clone()),
+            B::Exponent if top <= 2 => Ok(T::Float8),
+            B::Modulo if top >= 4 => Err(missing()),
+            _ => Ok(match top {
+                0 => T::Int2,
+                1 => T::Int4,
+                2 => T::Int8,
+                3 => T::NUMERIC,
+                // real op real stays real; a float with anything else is double precision.
+                4 if a == 4 && b == 4 => T::Float4,
+                _ => T::Float8,
+            }),
+        };
+    }
+    let int = |t: &DataType| matches!(t, T::Int2 | T::Int4 | T::Int8);
+    let num = |t: &DataType| rank(t).is_some();
+    Ok(match (op, l, r) {
+        (B::Plus, T::Date, t) | (B::Plus, t, T::Date) if int(t) => T::Date,
+        (B::Minus, T::Date, t) if int(t) => T::Date,
+        (B::Minus, T::Date, T::Date) => T::Int4,
+        (B::Plus, T::Date, T::Time) | (B::Plus, T::Time, T::Date) => T::Timestamp,
+        (B::Plus | B::Minus, T::Date, T::Interval) | (B::Plus, T::Interval, T::Date) => {
+            T::Timestamp
+        }
+        (B::Plus | B::Minus, T::Timestamp, T::Interval) | (B::Plus, T::Interval, T::Timestamp) => {
+            T::Timestamp
+        }
+        (B::Plus | B::Minus, T::TimestampTz, T::Interval)
+        | (B::Plus, T::Interval, T::TimestampTz) => T::TimestampTz,
+        (B::Plus | B::Minus, T::Time, T::Interval) | (B::Plus, T::Interval, T::Time) => T::Time,
+        (B::Minus, T::Timestamp, T::Timestamp) | (B::Minus, T::TimestampTz, T::TimestampTz) => {
+            T::Interval
+        }
+        (B::Minus, T::Time, T::Time) => T::Interval,
+        (B::Plus | B::Minus, T::Interval, T::Interval) => T::Interval,
+        (B::Multiply, T::Interval, t) | (B::Multiply, t, T::Interval) if num(t) => T::Interval,
+        (B::Divide, T::Interval, t) if num(t) => T::Interval,
+        _ => return Err(missing()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -755,79 +839,4 @@ mod tests {
             Ok(Value::Null)
         );
     }
-}
-
-/// The type of `left op right` for operands of these types, as [`binary_op`] computes it;
-/// 42883 when no such operator exists. Untyped operands (`Unknown`) take the other side's type.
-pub fn binary_op_type(op: BinaryOp, left: &DataType, right: &DataType) -> Result<DataType> {
-    use BinaryOp as B;
-    use DataType as T;
-    let (l, r) = match (left, right) {
-        (T::Unknown, T::Unknown) => (&T::Text, &T::Text),
-        (T::Unknown, r) => (r, r),
-        (l, T::Unknown) => (l, l),
-        (l, r) => (l, r),
-    };
-    if op.is_comparison() {
-        return Ok(T::Bool);
-    }
-    if op == B::Concat {
-        return Ok(match (l, r) {
-            (T::Bytea, T::Bytea) => T::Bytea,
-            (T::Array(e), _) | (_, T::Array(e)) => T::Array(e.clone()),
-            _ => T::Text,
-        });
-    }
-    let missing = || {
-        Error::new(
-            SqlState::UNDEFINED_FUNCTION,
-            format!("operator does not exist: {} {} {}", l.name(), op.symbol(), r.name()),
-        )
-        .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts.")
-    };
-    let rank = |t: &DataType| match t {
-        T::Int2 => Some(0),
-        T::Int4 => Some(1),
-        T::Int8 => Some(2),
-        T::Numeric { .. } => Some(3),
-        T::Float4 => Some(4),
-        T::Float8 => Some(5),
-        _ => None,
-    };
-    if let (Some(a), Some(b)) = (rank(l), rank(r)) {
-        let top = a.max(b);
-        return match op {
-            B::BitAnd | B::BitOr | B::BitXor | B::ShiftLeft | B::ShiftRight if top > 2 => Err(missing()),
-            B::ShiftLeft | B::ShiftRight => Ok(l.clone()),
-            B::Exponent if top <= 2 => Ok(T::Float8),
-            B::Modulo if top >= 4 => Err(missing()),
-            _ => Ok(match top {
-                0 => T::Int2,
-                1 => T::Int4,
-                2 => T::Int8,
-                3 => T::NUMERIC,
-                // real op real stays real; a float with anything else is double precision.
-                4 if a == 4 && b == 4 => T::Float4,
-                _ => T::Float8,
-            }),
-        };
-    }
-    let int = |t: &DataType| matches!(t, T::Int2 | T::Int4 | T::Int8);
-    let num = |t: &DataType| rank(t).is_some();
-    Ok(match (op, l, r) {
-        (B::Plus, T::Date, t) | (B::Plus, t, T::Date) if int(t) => T::Date,
-        (B::Minus, T::Date, t) if int(t) => T::Date,
-        (B::Minus, T::Date, T::Date) => T::Int4,
-        (B::Plus, T::Date, T::Time) | (B::Plus, T::Time, T::Date) => T::Timestamp,
-        (B::Plus | B::Minus, T::Date, T::Interval) | (B::Plus, T::Interval, T::Date) => T::Timestamp,
-        (B::Plus | B::Minus, T::Timestamp, T::Interval) | (B::Plus, T::Interval, T::Timestamp) => T::Timestamp,
-        (B::Plus | B::Minus, T::TimestampTz, T::Interval) | (B::Plus, T::Interval, T::TimestampTz) => T::TimestampTz,
-        (B::Plus | B::Minus, T::Time, T::Interval) | (B::Plus, T::Interval, T::Time) => T::Time,
-        (B::Minus, T::Timestamp, T::Timestamp) | (B::Minus, T::TimestampTz, T::TimestampTz) => T::Interval,
-        (B::Minus, T::Time, T::Time) => T::Interval,
-        (B::Plus | B::Minus, T::Interval, T::Interval) => T::Interval,
-        (B::Multiply, T::Interval, t) | (B::Multiply, t, T::Interval) if num(t) => T::Interval,
-        (B::Divide, T::Interval, t) if num(t) => T::Interval,
-        _ => return Err(missing()),
-    })
 }

@@ -1,0 +1,8 @@
+-- Each query below is planned without the optimizer, then with filter pushdown; the golden
+-- file filter_pushdown.golden shows both plans. Regenerate with UPDATE_GOLDEN=1.
+SELECT a.x FROM a, b WHERE a.x = b.y AND a.z = 1 AND b.w > 2;
+SELECT * FROM a JOIN b ON a.x = b.y WHERE a.z < b.w;
+SELECT * FROM a, b, c WHERE c.k = b.y AND a.x = c.k AND c.k IN (1, 2);
+SELECT * FROM a LEFT JOIN b ON a.x = b.y WHERE b.w IS NULL;
+SELECT * FROM a WHERE a.x > (SELECT max(y) FROM b WHERE b.w = a.z) AND a.z = 3;
+SELECT a.z, count(*) FROM a, b WHERE a.x + 1 = b.y GROUP BY a.z HAVING count(*) > 1;
