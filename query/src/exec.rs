@@ -30,6 +30,16 @@ pub struct Context<'a> {
     pub outer: Vec<Row>,
     /// Set to stop the statement (cancel request or timeout).
     pub cancel: Arc<AtomicBool>,
+    /// Results of uncorrelated subqueries, computed once per statement, by node address
+    /// (`None`: the subquery is correlated and runs for every row).
+    pub subqueries: HashMap<usize, Option<Vec<Row>>>,
+}
+
+impl<'a> Context<'a> {
+    /// A context for one statement.
+    pub fn new(txn: &'a mut dyn Transaction, settings: &'a Settings, params: &'a [Value], cancel: Arc<AtomicBool>) -> Self {
+        Context { txn, settings, params, outer: Vec::new(), cancel, subqueries: HashMap::new() }
+    }
 }
 
 impl Context<'_> {
@@ -1055,8 +1065,46 @@ fn in_values(v: &Value, values: &[Value], negated: bool) -> Result<Value> {
     })
 }
 
-/// Runs a subquery with `row` as its nearest outer row, reading at most `max` rows.
+/// True if `node`, a subquery `level` levels deep, reads a row of a query outside it.
+fn correlated(node: &Node, level: usize) -> bool {
+    let mut found = false;
+    crate::plan::visit_exprs(node, &mut |e| found |= refers_outside(e, level));
+    found
+}
+
+fn refers_outside(e: &Expr, level: usize) -> bool {
+    let mut found = false;
+    e.visit(&mut |x| match x {
+        Expr::Outer { depth, .. } if *depth >= level => found = true,
+        Expr::Subquery(n) | Expr::Exists(n, _) | Expr::InSubquery(_, n, _) => found |= correlated(n, level + 1),
+        _ => {}
+    });
+    found
+}
+
+/// Runs a subquery with `row` as its nearest outer row, reading at most `max` rows. An
+/// uncorrelated subquery runs once per statement; later calls reuse its rows.
 fn run_subquery(node: &Node, row: &[Value], ctx: &mut Context, max: usize) -> Result<Vec<Row>> {
+    let key = node as *const Node as usize;
+    let cached = match ctx.subqueries.get(&key) {
+        Some(entry) => entry.is_some(),
+        None => {
+            let uncorrelated = !correlated(node, 1);
+            ctx.subqueries.insert(key, None);
+            if uncorrelated {
+                let rows = run_subquery_rows(node, row, ctx, usize::MAX)?;
+                ctx.subqueries.insert(key, Some(rows));
+            }
+            uncorrelated
+        }
+    };
+    if cached && let Some(Some(rows)) = ctx.subqueries.get(&key) {
+        return Ok(rows.iter().take(max).cloned().collect());
+    }
+    run_subquery_rows(node, row, ctx, max)
+}
+
+fn run_subquery_rows(node: &Node, row: &[Value], ctx: &mut Context, max: usize) -> Result<Vec<Row>> {
     ctx.outer.push(row.to_vec());
     let result = (|| {
         let mut exec = build(node);

@@ -215,6 +215,87 @@ pub enum SetOpKind {
     Except,
 }
 
+impl Expr {
+    /// Calls `f` on this expression and every expression inside it, not descending into
+    /// subquery plans (`f` sees the subquery expression itself).
+    pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
+        f(self);
+        match self {
+            Expr::Literal(_) | Expr::Column(_) | Expr::Outer { .. } | Expr::Param(_) | Expr::Subquery(_) | Expr::Exists(..) => {}
+            Expr::Unary(_, a) | Expr::Not(a) | Expr::IsNull(a) | Expr::Cast(a, _) | Expr::IsBool(a, _, _) | Expr::InSubquery(a, _, _) => {
+                a.visit(f)
+            }
+            Expr::Binary(_, a, b) | Expr::And(a, b) | Expr::Or(a, b) | Expr::IsDistinctFrom(a, b, _) | Expr::Like(a, b, _, _) => {
+                a.visit(f);
+                b.visit(f);
+            }
+            Expr::Case { operand, branches, otherwise } => {
+                if let Some(o) = operand {
+                    o.visit(f);
+                }
+                for (w, t) in branches {
+                    w.visit(f);
+                    t.visit(f);
+                }
+                if let Some(o) = otherwise {
+                    o.visit(f);
+                }
+            }
+            Expr::Function(_, args) => args.iter().for_each(|a| a.visit(f)),
+            Expr::InList(a, list, _) => {
+                a.visit(f);
+                list.iter().for_each(|x| x.visit(f));
+            }
+        }
+    }
+}
+
+/// Calls `f` on every top-level expression of every node of the tree (each expression's
+/// insides are reached through [`Expr::visit`]).
+pub fn visit_exprs(node: &Node, f: &mut impl FnMut(&Expr)) {
+    let mut all = |e: &Expr| e.visit(f);
+    match node {
+        Node::Nothing => {}
+        Node::Scan { filter, .. } => filter.iter().for_each(&mut all),
+        Node::Values { rows } => rows.iter().flatten().for_each(&mut all),
+        Node::Filter { input, predicate } => {
+            all(predicate);
+            visit_exprs(input, f);
+        }
+        Node::Project { input, exprs } => {
+            exprs.iter().for_each(&mut all);
+            visit_exprs(input, f);
+        }
+        Node::NestedLoopJoin { left, right, on, .. } => {
+            on.iter().for_each(&mut all);
+            visit_exprs(left, f);
+            visit_exprs(right, f);
+        }
+        Node::HashJoin { left, right, left_keys, right_keys, residual, .. } => {
+            left_keys.iter().chain(right_keys).chain(residual).for_each(&mut all);
+            visit_exprs(left, f);
+            visit_exprs(right, f);
+        }
+        Node::Aggregate { input, group_by, aggregates } => {
+            group_by.iter().chain(aggregates.iter().filter_map(|a| a.arg.as_ref())).for_each(&mut all);
+            visit_exprs(input, f);
+        }
+        Node::Sort { input, keys } => {
+            keys.iter().for_each(|k| all(&k.expr));
+            visit_exprs(input, f);
+        }
+        Node::Limit { input, limit, offset } => {
+            limit.iter().chain(offset).for_each(&mut all);
+            visit_exprs(input, f);
+        }
+        Node::Distinct { input } => visit_exprs(input, f),
+        Node::SetOp { left, right, .. } => {
+            visit_exprs(left, f);
+            visit_exprs(right, f);
+        }
+    }
+}
+
 impl Node {
     fn fmt_indent(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
         let pad = "  ".repeat(depth);
@@ -344,7 +425,11 @@ impl fmt::Display for Node {
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Expr::Literal(v) => write!(f, "{v:?}"),
+            Expr::Literal(v) => match v.to_text(&crate::types::Settings::default()) {
+                None => write!(f, "NULL"),
+                Some(text) if matches!(v, Value::Text(_)) => write!(f, "'{}'", text.replace('\'', "''")),
+                Some(text) => write!(f, "{text}::{}", v.data_type().name()),
+            },
             Expr::Column(i) => write!(f, "#{i}"),
             Expr::Outer { depth, index } => write!(f, "outer{depth}.#{index}"),
             Expr::Param(i) => write!(f, "${}", i + 1),

@@ -1294,6 +1294,10 @@ impl<'a> Planner<'a> {
         if insert.returning.is_some() {
             return Err(Error::unsupported("RETURNING"));
         }
+        if insert.or.is_some() || insert.replace_into || insert.ignore {
+            // SQLite's and MySQL's conflict clauses are not PostgreSQL syntax.
+            return Err(Error::new(SqlState::SYNTAX_ERROR, "syntax error at or near \"OR\""));
+        }
         let ast::TableObject::TableName(name) = &insert.table else {
             return Err(Error::unsupported("INSERT into a table function"));
         };
@@ -1391,6 +1395,9 @@ impl<'a> Planner<'a> {
         }
         if update.returning.is_some() {
             return Err(Error::unsupported("RETURNING"));
+        }
+        if update.or.is_some() {
+            return Err(Error::new(SqlState::SYNTAX_ERROR, "syntax error at or near \"OR\""));
         }
         let ast::TableFactor::Table { name, alias, .. } = &update.table.relation else {
             return Err(Error::unsupported("UPDATE of a non-table"));

@@ -286,13 +286,7 @@ fn run(
     stmt: &ast::Statement,
 ) -> Result<StatementResult> {
     let plan = Planner::new(txn).plan(stmt)?;
-    let mut ctx = Context {
-        txn,
-        settings,
-        params: &[],
-        outer: Vec::new(),
-        cancel: cancel.clone(),
-    };
+    let mut ctx = Context::new(txn, settings, &[], cancel.clone());
     execute_plan(plan, &mut ctx)
 }
 

@@ -1,17 +1,57 @@
 //! The optimizer: rules that rewrite a plan into a cheaper one with the same result, applied
 //! in a fixed order. One file per rule, each with a golden test of the plan before and after.
 //!
-//! 1. [`filter_pushdown`]: WHERE conjuncts move down to the scans and joins whose columns
+//! 1. [`constant_folding`]: expressions that read no row are computed once.
+//! 2. [`filter_pushdown`]: WHERE conjuncts move down to the scans and joins whose columns
 //!    they read; join conditions that equate the two sides turn nested loops into hash joins.
 
+pub mod constant_folding;
 pub mod filter_pushdown;
 
 #[cfg(test)]
 mod tests;
 
-use crate::plan::Node;
+use crate::plan::{Expr, Node, SortKey};
 
 /// Applies every rule, in order.
 pub fn optimize(node: Node) -> Node {
-    filter_pushdown::apply(node)
+    filter_pushdown::apply(constant_folding::apply(node))
+}
+
+/// Rewrites every expression of every node of the tree with `f` (subqueries inside
+/// expressions are `f`'s business).
+pub fn map_exprs(node: Node, f: &impl Fn(Expr) -> Expr) -> Node {
+    let n = |x: Box<Node>| Box::new(map_exprs(*x, f));
+    let o = |x: Option<Expr>| x.map(f);
+    let v = |x: Vec<Expr>| x.into_iter().map(f).collect::<Vec<_>>();
+    match node {
+        Node::Nothing => Node::Nothing,
+        Node::Scan { table, filter } => Node::Scan { table, filter: o(filter) },
+        Node::Values { rows } => Node::Values { rows: rows.into_iter().map(v).collect() },
+        Node::Filter { input, predicate } => Node::Filter { input: n(input), predicate: f(predicate) },
+        Node::Project { input, exprs } => Node::Project { input: n(input), exprs: v(exprs) },
+        Node::NestedLoopJoin { left, right, kind, on } => {
+            Node::NestedLoopJoin { left: n(left), right: n(right), kind, on: o(on) }
+        }
+        Node::HashJoin { left, right, kind, left_keys, right_keys, residual } => Node::HashJoin {
+            left: n(left),
+            right: n(right),
+            kind,
+            left_keys: v(left_keys),
+            right_keys: v(right_keys),
+            residual: o(residual),
+        },
+        Node::Aggregate { input, group_by, aggregates } => Node::Aggregate {
+            input: n(input),
+            group_by: v(group_by),
+            aggregates: aggregates.into_iter().map(|a| crate::plan::Aggregate { arg: o(a.arg), ..a }).collect(),
+        },
+        Node::Sort { input, keys } => Node::Sort {
+            input: n(input),
+            keys: keys.into_iter().map(|k| SortKey { expr: f(k.expr), ..k }).collect(),
+        },
+        Node::Limit { input, limit, offset } => Node::Limit { input: n(input), limit: o(limit), offset: o(offset) },
+        Node::Distinct { input } => Node::Distinct { input: n(input) },
+        Node::SetOp { op, all, left, right } => Node::SetOp { op, all, left: n(left), right: n(right) },
+    }
 }

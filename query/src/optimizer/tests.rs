@@ -53,3 +53,8 @@ fn golden(rule: &str, apply: fn(crate::plan::Node) -> crate::plan::Node) {
 fn filter_pushdown() {
     golden("filter_pushdown", super::filter_pushdown::apply);
 }
+
+#[test]
+fn constant_folding() {
+    golden("constant_folding", super::constant_folding::apply);
+}
