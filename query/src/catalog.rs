@@ -77,6 +77,9 @@ pub struct Table {
     /// CHECK constraints.
     #[serde(default)]
     pub checks: Vec<Check>,
+    /// For a view: its query, as SQL text (a view has columns but no rows).
+    #[serde(default)]
+    pub view: Option<String>,
 }
 
 impl Table {

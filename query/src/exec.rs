@@ -37,8 +37,20 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     /// A context for one statement.
-    pub fn new(txn: &'a mut dyn Transaction, settings: &'a Settings, params: &'a [Value], cancel: Arc<AtomicBool>) -> Self {
-        Context { txn, settings, params, outer: Vec::new(), cancel, subqueries: HashMap::new() }
+    pub fn new(
+        txn: &'a mut dyn Transaction,
+        settings: &'a Settings,
+        params: &'a [Value],
+        cancel: Arc<AtomicBool>,
+    ) -> Self {
+        Context {
+            txn,
+            settings,
+            params,
+            outer: Vec::new(),
+            cancel,
+            subqueries: HashMap::new(),
+        }
     }
 }
 
@@ -1076,7 +1088,9 @@ fn refers_outside(e: &Expr, level: usize) -> bool {
     let mut found = false;
     e.visit(&mut |x| match x {
         Expr::Outer { depth, .. } if *depth >= level => found = true,
-        Expr::Subquery(n) | Expr::Exists(n, _) | Expr::InSubquery(_, n, _) => found |= correlated(n, level + 1),
+        Expr::Subquery(n) | Expr::Exists(n, _) | Expr::InSubquery(_, n, _) => {
+            found |= correlated(n, level + 1)
+        }
         _ => {}
     });
     found
@@ -1104,7 +1118,12 @@ fn run_subquery(node: &Node, row: &[Value], ctx: &mut Context, max: usize) -> Re
     run_subquery_rows(node, row, ctx, max)
 }
 
-fn run_subquery_rows(node: &Node, row: &[Value], ctx: &mut Context, max: usize) -> Result<Vec<Row>> {
+fn run_subquery_rows(
+    node: &Node,
+    row: &[Value],
+    ctx: &mut Context,
+    max: usize,
+) -> Result<Vec<Row>> {
     ctx.outer.push(row.to_vec());
     let result = (|| {
         let mut exec = build(node);

@@ -221,15 +221,31 @@ impl Expr {
     pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
         f(self);
         match self {
-            Expr::Literal(_) | Expr::Column(_) | Expr::Outer { .. } | Expr::Param(_) | Expr::Subquery(_) | Expr::Exists(..) => {}
-            Expr::Unary(_, a) | Expr::Not(a) | Expr::IsNull(a) | Expr::Cast(a, _) | Expr::IsBool(a, _, _) | Expr::InSubquery(a, _, _) => {
-                a.visit(f)
-            }
-            Expr::Binary(_, a, b) | Expr::And(a, b) | Expr::Or(a, b) | Expr::IsDistinctFrom(a, b, _) | Expr::Like(a, b, _, _) => {
+            Expr::Literal(_)
+            | Expr::Column(_)
+            | Expr::Outer { .. }
+            | Expr::Param(_)
+            | Expr::Subquery(_)
+            | Expr::Exists(..) => {}
+            Expr::Unary(_, a)
+            | Expr::Not(a)
+            | Expr::IsNull(a)
+            | Expr::Cast(a, _)
+            | Expr::IsBool(a, _, _)
+            | Expr::InSubquery(a, _, _) => a.visit(f),
+            Expr::Binary(_, a, b)
+            | Expr::And(a, b)
+            | Expr::Or(a, b)
+            | Expr::IsDistinctFrom(a, b, _)
+            | Expr::Like(a, b, _, _) => {
                 a.visit(f);
                 b.visit(f);
             }
-            Expr::Case { operand, branches, otherwise } => {
+            Expr::Case {
+                operand,
+                branches,
+                otherwise,
+            } => {
                 if let Some(o) = operand {
                     o.visit(f);
                 }
@@ -266,25 +282,49 @@ pub fn visit_exprs(node: &Node, f: &mut impl FnMut(&Expr)) {
             exprs.iter().for_each(&mut all);
             visit_exprs(input, f);
         }
-        Node::NestedLoopJoin { left, right, on, .. } => {
+        Node::NestedLoopJoin {
+            left, right, on, ..
+        } => {
             on.iter().for_each(&mut all);
             visit_exprs(left, f);
             visit_exprs(right, f);
         }
-        Node::HashJoin { left, right, left_keys, right_keys, residual, .. } => {
-            left_keys.iter().chain(right_keys).chain(residual).for_each(&mut all);
+        Node::HashJoin {
+            left,
+            right,
+            left_keys,
+            right_keys,
+            residual,
+            ..
+        } => {
+            left_keys
+                .iter()
+                .chain(right_keys)
+                .chain(residual)
+                .for_each(&mut all);
             visit_exprs(left, f);
             visit_exprs(right, f);
         }
-        Node::Aggregate { input, group_by, aggregates } => {
-            group_by.iter().chain(aggregates.iter().filter_map(|a| a.arg.as_ref())).for_each(&mut all);
+        Node::Aggregate {
+            input,
+            group_by,
+            aggregates,
+        } => {
+            group_by
+                .iter()
+                .chain(aggregates.iter().filter_map(|a| a.arg.as_ref()))
+                .for_each(&mut all);
             visit_exprs(input, f);
         }
         Node::Sort { input, keys } => {
             keys.iter().for_each(|k| all(&k.expr));
             visit_exprs(input, f);
         }
-        Node::Limit { input, limit, offset } => {
+        Node::Limit {
+            input,
+            limit,
+            offset,
+        } => {
             limit.iter().chain(offset).for_each(&mut all);
             visit_exprs(input, f);
         }
@@ -427,7 +467,9 @@ impl fmt::Display for Expr {
         match self {
             Expr::Literal(v) => match v.to_text(&crate::types::Settings::default()) {
                 None => write!(f, "NULL"),
-                Some(text) if matches!(v, Value::Text(_)) => write!(f, "'{}'", text.replace('\'', "''")),
+                Some(text) if matches!(v, Value::Text(_)) => {
+                    write!(f, "'{}'", text.replace('\'', "''"))
+                }
                 Some(text) => write!(f, "{text}::{}", v.data_type().name()),
             },
             Expr::Column(i) => write!(f, "#{i}"),

@@ -66,7 +66,16 @@ pub enum Plan {
         /// IF NOT EXISTS.
         if_not_exists: bool,
     },
-    /// DROP TABLE.
+    /// CREATE VIEW.
+    CreateView {
+        /// The view (oid 0: assigned when executed).
+        table: Table,
+        /// OR REPLACE.
+        or_replace: bool,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// DROP TABLE or DROP VIEW.
     DropTable {
         /// The tables.
         tables: Vec<Table>,
@@ -230,6 +239,7 @@ impl<'a> Planner<'a> {
             ast::Statement::Delete(delete) => self.delete(delete),
             ast::Statement::CreateTable(create) => self.create_table(create),
             ast::Statement::CreateIndex(create) => self.create_index(create),
+            ast::Statement::CreateView(create) => self.create_view(create),
             ast::Statement::Drop {
                 object_type,
                 if_exists,
@@ -256,6 +266,19 @@ impl<'a> Planner<'a> {
         } else {
             node
         }
+    }
+
+    /// A table that rows are written to: views refuse (PostgreSQL's automatically
+    /// updatable views are not supported).
+    fn target(&mut self, name: &ast::ObjectName) -> Result<Table> {
+        let table = self.table(name)?;
+        if table.view.is_some() {
+            return Err(Error::unsupported(format!(
+                "writing to view \"{}\"",
+                table.name
+            )));
+        }
+        Ok(table)
     }
 
     fn table(&mut self, name: &ast::ObjectName) -> Result<Table> {
@@ -493,6 +516,9 @@ impl<'a> Planner<'a> {
                 ..
             } => {
                 let table = self.table(name)?;
+                if let Some(sql) = &table.view {
+                    return self.view(&table, sql, alias.as_ref());
+                }
                 let qualifier = alias
                     .as_ref()
                     .map(|a| ident(&a.name))
@@ -547,6 +573,79 @@ impl<'a> Planner<'a> {
             } => self.from(std::slice::from_ref(table_with_joins.as_ref())),
             other => Err(Error::unsupported(format!("FROM item {other}"))),
         }
+    }
+
+    /// A view in FROM: its query planned in place, as a derived table.
+    fn view(
+        &mut self,
+        table: &Table,
+        sql: &str,
+        alias: Option<&ast::TableAlias>,
+    ) -> Result<(Node, Scope)> {
+        let query = parse_query(sql)?;
+        // The view's query sees no enclosing query.
+        let outer = std::mem::take(&mut self.outer);
+        let planned = self.query(&query);
+        self.outer = outer;
+        let (node, _) = planned?;
+        let qualifier = alias
+            .map(|a| ident(&a.name))
+            .unwrap_or_else(|| table.name.clone());
+        let scope = Scope {
+            columns: table
+                .columns
+                .iter()
+                .map(|c| ScopeColumn {
+                    qualifier: Some(qualifier.clone()),
+                    name: c.name.clone(),
+                    data_type: c.data_type.clone(),
+                })
+                .collect(),
+        };
+        Ok((node, scope))
+    }
+
+    fn create_view(&mut self, create: &ast::CreateView) -> Result<Plan> {
+        if create.materialized {
+            return Err(Error::unsupported("CREATE MATERIALIZED VIEW"));
+        }
+        let (schema, name) = object_name(&create.name)?;
+        let (_, columns) = self.query(&create.query)?;
+        if create.columns.len() > columns.len() {
+            return Err(Error::new(
+                SqlState::SYNTAX_ERROR,
+                "CREATE VIEW specifies more column names than columns",
+            ));
+        }
+        let columns = columns
+            .into_iter()
+            .enumerate()
+            .map(|(i, (n, t))| Column {
+                name: create.columns.get(i).map(|c| ident(&c.name)).unwrap_or(n),
+                data_type: if t == DataType::Unknown {
+                    DataType::Text
+                } else {
+                    t
+                },
+                nullable: true,
+                default: None,
+            })
+            .collect();
+        let table = Table {
+            oid: 0,
+            schema,
+            name,
+            columns,
+            primary_key: None,
+            indexes: Vec::new(),
+            checks: Vec::new(),
+            view: Some(create.query.to_string()),
+        };
+        Ok(Plan::CreateView {
+            table,
+            or_replace: create.or_replace,
+            if_not_exists: create.if_not_exists,
+        })
     }
 
     fn select(
@@ -1296,12 +1395,15 @@ impl<'a> Planner<'a> {
         }
         if insert.or.is_some() || insert.replace_into || insert.ignore {
             // SQLite's and MySQL's conflict clauses are not PostgreSQL syntax.
-            return Err(Error::new(SqlState::SYNTAX_ERROR, "syntax error at or near \"OR\""));
+            return Err(Error::new(
+                SqlState::SYNTAX_ERROR,
+                "syntax error at or near \"OR\"",
+            ));
         }
         let ast::TableObject::TableName(name) = &insert.table else {
             return Err(Error::unsupported("INSERT into a table function"));
         };
-        let table = self.table(name)?;
+        let table = self.target(name)?;
         let targets: Vec<usize> = if insert.columns.is_empty() {
             (0..table.columns.len()).collect()
         } else {
@@ -1397,12 +1499,15 @@ impl<'a> Planner<'a> {
             return Err(Error::unsupported("RETURNING"));
         }
         if update.or.is_some() {
-            return Err(Error::new(SqlState::SYNTAX_ERROR, "syntax error at or near \"OR\""));
+            return Err(Error::new(
+                SqlState::SYNTAX_ERROR,
+                "syntax error at or near \"OR\"",
+            ));
         }
         let ast::TableFactor::Table { name, alias, .. } = &update.table.relation else {
             return Err(Error::unsupported("UPDATE of a non-table"));
         };
-        let table = self.table(name)?;
+        let table = self.target(name)?;
         let mut scope = Self::target_scope(&table);
         if let Some(a) = alias {
             for c in &mut scope.columns {
@@ -1459,7 +1564,7 @@ impl<'a> Planner<'a> {
         if delete.using.is_some() {
             return Err(Error::unsupported("DELETE ... USING"));
         }
-        let table = self.table(name)?;
+        let table = self.target(name)?;
         let scope = Self::target_scope(&table);
         let filter = match &delete.selection {
             Some(s) => {
@@ -1492,6 +1597,7 @@ impl<'a> Planner<'a> {
             primary_key: None,
             indexes: Vec::new(),
             checks: Vec::new(),
+            view: None,
         };
         let mut uniques: Vec<Vec<usize>> = Vec::new();
         for def in &create.columns {
@@ -1600,7 +1706,7 @@ impl<'a> Planner<'a> {
     }
 
     fn create_index(&mut self, create: &ast::CreateIndex) -> Result<Plan> {
-        let table = self.table(&create.table_name)?;
+        let table = self.target(&create.table_name)?;
         let mut columns = Vec::new();
         for c in &create.columns {
             let n = match &c.column.expr {
@@ -1656,10 +1762,23 @@ impl<'a> Planner<'a> {
         names: &[ast::ObjectName],
     ) -> Result<Plan> {
         match object_type {
-            ast::ObjectType::Table => {
+            ast::ObjectType::Table | ast::ObjectType::View => {
+                let want_view = matches!(object_type, ast::ObjectType::View);
                 let mut tables = Vec::new();
                 for n in names {
                     match self.table(n) {
+                        Ok(t) if t.view.is_some() != want_view => {
+                            let (kind, other) = if want_view {
+                                ("a view", "TABLE")
+                            } else {
+                                ("a table", "VIEW")
+                            };
+                            return Err(Error::new(
+                                SqlState::WRONG_OBJECT_TYPE,
+                                format!("\"{}\" is not {kind}", t.name),
+                            )
+                            .with_hint(format!("Use DROP {other} to remove it.")));
+                        }
                         Ok(t) => tables.push(t),
                         Err(e) if if_exists && e.sqlstate() == SqlState::UNDEFINED_TABLE => {}
                         Err(e) => return Err(e),
@@ -2071,6 +2190,23 @@ fn function_type(name: &str, args: &[DataType]) -> Result<DataType> {
         "length" | "char_length" | "character_length" | "octet_length" | "strpos" => DataType::Int4,
         _ => DataType::Text,
     })
+}
+
+/// Parses a stored query (a view's).
+fn parse_query(sql: &str) -> Result<ast::Query> {
+    let stmts = anchor_grammar::parse(sql).map_err(|e| {
+        Error::new(
+            SqlState::DATA_CORRUPTED,
+            format!("stored query does not parse: {}", e.message),
+        )
+    })?;
+    match stmts.into_iter().next() {
+        Some(anchor_grammar::Statement::Sql(stmt)) => match *stmt {
+            ast::Statement::Query(q) => Ok(*q),
+            _ => Err(Error::internal("stored query is not a query")),
+        },
+        None => Err(Error::internal("empty stored query")),
+    }
 }
 
 /// Parses a stored expression (a DEFAULT or CHECK).

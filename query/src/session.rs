@@ -394,11 +394,39 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             ctx.txn.create_table(&table)?;
             StatementResult::command("CREATE TABLE")
         }
+        Plan::CreateView {
+            mut table,
+            or_replace,
+            if_not_exists,
+        } => {
+            if let Some(existing) = ctx.txn.table(&table.schema, &table.name)? {
+                if if_not_exists {
+                    return Ok(StatementResult::command("CREATE VIEW"));
+                }
+                if !or_replace || existing.view.is_none() {
+                    return Err(Error::new(
+                        SqlState::DUPLICATE_TABLE,
+                        format!("relation \"{}\" already exists", table.name),
+                    ));
+                }
+                table.oid = existing.oid;
+                ctx.txn.alter_table(&table)?;
+            } else {
+                table.oid = ctx.txn.next_oid()?;
+                ctx.txn.create_table(&table)?;
+            }
+            StatementResult::command("CREATE VIEW")
+        }
         Plan::DropTable { tables } => {
+            let tag = if tables.first().is_some_and(|t| t.view.is_some()) {
+                "DROP VIEW"
+            } else {
+                "DROP TABLE"
+            };
             for t in &tables {
                 ctx.txn.drop_table(t)?;
             }
-            StatementResult::command("DROP TABLE")
+            StatementResult::command(tag)
         }
         Plan::CreateIndex {
             table,

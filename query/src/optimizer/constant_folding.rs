@@ -64,9 +64,16 @@ pub fn fold(e: Expr) -> Expr {
         Expr::IsBool(a, v, n) => Expr::IsBool(f(a), v, n),
         Expr::IsDistinctFrom(a, b, n) => Expr::IsDistinctFrom(f(a), f(b), n),
         Expr::Like(a, b, n, ci) => Expr::Like(f(a), f(b), n, ci),
-        Expr::Case { operand, branches, otherwise } => Expr::Case {
+        Expr::Case {
+            operand,
+            branches,
+            otherwise,
+        } => Expr::Case {
             operand: operand.map(f),
-            branches: branches.into_iter().map(|(w, t)| (fold(w), fold(t))).collect(),
+            branches: branches
+                .into_iter()
+                .map(|(w, t)| (fold(w), fold(t)))
+                .collect(),
             otherwise: otherwise.map(f),
         },
         Expr::Function(name, args) => Expr::Function(name, args.into_iter().map(fold).collect()),

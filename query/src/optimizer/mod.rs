@@ -26,14 +26,40 @@ pub fn map_exprs(node: Node, f: &impl Fn(Expr) -> Expr) -> Node {
     let v = |x: Vec<Expr>| x.into_iter().map(f).collect::<Vec<_>>();
     match node {
         Node::Nothing => Node::Nothing,
-        Node::Scan { table, filter } => Node::Scan { table, filter: o(filter) },
-        Node::Values { rows } => Node::Values { rows: rows.into_iter().map(v).collect() },
-        Node::Filter { input, predicate } => Node::Filter { input: n(input), predicate: f(predicate) },
-        Node::Project { input, exprs } => Node::Project { input: n(input), exprs: v(exprs) },
-        Node::NestedLoopJoin { left, right, kind, on } => {
-            Node::NestedLoopJoin { left: n(left), right: n(right), kind, on: o(on) }
-        }
-        Node::HashJoin { left, right, kind, left_keys, right_keys, residual } => Node::HashJoin {
+        Node::Scan { table, filter } => Node::Scan {
+            table,
+            filter: o(filter),
+        },
+        Node::Values { rows } => Node::Values {
+            rows: rows.into_iter().map(v).collect(),
+        },
+        Node::Filter { input, predicate } => Node::Filter {
+            input: n(input),
+            predicate: f(predicate),
+        },
+        Node::Project { input, exprs } => Node::Project {
+            input: n(input),
+            exprs: v(exprs),
+        },
+        Node::NestedLoopJoin {
+            left,
+            right,
+            kind,
+            on,
+        } => Node::NestedLoopJoin {
+            left: n(left),
+            right: n(right),
+            kind,
+            on: o(on),
+        },
+        Node::HashJoin {
+            left,
+            right,
+            kind,
+            left_keys,
+            right_keys,
+            residual,
+        } => Node::HashJoin {
             left: n(left),
             right: n(right),
             kind,
@@ -41,17 +67,48 @@ pub fn map_exprs(node: Node, f: &impl Fn(Expr) -> Expr) -> Node {
             right_keys: v(right_keys),
             residual: o(residual),
         },
-        Node::Aggregate { input, group_by, aggregates } => Node::Aggregate {
+        Node::Aggregate {
+            input,
+            group_by,
+            aggregates,
+        } => Node::Aggregate {
             input: n(input),
             group_by: v(group_by),
-            aggregates: aggregates.into_iter().map(|a| crate::plan::Aggregate { arg: o(a.arg), ..a }).collect(),
+            aggregates: aggregates
+                .into_iter()
+                .map(|a| crate::plan::Aggregate { arg: o(a.arg), ..a })
+                .collect(),
         },
         Node::Sort { input, keys } => Node::Sort {
             input: n(input),
-            keys: keys.into_iter().map(|k| SortKey { expr: f(k.expr), ..k }).collect(),
+            keys: keys
+                .into_iter()
+                .map(|k| SortKey {
+                    expr: f(k.expr),
+                    ..k
+                })
+                .collect(),
         },
-        Node::Limit { input, limit, offset } => Node::Limit { input: n(input), limit: o(limit), offset: o(offset) },
+        Node::Limit {
+            input,
+            limit,
+            offset,
+        } => Node::Limit {
+            input: n(input),
+            limit: o(limit),
+            offset: o(offset),
+        },
         Node::Distinct { input } => Node::Distinct { input: n(input) },
-        Node::SetOp { op, all, left, right } => Node::SetOp { op, all, left: n(left), right: n(right) },
+        Node::SetOp {
+            op,
+            all,
+            left,
+            right,
+        } => Node::SetOp {
+            op,
+            all,
+            left: n(left),
+            right: n(right),
+        },
     }
 }
