@@ -36,7 +36,7 @@ pub fn apply(node: Node) -> Node {
 }
 
 /// Applies `f` to the direct inputs of `node`.
-fn map_children(node: Node, f: fn(Node) -> Node) -> Node {
+pub(super) fn map_children(node: Node, f: fn(Node) -> Node) -> Node {
     let b = |n: Box<Node>| Box::new(f(*n));
     match node {
         Node::Filter { input, predicate } => Node::Filter {
@@ -112,7 +112,7 @@ fn map_children(node: Node, f: fn(Node) -> Node) -> Node {
 }
 
 /// The conjuncts of a predicate.
-fn split(e: Expr) -> Vec<Expr> {
+pub(super) fn split(e: Expr) -> Vec<Expr> {
     match e {
         Expr::And(a, b) => {
             let mut v = split(*a);
@@ -123,7 +123,7 @@ fn split(e: Expr) -> Vec<Expr> {
     }
 }
 
-fn conjoin(mut conjuncts: Vec<Expr>) -> Option<Expr> {
+pub(super) fn conjoin(mut conjuncts: Vec<Expr>) -> Option<Expr> {
     let first = conjuncts.pop()?;
     Some(
         conjuncts
@@ -135,7 +135,7 @@ fn conjoin(mut conjuncts: Vec<Expr>) -> Option<Expr> {
 
 /// The columns of its own row that `e` reads, or `None` if it holds a subquery (which must
 /// not move).
-fn columns(e: &Expr) -> Option<BTreeSet<usize>> {
+pub(super) fn columns(e: &Expr) -> Option<BTreeSet<usize>> {
     let mut set = BTreeSet::new();
     collect(e, &mut set).then_some(set)
 }
@@ -175,7 +175,7 @@ fn collect(e: &Expr, set: &mut BTreeSet<usize>) -> bool {
 }
 
 /// `e` with every column number `i` of its own row replaced by `f(i)`.
-fn renumber(e: Expr, f: &impl Fn(usize) -> usize) -> Expr {
+pub(super) fn renumber(e: Expr, f: &impl Fn(usize) -> usize) -> Expr {
     let r = |x: Box<Expr>| Box::new(renumber(*x, f));
     match e {
         Expr::Column(i) => Expr::Column(f(i)),
@@ -307,7 +307,7 @@ fn push(node: Node, conjuncts: Vec<Expr>) -> Node {
 
 /// An inner join of `left` and `right` under `conds` (over the joined row): a hash join when
 /// some condition equates a left-only expression with a right-only one.
-fn join(left: Node, right: Node, w: usize, conds: Vec<Expr>) -> Node {
+pub(super) fn join(left: Node, right: Node, w: usize, conds: Vec<Expr>) -> Node {
     let mut left_keys = Vec::new();
     let mut right_keys = Vec::new();
     let mut residual = Vec::new();

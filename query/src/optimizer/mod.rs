@@ -4,9 +4,12 @@
 //! 1. [`constant_folding`]: expressions that read no row are computed once.
 //! 2. [`filter_pushdown`]: WHERE conjuncts move down to the scans and joins whose columns
 //!    they read; join conditions that equate the two sides turn nested loops into hash joins.
+//! 3. [`join_order`]: chains of inner joins are rebuilt so that each input joins one it
+//!    shares an equality with.
 
 pub mod constant_folding;
 pub mod filter_pushdown;
+pub mod join_order;
 
 #[cfg(test)]
 mod tests;
@@ -15,7 +18,7 @@ use crate::plan::{Expr, Node, SortKey};
 
 /// Applies every rule, in order.
 pub fn optimize(node: Node) -> Node {
-    filter_pushdown::apply(constant_folding::apply(node))
+    join_order::apply(filter_pushdown::apply(constant_folding::apply(node)))
 }
 
 /// Rewrites every expression of every node of the tree with `f` (subqueries inside

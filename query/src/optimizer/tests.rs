@@ -58,3 +58,8 @@ fn filter_pushdown() {
 fn constant_folding() {
     golden("constant_folding", super::constant_folding::apply);
 }
+
+#[test]
+fn join_order() {
+    golden("join_order", |n| super::join_order::apply(super::filter_pushdown::apply(n)));
+}
