@@ -1379,6 +1379,22 @@ impl<'a> Planner<'a> {
                     rt
                 };
                 let t = types::binary_op_type(bop, &lt, &rt)?;
+                // Arithmetic on mixed numbers runs in the result type, as PostgreSQL's
+                // operators do (integer * real is double precision, not real).
+                let (l, r) = if !bop.is_comparison()
+                    && (t.is_float() || matches!(t, DataType::Numeric { .. }))
+                {
+                    let to = |e: Expr, from: &DataType| {
+                        if from.is_numeric() {
+                            cast_to(e, from, &t)
+                        } else {
+                            e
+                        }
+                    };
+                    (to(l, &lt), to(r, &rt))
+                } else {
+                    (l, r)
+                };
                 (Expr::Binary(bop, Box::new(l), Box::new(r)), t)
             }
         })

@@ -23,9 +23,14 @@ use crate::types::BinaryOp;
 /// Applies the rule to the whole tree.
 pub fn apply(node: Node) -> Node {
     match node {
-        join @ (Node::NestedLoopJoin { kind: JoinKind::Inner, .. } | Node::HashJoin { kind: JoinKind::Inner, .. }) => {
-            reorder(join)
+        join @ (Node::NestedLoopJoin {
+            kind: JoinKind::Inner,
+            ..
         }
+        | Node::HashJoin {
+            kind: JoinKind::Inner,
+            ..
+        }) => reorder(join),
         other => map_children(other, apply),
     }
 }
@@ -34,20 +39,47 @@ pub fn apply(node: Node) -> Node {
 fn flatten(node: Node, base: usize, inputs: &mut Vec<Node>, conds: &mut Vec<Expr>) {
     let shift = |e: Expr, by: usize| renumber(e, &|i| i + by);
     match node {
-        Node::NestedLoopJoin { left, right, kind: JoinKind::Inner, on } => {
+        Node::NestedLoopJoin {
+            left,
+            right,
+            kind: JoinKind::Inner,
+            on,
+        } => {
             let w = width(&left);
             flatten(*left, base, inputs, conds);
             flatten(*right, base + w, inputs, conds);
-            conds.extend(on.map(split).unwrap_or_default().into_iter().map(|c| shift(c, base)));
+            conds.extend(
+                on.map(split)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|c| shift(c, base)),
+            );
         }
-        Node::HashJoin { left, right, kind: JoinKind::Inner, left_keys, right_keys, residual } => {
+        Node::HashJoin {
+            left,
+            right,
+            kind: JoinKind::Inner,
+            left_keys,
+            right_keys,
+            residual,
+        } => {
             let w = width(&left);
             flatten(*left, base, inputs, conds);
             flatten(*right, base + w, inputs, conds);
             for (l, r) in left_keys.into_iter().zip(right_keys) {
-                conds.push(Expr::Binary(BinaryOp::Eq, Box::new(shift(l, base)), Box::new(shift(r, base + w))));
+                conds.push(Expr::Binary(
+                    BinaryOp::Eq,
+                    Box::new(shift(l, base)),
+                    Box::new(shift(r, base + w)),
+                ));
             }
-            conds.extend(residual.map(split).unwrap_or_default().into_iter().map(|c| shift(c, base)));
+            conds.extend(
+                residual
+                    .map(split)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|c| shift(c, base)),
+            );
         }
         input => inputs.push(apply(input)),
     }
@@ -57,10 +89,24 @@ fn flatten(node: Node, base: usize, inputs: &mut Vec<Node>, conds: &mut Vec<Expr
 fn has_subquery_condition(node: &Node) -> bool {
     let bad = |e: &Expr| columns(e).is_none();
     match node {
-        Node::NestedLoopJoin { left, right, kind: JoinKind::Inner, on } => {
-            on.as_ref().is_some_and(bad) || has_subquery_condition(left) || has_subquery_condition(right)
+        Node::NestedLoopJoin {
+            left,
+            right,
+            kind: JoinKind::Inner,
+            on,
+        } => {
+            on.as_ref().is_some_and(bad)
+                || has_subquery_condition(left)
+                || has_subquery_condition(right)
         }
-        Node::HashJoin { left, right, kind: JoinKind::Inner, left_keys, right_keys, residual } => {
+        Node::HashJoin {
+            left,
+            right,
+            kind: JoinKind::Inner,
+            left_keys,
+            right_keys,
+            residual,
+        } => {
             left_keys.iter().chain(right_keys).chain(residual).any(bad)
                 || has_subquery_condition(left)
                 || has_subquery_condition(right)
@@ -77,18 +123,28 @@ fn reorder(node: Node) -> Node {
     let mut conds = Vec::new();
     flatten(node, 0, &mut inputs, &mut conds);
     let widths: Vec<usize> = inputs.iter().map(width).collect();
-    let offsets: Vec<usize> = widths.iter().scan(0, |acc, w| Some(std::mem::replace(acc, *acc + w))).collect();
+    let offsets: Vec<usize> = widths
+        .iter()
+        .scan(0, |acc, w| Some(std::mem::replace(acc, *acc + w)))
+        .collect();
     let total: usize = widths.iter().sum();
     let owner = |col: usize| offsets.iter().rposition(|&o| o <= col).unwrap_or(0);
     let cond_inputs: Vec<Vec<usize>> = conds
         .iter()
         .map(|c| {
-            let mut v: Vec<usize> = columns(c).unwrap_or_default().into_iter().map(owner).collect();
+            let mut v: Vec<usize> = columns(c)
+                .unwrap_or_default()
+                .into_iter()
+                .map(owner)
+                .collect();
             v.dedup();
             v
         })
         .collect();
-    let is_equality: Vec<bool> = conds.iter().map(|c| matches!(c, Expr::Binary(BinaryOp::Eq, ..))).collect();
+    let is_equality: Vec<bool> = conds
+        .iter()
+        .map(|c| matches!(c, Expr::Binary(BinaryOp::Eq, ..)))
+        .collect();
 
     let mut slots: Vec<Option<Node>> = inputs.into_iter().map(Some).collect();
     let mut joined = vec![false; slots.len()];
@@ -102,9 +158,13 @@ fn reorder(node: Node) -> Node {
             .filter(|&j| !joined[j])
             .find(|&j| {
                 current.is_none()
-                    || cond_inputs.iter().zip(&is_equality).zip(&applied).any(|((ins, eq), done)| {
-                        *eq && !done && ins.contains(&j) && ins.iter().all(|&i| i == j || joined[i])
-                    })
+                    || cond_inputs.iter().zip(&is_equality).zip(&applied).any(
+                        |((ins, eq), done)| {
+                            *eq && !done
+                                && ins.contains(&j)
+                                && ins.iter().all(|&i| i == j || joined[i])
+                        },
+                    )
             })
             .or_else(|| (0..slots.len()).find(|&j| !joined[j]))
             .expect("an input is left");
@@ -117,22 +177,33 @@ fn reorder(node: Node) -> Node {
         for (c, cond) in conds.iter().enumerate() {
             if !applied[c] && cond_inputs[c].iter().all(|&i| joined[i]) {
                 applied[c] = true;
-                here.push(renumber(cond.clone(), &|i| position[i].expect("joined column")));
+                here.push(renumber(cond.clone(), &|i| {
+                    position[i].expect("joined column")
+                }));
             }
         }
         current = Some(match current.take() {
             None => match crate::optimizer::filter_pushdown::conjoin(here) {
                 None => input,
-                Some(predicate) => Node::Filter { input: Box::new(input), predicate },
+                Some(predicate) => Node::Filter {
+                    input: Box::new(input),
+                    predicate,
+                },
             },
             Some(left) => join(left, input, current_width, here),
         });
         current_width += widths[next];
     }
     let node = current.expect("a join has inputs");
-    let order: Vec<usize> = position.iter().map(|p| p.expect("every column joined")).collect();
+    let order: Vec<usize> = position
+        .iter()
+        .map(|p| p.expect("every column joined"))
+        .collect();
     if order.iter().enumerate().all(|(i, &p)| i == p) {
         return node;
     }
-    Node::Project { input: Box::new(node), exprs: order.into_iter().map(Expr::Column).collect() }
+    Node::Project {
+        input: Box::new(node),
+        exprs: order.into_iter().map(Expr::Column).collect(),
+    }
 }

@@ -61,5 +61,7 @@ fn constant_folding() {
 
 #[test]
 fn join_order() {
-    golden("join_order", |n| super::join_order::apply(super::filter_pushdown::apply(n)));
+    golden("join_order", |n| {
+        super::join_order::apply(super::filter_pushdown::apply(n))
+    });
 }
