@@ -2137,6 +2137,9 @@ fn cast_to(e: Expr, from: &DataType, to: &DataType) -> Expr {
     if let Expr::Literal(Value::Null) = e {
         return e;
     }
+    if matches!(&e, Expr::Cast(_, t) if t == to) {
+        return e;
+    }
     Expr::Cast(Box::new(e), to.clone())
 }
 
