@@ -62,16 +62,11 @@ impl Memtable {
         }
     }
 
-    /// Inserts a version (`None` is a point tombstone).
-    pub fn put(&self, key: &[u8], seq: u64, value: Option<&[u8]>) {
-        let bytes = key.len() + value.map_or(0, <[u8]>::len) + ENTRY_OVERHEAD;
-        self.map.insert(
-            MemKey {
-                key: key.to_vec(),
-                seq,
-            },
-            value.map(<[u8]>::to_vec),
-        );
+    /// Inserts a version (`None` is a point tombstone), taking ownership of the bytes so that
+    /// a write batch's buffers move into the skiplist without a copy.
+    pub fn put(&self, key: Vec<u8>, seq: u64, value: Option<Vec<u8>>) {
+        let bytes = key.len() + value.as_ref().map_or(0, Vec::len) + ENTRY_OVERHEAD;
+        self.map.insert(MemKey { key, seq }, value);
         self.size.fetch_add(bytes, AtomicOrdering::Relaxed);
     }
 

@@ -256,7 +256,7 @@ impl Lsm {
             recovery.cut_bytes += replay.cut_bytes;
             for record in replay.records {
                 recovery.batches += 1;
-                let end = apply_ops(&replayed, record.seq, &record.ops);
+                let end = apply_ops(&replayed, record.seq, record.ops);
                 last_seq = last_seq.max(end);
             }
             next_file = next_file.max(id + 1);
@@ -448,7 +448,7 @@ fn tombstone_meets(range: &KeyRange, t: &RangeTombstone) -> bool {
 }
 
 /// Applies a batch to a memtable with sequence numbers from `seq` on; returns the last one.
-fn apply_ops(memtable: &Memtable, seq: u64, ops: &[Op]) -> u64 {
+fn apply_ops(memtable: &Memtable, seq: u64, ops: Vec<Op>) -> u64 {
     let mut seq = seq;
     for op in ops {
         match op {
@@ -456,11 +456,7 @@ fn apply_ops(memtable: &Memtable, seq: u64, ops: &[Op]) -> u64 {
             Op::Delete { key } => memtable.put(key, seq, None),
             Op::DeleteRange { start, end } => {
                 if start < end {
-                    memtable.delete_range(RangeTombstone {
-                        start: start.clone(),
-                        end: end.clone(),
-                        seq,
-                    });
+                    memtable.delete_range(RangeTombstone { start, end, seq });
                 }
             }
         }
@@ -475,13 +471,13 @@ impl Shared {
     }
 
     /// Writes a group of batches as their leader: log, sync, memtable, publish.
-    fn commit_group(&self, group: &[(u64, WriteBatch)], first_seq: u64) -> Result<u64> {
+    fn commit_group(&self, group: Vec<WriteBatch>, first_seq: u64) -> Result<u64> {
         self.make_room()?;
         let mut wal = self.wal.lock();
         let mut buf = Vec::new();
         let mut seq = first_seq;
         let mut sync = false;
-        for (_, batch) in group {
+        for batch in &group {
             if wal.is_some() {
                 wal::encode_record(&mut buf, seq, &batch.ops);
             }
@@ -514,9 +510,9 @@ impl Shared {
         // The memtable is read under the log lock, so a concurrent freeze cannot slip between.
         let memtable = self.state.read().memtable.clone();
         let mut seq = first_seq;
-        for (_, batch) in group {
+        for batch in group {
             if !batch.ops.is_empty() {
-                seq = apply_ops(&memtable, seq, &batch.ops) + 1;
+                seq = apply_ops(&memtable, seq, batch.ops) + 1;
             }
         }
         drop(wal);
@@ -909,18 +905,19 @@ impl Engine for Lsm {
         }
         // This writer leads: it commits everything queued so far as one group.
         q.leader = true;
-        let group = std::mem::take(&mut q.pending);
+        let (tickets, group): (Vec<u64>, Vec<WriteBatch>) =
+            std::mem::take(&mut q.pending).into_iter().unzip();
         let first_seq = q.last_seq + 1;
         drop(q);
-        let result = shared.commit_group(&group, first_seq);
+        let result = shared.commit_group(group, first_seq);
         let mut q = shared.queue.lock();
         q.leader = false;
         if let Ok(last) = &result {
             q.last_seq = *last;
             shared.visible_seq.store(*last, Ordering::Release);
         }
-        for (t, _) in &group {
-            q.results.insert(*t, result.clone().map(|_| ()));
+        for t in tickets {
+            q.results.insert(t, result.clone().map(|_| ()));
         }
         let mine = q.results.remove(&ticket).unwrap_or(Ok(()));
         drop(q);
