@@ -2180,11 +2180,14 @@ fn assign_cast(e: Expr, from: &DataType, column: &Column) -> Result<Expr> {
         )
         .with_hint("You will need to rewrite or cast the expression."));
     }
-    Ok(if *from == column.data_type {
-        e
+    // A string goes to the type without its length: the executor's assignment then checks the
+    // length (22001) where an explicit cast would truncate.
+    let target = if column.data_type.is_string() {
+        column.data_type.without_typmod()
     } else {
-        Expr::Cast(Box::new(e), column.data_type.clone())
-    })
+        column.data_type.clone()
+    };
+    Ok(cast_to(e, from, &target))
 }
 
 fn function_type(name: &str, args: &[DataType]) -> Result<DataType> {

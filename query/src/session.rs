@@ -290,13 +290,16 @@ fn run(
     execute_plan(plan, &mut ctx)
 }
 
+/// Brings each value to its column's exact type with assignment rules (a too-long string
+/// for `varchar(n)` is 22001), then checks NOT NULL and CHECK constraints.
 fn check_row(
     table: &crate::catalog::Table,
-    row: &[Value],
+    row: &mut [Value],
     checks: &[(String, crate::plan::Expr)],
     ctx: &mut Context,
 ) -> Result<()> {
-    for (column, value) in table.columns.iter().zip(row) {
+    for (column, value) in table.columns.iter().zip(row.iter_mut()) {
+        *value = std::mem::replace(value, Value::Null).assign(&column.data_type, ctx.settings)?;
         if !column.nullable && matches!(value, Value::Null) {
             return Err(Error::new(
                 SqlState::NOT_NULL_VIOLATION,
@@ -348,8 +351,8 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
         } => {
             let rows = exec::collect(&source, ctx)?;
             let n = rows.len();
-            for row in rows {
-                check_row(&table, &row, &checks, ctx)?;
+            for mut row in rows {
+                check_row(&table, &mut row, &checks, ctx)?;
                 ctx.txn.insert(&table, row)?;
             }
             StatementResult::command(format!("INSERT 0 {n}"))
@@ -367,7 +370,7 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
                 for (i, e) in &assignments {
                     new[*i] = exec::eval(e, &old, ctx)?;
                 }
-                check_row(&table, &new, &checks, ctx)?;
+                check_row(&table, &mut new, &checks, ctx)?;
                 ctx.txn.update(&table, &key, &old, new)?;
             }
             StatementResult::command(format!("UPDATE {n}"))

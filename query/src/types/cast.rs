@@ -224,6 +224,10 @@ impl Value {
             (Value::Array(_), t) if t.is_string() && !explicit => {
                 return Err(cannot());
             }
+            // The cast says true/false where the output format says t/f.
+            (Value::Bool(b), t) if t.is_string() => {
+                Value::Text(fit_string(b.to_string(), t, explicit)?)
+            }
             (v, t) if t.is_string() => {
                 let text = v.to_text(settings).unwrap_or_default();
                 Value::Text(fit_string(text, t, explicit)?)
