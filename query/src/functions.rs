@@ -318,40 +318,106 @@ fn round(name: &str, v: &Value, digits: i64, settings: &Settings) -> Result<Valu
     }
 }
 
-/// SQL LIKE: `%` any run, `_` one character, `\` escapes.
+/// One element of a LIKE pattern.
+#[derive(Clone, Copy, PartialEq)]
+enum Piece {
+    /// `%`: any run of characters.
+    Any,
+    /// `_`: one character.
+    One,
+    /// A literal character (escaped or not).
+    Char(char),
+}
+
+/// SQL LIKE: `%` any run, `_` one character, `\` escapes. Runs in O(len(s) * len(pattern)):
+/// on a mismatch it resumes from the last `%` only, the classic wildcard algorithm, so no
+/// pattern can make it take exponential time.
 pub fn like(s: &str, pattern: &str, case_insensitive: bool) -> Result<bool> {
-    let (s, pattern) = if case_insensitive {
-        (s.to_lowercase(), pattern.to_lowercase())
-    } else {
-        (s.to_string(), pattern.to_string())
+    let fold = |t: &str| {
+        if case_insensitive {
+            t.to_lowercase()
+        } else {
+            t.to_string()
+        }
     };
-    let s: Vec<char> = s.chars().collect();
-    let p: Vec<char> = pattern.chars().collect();
-    fn matches(s: &[char], p: &[char]) -> Result<bool> {
-        let Some((&first, rest)) = p.split_first() else {
-            return Ok(s.is_empty());
-        };
-        match first {
-            '%' => {
-                for i in 0..=s.len() {
-                    if matches(&s[i..], rest)? {
-                        return Ok(true);
-                    }
-                }
-                Ok(false)
-            }
-            '_' => Ok(!s.is_empty() && matches(&s[1..], rest)?),
-            '\\' => {
-                let Some((&lit, rest)) = rest.split_first() else {
+    let s: Vec<char> = fold(s).chars().collect();
+    let mut pieces = Vec::new();
+    let mut chars = fold(pattern).chars().collect::<Vec<_>>().into_iter();
+    while let Some(c) = chars.next() {
+        pieces.push(match c {
+            '%' => Piece::Any,
+            '_' => Piece::One,
+            '\\' => match chars.next() {
+                Some(lit) => Piece::Char(lit),
+                None => {
                     return Err(Error::new(
                         SqlState("22025"),
                         "LIKE pattern must not end with escape character",
                     ));
-                };
-                Ok(s.first() == Some(&lit) && matches(&s[1..], rest)?)
+                }
+            },
+            c => Piece::Char(c),
+        });
+    }
+    let (mut si, mut pi) = (0, 0);
+    // Where the last % was, and the position in `s` it has consumed up to.
+    let mut resume: Option<(usize, usize)> = None;
+    while si < s.len() {
+        match pieces.get(pi) {
+            Some(Piece::Any) => {
+                resume = Some((pi, si));
+                pi += 1;
             }
-            c => Ok(s.first() == Some(&c) && matches(&s[1..], rest)?),
+            Some(Piece::One) => {
+                si += 1;
+                pi += 1;
+            }
+            Some(Piece::Char(c)) if *c == s[si] => {
+                si += 1;
+                pi += 1;
+            }
+            _ => match resume {
+                Some((rp, rs)) => {
+                    // Let the last % swallow one more character and try again after it.
+                    resume = Some((rp, rs + 1));
+                    pi = rp + 1;
+                    si = rs + 1;
+                }
+                None => return Ok(false),
+            },
         }
     }
-    matches(&s, &p)
+    Ok(pieces[pi..].iter().all(|p| *p == Piece::Any))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like;
+
+    #[test]
+    fn like_matches_as_postgres() {
+        let cases = [
+            ("abc", "abc", true),
+            ("abc", "a%", true),
+            ("abc", "%c", true),
+            ("abc", "%b%", true),
+            ("abc", "a_c", true),
+            ("abc", "a_", false),
+            ("", "%", true),
+            ("", "_", false),
+            ("a%c", "a\\%c", true),
+            ("abc", "a\\%c", false),
+            ("aaab", "%a%a%b", true),
+            ("mississippi", "m%iss%pi", true),
+            ("mississippi", "m%iss%px", false),
+        ];
+        for (s, p, want) in cases {
+            assert_eq!(like(s, p, false).unwrap(), want, "{s} LIKE {p}");
+        }
+        assert!(like("ABC", "a%", true).unwrap());
+        assert!(like("abc", "abc\\", false).is_err());
+        // A pattern that takes exponential time with naive backtracking.
+        let s = "a".repeat(5000);
+        assert!(!like(&s, &format!("{}b", "%a".repeat(30)), false).unwrap());
+    }
 }
