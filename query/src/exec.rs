@@ -98,20 +98,14 @@ pub fn build(node: &Node) -> Box<dyn Executor> {
             right,
             kind,
             on,
-        } => Box::new(NestedLoop {
-            left: build(left),
-            right: build(right),
-            right_rows: None,
-            right_width: width(right),
-            left_width: width(left),
-            kind: *kind,
-            on: on.clone(),
-            current: None,
-            position: 0,
-            matched: false,
-            right_matched: Vec::new(),
-            tail: None,
-        }),
+        } => Box::new(JoinExec::new(
+            left,
+            right,
+            *kind,
+            Vec::new(),
+            Vec::new(),
+            on.clone(),
+        )),
         Node::HashJoin {
             left,
             right,
@@ -119,28 +113,14 @@ pub fn build(node: &Node) -> Box<dyn Executor> {
             left_keys,
             right_keys,
             residual,
-        } => {
-            // A hash join is a nested loop whose inner loop only visits the rows with equal
-            // keys; both share the bookkeeping of unmatched rows.
-            Box::new(HashJoinExec {
-                left: build(left),
-                right: build(right),
-                table: None,
-                right_rows: Vec::new(),
-                left_width: width(left),
-                right_width: width(right),
-                kind: *kind,
-                left_keys: left_keys.clone(),
-                right_keys: right_keys.clone(),
-                residual: residual.clone(),
-                current: None,
-                candidates: Vec::new(),
-                position: 0,
-                matched: false,
-                right_matched: Vec::new(),
-                tail: None,
-            })
-        }
+        } => Box::new(JoinExec::new(
+            left,
+            right,
+            *kind,
+            left_keys.clone(),
+            right_keys.clone(),
+            residual.clone(),
+        )),
         Node::Aggregate {
             input,
             group_by,
@@ -324,85 +304,6 @@ fn concat(left: &Row, right: &Row) -> Row {
     row
 }
 
-struct NestedLoop {
-    left: Box<dyn Executor>,
-    right: Box<dyn Executor>,
-    right_rows: Option<Vec<Row>>,
-    left_width: usize,
-    right_width: usize,
-    kind: JoinKind,
-    on: Option<Expr>,
-    current: Option<Row>,
-    position: usize,
-    matched: bool,
-    right_matched: Vec<bool>,
-    /// Unmatched right rows of a RIGHT or FULL join, emitted after the left side ends.
-    tail: Option<std::vec::IntoIter<Row>>,
-}
-
-impl Executor for NestedLoop {
-    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
-        if self.right_rows.is_none() {
-            let mut rows = Vec::new();
-            while let Some(r) = self.right.next(ctx)? {
-                rows.push(r);
-            }
-            self.right_matched = vec![false; rows.len()];
-            self.right_rows = Some(rows);
-        }
-        loop {
-            if let Some(tail) = &mut self.tail {
-                return Ok(tail.next());
-            }
-            ctx.check_cancel()?;
-            let right_rows = self.right_rows.as_ref().expect("loaded above");
-            if self.current.is_none() {
-                match self.left.next(ctx)? {
-                    Some(row) => {
-                        self.current = Some(row);
-                        self.position = 0;
-                        self.matched = false;
-                    }
-                    None => {
-                        let unmatched: Vec<Row> =
-                            if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
-                                right_rows
-                                    .iter()
-                                    .zip(&self.right_matched)
-                                    .filter(|(_, m)| !**m)
-                                    .map(|(r, _)| concat(&nulls(self.left_width), r))
-                                    .collect()
-                            } else {
-                                Vec::new()
-                            };
-                        self.tail = Some(unmatched.into_iter());
-                        continue;
-                    }
-                }
-            }
-            let left = self.current.as_ref().expect("set above");
-            while self.position < right_rows.len() {
-                let i = self.position;
-                self.position += 1;
-                let row = concat(left, &right_rows[i]);
-                let ok = match &self.on {
-                    Some(on) => is_true(&eval(on, &row, ctx)?),
-                    None => true,
-                };
-                if ok {
-                    self.matched = true;
-                    self.right_matched[i] = true;
-                    return Ok(Some(row));
-                }
-            }
-            let left = self.current.take().expect("set above");
-            if !self.matched && matches!(self.kind, JoinKind::Left | JoinKind::Full) {
-                return Ok(Some(concat(&left, &nulls(self.right_width))));
-            }
-        }
-    }
-}
-
 /// A hashable, equality-comparable group of values (for hash joins, grouping, DISTINCT).
 #[derive(Clone, Debug)]
 struct HashKey(Vec<Value>);
@@ -428,67 +329,109 @@ impl Hash for HashKey {
     }
 }
 
-struct HashJoinExec {
+/// A join. With keys it is a hash join: the right input is hashed on its keys and each left
+/// row visits only the right rows with equal keys. Without keys it is a nested loop: each left
+/// row visits every right row. Either way the condition is checked on each pair, and outer
+/// joins add the rows that found no partner, padded with NULLs.
+struct JoinExec {
     left: Box<dyn Executor>,
     right: Box<dyn Executor>,
-    table: Option<HashMap<HashKey, Vec<usize>>>,
-    right_rows: Vec<Row>,
+    /// The right input, read once.
+    right_rows: Option<Vec<Row>>,
+    /// Right rows by key (hash joins only).
+    table: HashMap<HashKey, Vec<usize>>,
     left_width: usize,
     right_width: usize,
     kind: JoinKind,
     left_keys: Vec<Expr>,
     right_keys: Vec<Expr>,
-    residual: Option<Expr>,
+    condition: Option<Expr>,
+    /// The left row being joined.
     current: Option<Row>,
-    candidates: Vec<usize>,
+    /// The right rows it may match (`None`: all of them).
+    candidates: Option<Vec<usize>>,
     position: usize,
     matched: bool,
     right_matched: Vec<bool>,
+    /// Unmatched right rows of a RIGHT or FULL join, emitted after the left side ends.
     tail: Option<std::vec::IntoIter<Row>>,
 }
 
-impl Executor for HashJoinExec {
-    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
-        if self.table.is_none() {
-            let mut table: HashMap<HashKey, Vec<usize>> = HashMap::new();
-            while let Some(row) = self.right.next(ctx)? {
+impl JoinExec {
+    fn new(
+        left: &Node,
+        right: &Node,
+        kind: JoinKind,
+        left_keys: Vec<Expr>,
+        right_keys: Vec<Expr>,
+        condition: Option<Expr>,
+    ) -> Self {
+        JoinExec {
+            left: build(left),
+            right: build(right),
+            right_rows: None,
+            table: HashMap::new(),
+            left_width: width(left),
+            right_width: width(right),
+            kind,
+            left_keys,
+            right_keys,
+            condition,
+            current: None,
+            candidates: None,
+            position: 0,
+            matched: false,
+            right_matched: Vec::new(),
+            tail: None,
+        }
+    }
+
+    fn load_right(&mut self, ctx: &mut Context) -> Result<()> {
+        let mut rows = Vec::new();
+        while let Some(row) = self.right.next(ctx)? {
+            if !self.right_keys.is_empty() {
                 let key: Vec<Value> = self
                     .right_keys
                     .iter()
                     .map(|e| eval(e, &row, ctx))
                     .collect::<Result<_>>()?;
                 // NULL keys never match, but the row may still come out of a RIGHT/FULL join.
-                if !key.iter().any(|v| matches!(v, Value::Null)) {
-                    table
-                        .entry(HashKey(key))
-                        .or_default()
-                        .push(self.right_rows.len());
+                if !key.iter().any(Value::is_null) {
+                    self.table.entry(HashKey(key)).or_default().push(rows.len());
                 }
-                self.right_rows.push(row);
             }
-            self.right_matched = vec![false; self.right_rows.len()];
-            self.table = Some(table);
+            rows.push(row);
+        }
+        self.right_matched = vec![false; rows.len()];
+        self.right_rows = Some(rows);
+        Ok(())
+    }
+}
+
+impl Executor for JoinExec {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        if self.right_rows.is_none() {
+            self.load_right(ctx)?;
         }
         loop {
             if let Some(tail) = &mut self.tail {
                 return Ok(tail.next());
             }
             ctx.check_cancel()?;
+            let right_rows = self.right_rows.as_ref().expect("loaded above");
             if self.current.is_none() {
                 match self.left.next(ctx)? {
                     Some(row) => {
-                        let key: Vec<Value> = self
-                            .left_keys
-                            .iter()
-                            .map(|e| eval(e, &row, ctx))
-                            .collect::<Result<_>>()?;
-                        self.candidates = self
-                            .table
-                            .as_ref()
-                            .expect("built above")
-                            .get(&HashKey(key))
-                            .cloned()
-                            .unwrap_or_default();
+                        self.candidates = if self.left_keys.is_empty() {
+                            None
+                        } else {
+                            let key: Vec<Value> = self
+                                .left_keys
+                                .iter()
+                                .map(|e| eval(e, &row, ctx))
+                                .collect::<Result<_>>()?;
+                            Some(self.table.get(&HashKey(key)).cloned().unwrap_or_default())
+                        };
                         self.current = Some(row);
                         self.position = 0;
                         self.matched = false;
@@ -496,7 +439,7 @@ impl Executor for HashJoinExec {
                     None => {
                         let unmatched: Vec<Row> =
                             if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
-                                self.right_rows
+                                right_rows
                                     .iter()
                                     .zip(&self.right_matched)
                                     .filter(|(_, m)| !**m)
@@ -511,12 +454,16 @@ impl Executor for HashJoinExec {
                 }
             }
             let left = self.current.as_ref().expect("set above");
-            while self.position < self.candidates.len() {
-                let i = self.candidates[self.position];
+            let count = self.candidates.as_ref().map_or(right_rows.len(), Vec::len);
+            while self.position < count {
+                let i = self
+                    .candidates
+                    .as_ref()
+                    .map_or(self.position, |c| c[self.position]);
                 self.position += 1;
-                let row = concat(left, &self.right_rows[i]);
-                let ok = match &self.residual {
-                    Some(r) => is_true(&eval(r, &row, ctx)?),
+                let row = concat(left, &right_rows[i]);
+                let ok = match &self.condition {
+                    Some(c) => is_true(&eval(c, &row, ctx)?),
                     None => true,
                 };
                 if ok {

@@ -337,6 +337,82 @@ pub fn visit_exprs(node: &Node, f: &mut impl FnMut(&Expr)) {
 }
 
 impl Node {
+    /// Replaces each direct input of this node with `f` of it.
+    pub fn map_inputs(self, mut f: impl FnMut(Node) -> Node) -> Node {
+        let mut b = |n: Box<Node>| Box::new(f(*n));
+        match self {
+            Node::Filter { input, predicate } => Node::Filter {
+                input: b(input),
+                predicate,
+            },
+            Node::Project { input, exprs } => Node::Project {
+                input: b(input),
+                exprs,
+            },
+            Node::NestedLoopJoin {
+                left,
+                right,
+                kind,
+                on,
+            } => Node::NestedLoopJoin {
+                left: b(left),
+                right: b(right),
+                kind,
+                on,
+            },
+            Node::HashJoin {
+                left,
+                right,
+                kind,
+                left_keys,
+                right_keys,
+                residual,
+            } => Node::HashJoin {
+                left: b(left),
+                right: b(right),
+                kind,
+                left_keys,
+                right_keys,
+                residual,
+            },
+            Node::Aggregate {
+                input,
+                group_by,
+                aggregates,
+            } => Node::Aggregate {
+                input: b(input),
+                group_by,
+                aggregates,
+            },
+            Node::Sort { input, keys } => Node::Sort {
+                input: b(input),
+                keys,
+            },
+            Node::Limit {
+                input,
+                limit,
+                offset,
+            } => Node::Limit {
+                input: b(input),
+                limit,
+                offset,
+            },
+            Node::Distinct { input } => Node::Distinct { input: b(input) },
+            Node::SetOp {
+                op,
+                all,
+                left,
+                right,
+            } => Node::SetOp {
+                op,
+                all,
+                left: b(left),
+                right: b(right),
+            },
+            leaf @ (Node::Nothing | Node::Scan { .. } | Node::Values { .. }) => leaf,
+        }
+    }
+
     fn fmt_indent(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
         let pad = "  ".repeat(depth);
         let arrow = if depth == 0 { "" } else { "->  " };

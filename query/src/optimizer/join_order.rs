@@ -15,7 +15,7 @@
 //! The choice is by connectivity only, not by cost: a cost model from table statistics is
 //! the next step.
 
-use super::filter_pushdown::{columns, join, map_children, renumber, split};
+use super::filter_pushdown::{columns, join, renumber, split};
 use crate::exec::width;
 use crate::plan::{Expr, JoinKind, Node};
 use crate::types::BinaryOp;
@@ -31,7 +31,7 @@ pub fn apply(node: Node) -> Node {
             kind: JoinKind::Inner,
             ..
         }) => reorder(join),
-        other => map_children(other, apply),
+        other => other.map_inputs(apply),
     }
 }
 
@@ -117,7 +117,7 @@ fn has_subquery_condition(node: &Node) -> bool {
 
 fn reorder(node: Node) -> Node {
     if has_subquery_condition(&node) {
-        return map_children(node, apply);
+        return node.map_inputs(apply);
     }
     let mut inputs = Vec::new();
     let mut conds = Vec::new();
