@@ -2,8 +2,10 @@
 //!
 //! Blocks are keyed by (table id, block offset) and charged by the bytes they hold in
 //! memory. When an insert pushes the total over the capacity, the least recently used blocks
-//! are evicted. One mutex guards the cache: a lookup is a couple of tree operations, far
-//! cheaper than the decompression and checksum it saves. Tables count hits and misses in
+//! are evicted. A hit only stamps the block with the time of use; the eviction order is
+//! brought up to date lazily, when eviction meets a block used since it was queued (which
+//! then goes to the back of the queue, with its newer time), so the common case, a hit, is
+//! one tree lookup under the mutex. Tables count hits and misses in
 //! their [`TableStats`](crate::lsm::table::TableStats).
 
 use std::collections::BTreeMap;
@@ -25,7 +27,8 @@ type BlockKey = (u64, u64);
 #[derive(Default)]
 struct Lru {
     /// Each block with its last-use tick. Ordered by key so a table's blocks are one range.
-    blocks: BTreeMap<BlockKey, (Arc<Block>, u64)>,
+    /// Each block, the tick under which it is queued in `order`, and the tick of its last use.
+    blocks: BTreeMap<BlockKey, (Arc<Block>, u64, u64)>,
     /// Last-use tick to block: the first entry is the least recently used.
     order: BTreeMap<u64, BlockKey>,
     tick: u64,
@@ -36,18 +39,37 @@ impl Lru {
     fn touch(&mut self, key: BlockKey) -> Option<Arc<Block>> {
         self.tick += 1;
         let tick = self.tick;
-        let (block, last) = self.blocks.get_mut(&key)?;
-        self.order.remove(last);
-        *last = tick;
-        self.order.insert(tick, key);
+        let (block, _, used) = self.blocks.get_mut(&key)?;
+        *used = tick;
         Some(block.clone())
     }
 
     fn remove(&mut self, key: BlockKey) {
-        if let Some((block, tick)) = self.blocks.remove(&key) {
-            self.order.remove(&tick);
+        if let Some((block, queued, _)) = self.blocks.remove(&key) {
+            self.order.remove(&queued);
             self.used -= block.charge();
         }
+    }
+
+    /// Evicts the least recently used block; false if the cache is empty.
+    fn evict_one(&mut self) -> bool {
+        while let Some((queued, key)) = self.order.pop_first() {
+            let Some((_, queued_at, used)) = self.blocks.get_mut(&key) else {
+                continue;
+            };
+            if *used != queued {
+                // Used since it was queued: requeue it under its last use.
+                *queued_at = *used;
+                let used = *used;
+                self.order.insert(used, key);
+                continue;
+            }
+            if let Some((block, _, _)) = self.blocks.remove(&key) {
+                self.used -= block.charge();
+            }
+            return true;
+        }
+        false
     }
 }
 
@@ -95,14 +117,13 @@ impl BlockCache {
         let mut lru = self.inner.lock();
         lru.remove((table, offset));
         while lru.used + charge > self.capacity {
-            let Some((_, &victim)) = lru.order.first_key_value() else {
+            if !lru.evict_one() {
                 break;
-            };
-            lru.remove(victim);
+            }
         }
         lru.tick += 1;
         let tick = lru.tick;
-        lru.blocks.insert((table, offset), (block, tick));
+        lru.blocks.insert((table, offset), (block, tick, tick));
         lru.order.insert(tick, (table, offset));
         lru.used += charge;
     }
