@@ -113,6 +113,24 @@ struct Scope {
 }
 
 impl Scope {
+    /// The columns of `table`, qualified by its alias or else its name.
+    fn of_table(table: &Table, alias: Option<&ast::TableAlias>) -> Scope {
+        let qualifier = alias
+            .map(|a| ident(&a.name))
+            .unwrap_or_else(|| table.name.clone());
+        Scope {
+            columns: table
+                .columns
+                .iter()
+                .map(|c| ScopeColumn {
+                    qualifier: Some(qualifier.clone()),
+                    name: c.name.clone(),
+                    data_type: c.data_type.clone(),
+                })
+                .collect(),
+        }
+    }
+
     fn join(&self, other: &Scope) -> Scope {
         Scope {
             columns: self.columns.iter().chain(&other.columns).cloned().collect(),
@@ -519,21 +537,7 @@ impl<'a> Planner<'a> {
                 if let Some(sql) = &table.view {
                     return self.view(&table, sql, alias.as_ref());
                 }
-                let qualifier = alias
-                    .as_ref()
-                    .map(|a| ident(&a.name))
-                    .unwrap_or_else(|| table.name.clone());
-                let scope = Scope {
-                    columns: table
-                        .columns
-                        .iter()
-                        .map(|c| ScopeColumn {
-                            qualifier: Some(qualifier.clone()),
-                            name: c.name.clone(),
-                            data_type: c.data_type.clone(),
-                        })
-                        .collect(),
-                };
+                let scope = Scope::of_table(&table, alias.as_ref());
                 Ok((
                     Node::Scan {
                         table,
@@ -588,21 +592,7 @@ impl<'a> Planner<'a> {
         let planned = self.query(&query);
         self.outer = outer;
         let (node, _) = planned?;
-        let qualifier = alias
-            .map(|a| ident(&a.name))
-            .unwrap_or_else(|| table.name.clone());
-        let scope = Scope {
-            columns: table
-                .columns
-                .iter()
-                .map(|c| ScopeColumn {
-                    qualifier: Some(qualifier.clone()),
-                    name: c.name.clone(),
-                    data_type: c.data_type.clone(),
-                })
-                .collect(),
-        };
-        Ok((node, scope))
+        Ok((node, Scope::of_table(table, alias)))
     }
 
     fn create_view(&mut self, create: &ast::CreateView) -> Result<Plan> {
@@ -1484,27 +1474,13 @@ impl<'a> Planner<'a> {
     }
 
     fn checks(&mut self, table: &Table) -> Result<Vec<(String, Expr)>> {
-        let scope = Self::target_scope(table);
+        let scope = Scope::of_table(table, None);
         let mut checks = Vec::new();
         for c in &table.checks {
             let (e, t) = self.expr(&parse_expr(&c.expr)?, &scope, None)?;
             checks.push((c.name.clone(), bool_type(&e, &t, "CHECK")?));
         }
         Ok(checks)
-    }
-
-    fn target_scope(table: &Table) -> Scope {
-        Scope {
-            columns: table
-                .columns
-                .iter()
-                .map(|c| ScopeColumn {
-                    qualifier: Some(table.name.clone()),
-                    name: c.name.clone(),
-                    data_type: c.data_type.clone(),
-                })
-                .collect(),
-        }
     }
 
     fn update(&mut self, update: &ast::Update) -> Result<Plan> {
@@ -1524,12 +1500,7 @@ impl<'a> Planner<'a> {
             return Err(Error::unsupported("UPDATE of a non-table"));
         };
         let table = self.target(name)?;
-        let mut scope = Self::target_scope(&table);
-        if let Some(a) = alias {
-            for c in &mut scope.columns {
-                c.qualifier = Some(ident(&a.name));
-            }
-        }
+        let scope = Scope::of_table(&table, alias.as_ref());
         let filter = match &update.selection {
             Some(s) => {
                 let (e, t) = self.expr(s, &scope, None)?;
@@ -1581,7 +1552,7 @@ impl<'a> Planner<'a> {
             return Err(Error::unsupported("DELETE ... USING"));
         }
         let table = self.target(name)?;
-        let scope = Self::target_scope(&table);
+        let scope = Scope::of_table(&table, None);
         let filter = match &delete.selection {
             Some(s) => {
                 let (e, t) = self.expr(s, &scope, None)?;
