@@ -75,10 +75,26 @@ pub enum Plan {
         /// IF NOT EXISTS.
         if_not_exists: bool,
     },
-    /// DROP TABLE or DROP VIEW.
-    DropTable {
+    /// TRUNCATE: every row of the tables goes (transactionally).
+    Truncate {
         /// The tables.
         tables: Vec<Table>,
+    },
+    /// CREATE TABLE ... AS query: a new table with the query's columns and rows.
+    CreateTableAs {
+        /// The definition (oid 0: assigned when executed).
+        table: Table,
+        /// The rows.
+        source: Node,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// DROP TABLE or DROP VIEW.
+    DropTable {
+        /// The tables (or views).
+        tables: Vec<Table>,
+        /// DROP VIEW rather than DROP TABLE (for the command tag).
+        views: bool,
     },
     /// CREATE INDEX.
     CreateIndex {
@@ -258,6 +274,13 @@ impl<'a> Planner<'a> {
             ast::Statement::CreateTable(create) => self.create_table(create),
             ast::Statement::CreateIndex(create) => self.create_index(create),
             ast::Statement::CreateView(create) => self.create_view(create),
+            ast::Statement::Truncate(truncate) => {
+                let mut tables = Vec::new();
+                for target in &truncate.table_names {
+                    tables.push(self.target(&target.name)?);
+                }
+                Ok(Plan::Truncate { tables })
+            }
             ast::Statement::Drop {
                 object_type,
                 if_exists,
@@ -1566,15 +1589,48 @@ impl<'a> Planner<'a> {
     // ---- DDL
 
     fn create_table(&mut self, create: &ast::CreateTable) -> Result<Plan> {
-        if create.query.is_some() {
-            return Err(Error::unsupported("CREATE TABLE AS"));
-        }
         let (schema, name) = object_name(&create.name)?;
         if schema != DEFAULT_SCHEMA {
             return Err(Error::new(
                 SqlState::INVALID_SCHEMA_NAME,
                 format!("schema \"{schema}\" does not exist"),
             ));
+        }
+        if let Some(query) = &create.query {
+            if !create.columns.is_empty() {
+                return Err(Error::unsupported(
+                    "CREATE TABLE AS with column definitions",
+                ));
+            }
+            let (node, columns) = self.query(query)?;
+            let table = Table {
+                oid: 0,
+                schema,
+                name,
+                columns: columns
+                    .into_iter()
+                    .map(|(n, t)| Column {
+                        name: n,
+                        data_type: if t == DataType::Unknown {
+                            DataType::Text
+                        } else {
+                            t
+                        },
+                        nullable: true,
+                        default: None,
+                    })
+                    .collect(),
+                primary_key: None,
+                indexes: Vec::new(),
+                checks: Vec::new(),
+                view: None,
+            };
+            let source = self.optimized(node);
+            return Ok(Plan::CreateTableAs {
+                table,
+                source,
+                if_not_exists: create.if_not_exists,
+            });
         }
         let mut table = Table {
             oid: 0,
@@ -1771,7 +1827,10 @@ impl<'a> Planner<'a> {
                         Err(e) => return Err(e),
                     }
                 }
-                Ok(Plan::DropTable { tables })
+                Ok(Plan::DropTable {
+                    tables,
+                    views: want_view,
+                })
             }
             ast::ObjectType::Index => {
                 let mut indexes = Vec::new();

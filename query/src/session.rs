@@ -420,16 +420,40 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             }
             StatementResult::command("CREATE VIEW")
         }
-        Plan::DropTable { tables } => {
-            let tag = if tables.first().is_some_and(|t| t.view.is_some()) {
-                "DROP VIEW"
-            } else {
-                "DROP TABLE"
-            };
+        Plan::DropTable { tables, views } => {
             for t in &tables {
                 ctx.txn.drop_table(t)?;
             }
-            StatementResult::command(tag)
+            StatementResult::command(if views { "DROP VIEW" } else { "DROP TABLE" })
+        }
+        Plan::Truncate { tables } => {
+            for t in &tables {
+                ctx.txn.truncate(t)?;
+            }
+            StatementResult::command("TRUNCATE TABLE")
+        }
+        Plan::CreateTableAs {
+            mut table,
+            source,
+            if_not_exists,
+        } => {
+            if ctx.txn.table(&table.schema, &table.name)?.is_some() {
+                if if_not_exists {
+                    return Ok(StatementResult::command("CREATE TABLE AS"));
+                }
+                return Err(Error::new(
+                    SqlState::DUPLICATE_TABLE,
+                    format!("relation \"{}\" already exists", table.name),
+                ));
+            }
+            let rows = exec::collect(&source, ctx)?;
+            table.oid = ctx.txn.next_oid()?;
+            ctx.txn.create_table(&table)?;
+            let n = rows.len();
+            for row in rows {
+                ctx.txn.insert(&table, row)?;
+            }
+            StatementResult::command(format!("SELECT {n}"))
         }
         Plan::CreateIndex {
             table,

@@ -57,6 +57,8 @@ pub trait Transaction: Send {
     fn create_index(&mut self, table: &Table, index: &Index) -> Result<Table>;
     /// Removes the index named `name` from `table` with its entries.
     fn drop_index(&mut self, table: &Table, name: &str) -> Result<()>;
+    /// Removes every row of a table (and its index entries), keeping the table.
+    fn truncate(&mut self, table: &Table) -> Result<()>;
     /// Removes a table with its rows and indexes.
     fn drop_table(&mut self, table: &Table) -> Result<()>;
     /// Every row of `table`, in row-key order.
@@ -372,12 +374,17 @@ impl Transaction for LocalTransaction {
         self.alter_table(&altered)
     }
 
-    fn drop_table(&mut self, table: &Table) -> Result<()> {
+    fn truncate(&mut self, table: &Table) -> Result<()> {
         for prefix in std::iter::once(row_prefix(table.oid))
             .chain(table.indexes.iter().map(|i| index_prefix(i.oid)))
         {
             self.delete_prefix(&prefix)?;
         }
+        Ok(())
+    }
+
+    fn drop_table(&mut self, table: &Table) -> Result<()> {
+        self.truncate(table)?;
         self.txn
             .delete(&table_name_key(&table.schema, &table.name))?;
         self.txn.delete(&table_def_key(table.oid))?;
