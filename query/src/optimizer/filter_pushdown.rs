@@ -166,20 +166,21 @@ fn push(node: Node, conjuncts: Vec<Expr>) -> Node {
             all.extend(conjuncts);
             push(*input, all)
         }
-        Node::NestedLoopJoin {
-            left,
-            right,
+        node @ (Node::NestedLoopJoin {
             kind: JoinKind::Inner,
-            on,
-        } => {
+            ..
+        }
+        | Node::HashJoin {
+            kind: JoinKind::Inner,
+            ..
+        }) => {
+            // Back to plain conditions, so that old and new keys are chosen together.
+            let (left, right, on) = inner_join_parts(node).expect("an inner join");
             let w = width(&left);
             let mut to_left = Vec::new();
             let mut to_right = Vec::new();
             let mut here = Vec::new();
-            for c in conjuncts
-                .into_iter()
-                .chain(on.map(split).unwrap_or_default())
-            {
+            for c in conjuncts.into_iter().chain(on) {
                 match columns(&c) {
                     Some(cols) if !cols.is_empty() && cols.iter().all(|&i| i < w) => {
                         to_left.push(c)
@@ -190,10 +191,27 @@ fn push(node: Node, conjuncts: Vec<Expr>) -> Node {
                     _ => here.push(c),
                 }
             }
-            let left = push(*left, to_left);
-            let right = push(*right, to_right);
+            let left = push(left, to_left);
+            let right = push(right, to_right);
             join(left, right, w, here)
         }
+        other => Node::Filter {
+            input: Box::new(other),
+            predicate: conjoin(conjuncts).expect("not empty"),
+        },
+    }
+}
+
+/// The inverse of [`join`]: an inner join's inputs and its conditions over the joined row (hash
+/// keys turned back into equalities), or `None` for any other node.
+pub(super) fn inner_join_parts(node: Node) -> Option<(Node, Node, Vec<Expr>)> {
+    match node {
+        Node::NestedLoopJoin {
+            left,
+            right,
+            kind: JoinKind::Inner,
+            on,
+        } => Some((*left, *right, on.map(split).unwrap_or_default())),
         Node::HashJoin {
             left,
             right,
@@ -202,30 +220,16 @@ fn push(node: Node, conjuncts: Vec<Expr>) -> Node {
             right_keys,
             residual,
         } => {
-            // Back to plain conditions, so that keys old and new are chosen together.
             let w = width(&left);
-            let mut on = residual.map(split).unwrap_or_default();
-            for (l, r) in left_keys.into_iter().zip(right_keys) {
-                on.push(Expr::Binary(
-                    BinaryOp::Eq,
-                    Box::new(l),
-                    Box::new(unshift(r, w)),
-                ));
-            }
-            push(
-                Node::NestedLoopJoin {
-                    left,
-                    right,
-                    kind: JoinKind::Inner,
-                    on: conjoin(on),
-                },
-                conjuncts,
-            )
+            let mut conds: Vec<Expr> = left_keys
+                .into_iter()
+                .zip(right_keys)
+                .map(|(l, r)| Expr::Binary(BinaryOp::Eq, Box::new(l), Box::new(unshift(r, w))))
+                .collect();
+            conds.extend(residual.map(split).unwrap_or_default());
+            Some((*left, *right, conds))
         }
-        other => Node::Filter {
-            input: Box::new(other),
-            predicate: conjoin(conjuncts).expect("not empty"),
-        },
+        _ => None,
     }
 }
 

@@ -15,7 +15,7 @@
 //! The choice is by connectivity only, not by cost: a cost model from table statistics is
 //! the next step.
 
-use super::filter_pushdown::{columns, join, renumber, split};
+use super::filter_pushdown::{columns, inner_join_parts, join, renumber};
 use crate::exec::width;
 use crate::plan::{Expr, JoinKind, Node};
 use crate::types::BinaryOp;
@@ -37,49 +37,20 @@ pub fn apply(node: Node) -> Node {
 
 /// Collects the inputs of a tree of inner joins and its conditions over the whole row.
 fn flatten(node: Node, base: usize, inputs: &mut Vec<Node>, conds: &mut Vec<Expr>) {
-    let shift = |e: Expr, by: usize| renumber(e, &|i| i + by);
     match node {
-        Node::NestedLoopJoin {
-            left,
-            right,
+        join @ (Node::NestedLoopJoin {
             kind: JoinKind::Inner,
-            on,
-        } => {
-            let w = width(&left);
-            flatten(*left, base, inputs, conds);
-            flatten(*right, base + w, inputs, conds);
-            conds.extend(
-                on.map(split)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|c| shift(c, base)),
-            );
+            ..
         }
-        Node::HashJoin {
-            left,
-            right,
+        | Node::HashJoin {
             kind: JoinKind::Inner,
-            left_keys,
-            right_keys,
-            residual,
-        } => {
+            ..
+        }) => {
+            let (left, right, on) = inner_join_parts(join).expect("an inner join");
             let w = width(&left);
-            flatten(*left, base, inputs, conds);
-            flatten(*right, base + w, inputs, conds);
-            for (l, r) in left_keys.into_iter().zip(right_keys) {
-                conds.push(Expr::Binary(
-                    BinaryOp::Eq,
-                    Box::new(shift(l, base)),
-                    Box::new(shift(r, base + w)),
-                ));
-            }
-            conds.extend(
-                residual
-                    .map(split)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|c| shift(c, base)),
-            );
+            flatten(left, base, inputs, conds);
+            flatten(right, base + w, inputs, conds);
+            conds.extend(on.into_iter().map(|c| renumber(c, &|i| i + base)));
         }
         input => inputs.push(apply(input)),
     }
