@@ -48,6 +48,8 @@ impl SqlState {
     pub const UNTRANSLATABLE_CHARACTER: SqlState = SqlState("22P05");
     /// 22000: a data exception without a more precise code.
     pub const DATA_EXCEPTION: SqlState = SqlState("22000");
+    /// 2200H: a sequence reached its limit.
+    pub const SEQUENCE_GENERATOR_LIMIT_EXCEEDED: SqlState = SqlState("2200H");
     /// 23502: a NULL in a NOT NULL column.
     pub const NOT_NULL_VIOLATION: SqlState = SqlState("23502");
     /// 23503: a foreign key is violated.
@@ -114,6 +116,8 @@ impl SqlState {
     pub const DUPLICATE_DATABASE: SqlState = SqlState("42P04");
     /// 42P06: a schema of that name exists.
     pub const DUPLICATE_SCHEMA: SqlState = SqlState("42P06");
+    /// 42P05: a prepared statement of that name exists.
+    pub const DUPLICATE_PREPARED_STATEMENT: SqlState = SqlState("42P05");
     /// 42P16: an invalid table definition.
     pub const INVALID_TABLE_DEFINITION: SqlState = SqlState("42P16");
     /// 42P10: an invalid column reference (e.g. ORDER BY position out of range).
@@ -132,6 +136,10 @@ impl SqlState {
     pub const PROGRAM_LIMIT_EXCEEDED: SqlState = SqlState("54000");
     /// 55000: the object is not in the required state.
     pub const OBJECT_NOT_IN_PREREQUISITE_STATE: SqlState = SqlState("55000");
+    /// 55006: the object is in use (a sequence's value before nextval, a busy object).
+    pub const OBJECT_IN_USE: SqlState = SqlState("55006");
+    /// 55P02: a read-only setting cannot be changed.
+    pub const CANT_CHANGE_RUNTIME_PARAM: SqlState = SqlState("55P02");
     /// 55P03: a lock could not be taken.
     pub const LOCK_NOT_AVAILABLE: SqlState = SqlState("55P03");
     /// 57014: the statement was cancelled (by request or by statement_timeout).

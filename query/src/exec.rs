@@ -11,12 +11,16 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::time::Instant;
 
 use crate::error::{Error, Result, SqlState};
 use crate::functions;
 use crate::plan::{Aggregate, Expr, JoinKind, Node, SetOpKind, SortKey};
+use crate::settings::Variables;
 use crate::storage::{Row, Rows, Transaction};
+use crate::sysfuncs;
 use crate::types::{self, BinaryOp, DataType, Settings, Value};
+use parking_lot::Mutex;
 
 /// What every executor call needs.
 pub struct Context<'a> {
@@ -33,6 +37,10 @@ pub struct Context<'a> {
     /// Results of uncorrelated subqueries, computed once per statement, by node address
     /// (`None`: the subquery is correlated and runs for every row).
     pub subqueries: HashMap<usize, Option<Vec<Row>>>,
+    /// When `statement_timeout` runs out.
+    pub deadline: Option<Instant>,
+    /// The session's settings, for `current_setting` and `set_config`.
+    pub vars: Option<Arc<Mutex<Variables>>>,
 }
 
 impl<'a> Context<'a> {
@@ -50,6 +58,8 @@ impl<'a> Context<'a> {
             outer: Vec::new(),
             cancel,
             subqueries: HashMap::new(),
+            deadline: None,
+            vars: None,
         }
     }
 }
@@ -60,6 +70,14 @@ impl Context<'_> {
             return Err(Error::new(
                 SqlState::QUERY_CANCELED,
                 "canceling statement due to user request",
+            ));
+        }
+        if let Some(deadline) = self.deadline
+            && Instant::now() >= deadline
+        {
+            return Err(Error::new(
+                SqlState::QUERY_CANCELED,
+                "canceling statement due to statement timeout",
             ));
         }
         Ok(())
@@ -943,6 +961,9 @@ pub fn eval(expr: &Expr, row: &[Value], ctx: &mut Context) -> Result<Value> {
                 .iter()
                 .map(|a| eval(a, row, ctx))
                 .collect::<Result<_>>()?;
+            if let Some(v) = sysfuncs::call(name, &values, ctx)? {
+                return Ok(v);
+            }
             functions::call(name, &values, ctx.settings)?
         }
         Expr::InList(e, list, negated) => {

@@ -23,7 +23,9 @@ pub mod optimizer;
 pub mod plan;
 pub mod planner;
 pub mod session;
+pub mod settings;
 pub mod storage;
+pub mod sysfuncs;
 pub mod types;
 
 pub use error::{Error, Result, SqlState};

@@ -19,6 +19,7 @@ use crate::error::{Error, Result, SqlState};
 use crate::functions;
 use crate::plan::{Aggregate, Expr, JoinKind, Node, SetOpKind, SortKey};
 use crate::storage::Transaction;
+use crate::sysfuncs;
 use crate::types::{self, BinaryOp, DataType, Settings, UnaryOp, Value};
 
 /// A planned statement.
@@ -1163,6 +1164,9 @@ impl<'a> Planner<'a> {
                     let (b, t) = self.expr(a, scope, g.as_deref_mut_opt())?;
                     bound.push(b);
                     arg_types.push(t);
+                }
+                if let Some(t) = sysfuncs::return_type(&name, &arg_types)? {
+                    return Ok((Expr::Function(name, bound), t));
                 }
                 if !functions::exists(&name) {
                     let list: Vec<String> = arg_types.iter().map(DataType::name).collect();

@@ -7,7 +7,8 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::time::{Duration, Instant};
 
 use anchor_engine::mvcc::{self, IsolationLevel, Mvcc};
 use anchor_engine::{Engine, Memory};
@@ -16,8 +17,10 @@ use anchor_grammar::ast;
 use crate::error::{Error, Result, SqlState};
 use crate::exec::{self, Context};
 use crate::planner::{Plan, Planner};
+use crate::settings::{self, Variables};
 use crate::storage::{Local, Row, Transaction};
-use crate::types::{DataType, Settings, Value};
+use crate::types::{self, DataType, Settings, Value};
+use parking_lot::Mutex;
 
 /// A database: the storage that sessions share.
 pub struct Database {
@@ -55,8 +58,9 @@ impl Database {
     pub fn session(self: &Arc<Self>) -> Session {
         Session {
             db: self.clone(),
-            txn: None,
+            block: None,
             failed: false,
+            vars: Arc::new(Mutex::new(Variables::default())),
             settings: Settings::default(),
             cancel: Arc::new(AtomicBool::new(false)),
         }
@@ -84,13 +88,26 @@ impl StatementResult {
     }
 }
 
+/// A transaction block: begun, but not started until its first statement (so that
+/// `SET TRANSACTION` can still choose the isolation level), or running.
+enum Block {
+    Pending {
+        isolation: IsolationLevel,
+        read_only: bool,
+    },
+    Open(Box<dyn Transaction>),
+}
+
 /// One client's session.
 pub struct Session {
     db: Arc<Database>,
     /// The open transaction block, if any.
-    txn: Option<Box<dyn Transaction>>,
+    block: Option<Block>,
     /// The block failed: only ROLLBACK is accepted.
     failed: bool,
+    /// The settings (`SET`), shared with running statements for `set_config`.
+    vars: Arc<Mutex<Variables>>,
+    /// What the type system needs of `vars`, refreshed after each statement.
     settings: Settings,
     cancel: Arc<AtomicBool>,
 }
@@ -101,9 +118,19 @@ impl Session {
         &self.settings
     }
 
+    /// The value of a setting as `SHOW` prints it (for the wire layer's ParameterStatus).
+    pub fn setting(&self, name: &str) -> Option<String> {
+        self.vars.lock().show_if_exists(name)
+    }
+
+    /// The flag that cancels the running statement when set (from another thread).
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancel.clone()
+    }
+
     /// True while a transaction block is open.
     pub fn in_transaction(&self) -> bool {
-        self.txn.is_some()
+        self.block.is_some()
     }
 
     /// True if the open block failed.
@@ -121,7 +148,7 @@ impl Session {
                 if let Some(p) = e.position {
                     err = err.with_position(p);
                 }
-                if self.txn.is_some() {
+                if self.block.is_some() {
                     self.failed = true;
                 }
                 return vec![Err(err)];
@@ -142,24 +169,44 @@ impl Session {
 
     /// Runs one parsed statement.
     pub fn statement(&mut self, stmt: &ast::Statement) -> Result<StatementResult> {
+        self.cancel.store(false, AtomicOrdering::Relaxed);
+        let result = self.dispatch(stmt);
+        self.settings = Settings {
+            now: self.settings.now,
+            ..self.vars.lock().types()
+        };
+        result
+    }
+
+    fn dispatch(&mut self, stmt: &ast::Statement) -> Result<StatementResult> {
         match stmt {
             ast::Statement::StartTransaction { modes, .. } => return self.begin(modes),
             ast::Statement::Commit { .. } => {
                 let failed = std::mem::take(&mut self.failed);
-                return match self.txn.take() {
+                return match self.block.take() {
                     None => Ok(StatementResult::command("COMMIT")),
-                    Some(txn) if failed => {
-                        txn.rollback().map(|_| StatementResult::command("ROLLBACK"))
+                    Some(block) if failed => {
+                        self.vars.lock().rollback();
+                        end(block, false).map(|_| StatementResult::command("ROLLBACK"))
                     }
-                    Some(txn) => txn.commit().map(|_| StatementResult::command("COMMIT")),
+                    Some(block) => {
+                        let r = end(block, true);
+                        if r.is_ok() {
+                            self.vars.lock().commit();
+                        } else {
+                            self.vars.lock().rollback();
+                        }
+                        r.map(|_| StatementResult::command("COMMIT"))
+                    }
                 };
             }
             ast::Statement::Rollback {
                 savepoint: None, ..
             } => {
                 self.failed = false;
-                if let Some(txn) = self.txn.take() {
-                    txn.rollback()?;
+                if let Some(block) = self.block.take() {
+                    self.vars.lock().rollback();
+                    end(block, false)?;
                 }
                 return Ok(StatementResult::command("ROLLBACK"));
             }
@@ -167,11 +214,13 @@ impl Session {
                 savepoint: Some(name),
                 ..
             } => {
-                let txn = self
-                    .txn
-                    .as_mut()
-                    .ok_or_else(no_block("ROLLBACK TO SAVEPOINT"))?;
-                txn.rollback_to(&name.value.to_lowercase())?;
+                let name = name.value.to_lowercase();
+                match self.block.as_mut() {
+                    None => return Err(no_block("ROLLBACK TO SAVEPOINT")()),
+                    Some(Block::Pending { .. }) => return Err(no_savepoint(&name)),
+                    Some(Block::Open(txn)) => txn.rollback_to(&name)?,
+                }
+                self.vars.lock().rollback_to(&name);
                 self.failed = false;
                 return Ok(StatementResult::command("ROLLBACK"));
             }
@@ -183,90 +232,468 @@ impl Session {
                 "current transaction is aborted, commands ignored until end of transaction block",
             ));
         }
-        match stmt {
+        let result = self.session_statement(stmt);
+        if result.is_err() && self.block.is_some() {
+            self.failed = true;
+        }
+        match result {
+            Ok(Some(r)) => Ok(r),
+            Err(e) => Err(e),
+            Ok(None) => self.run_in_transaction(stmt),
+        }
+    }
+
+    /// Statements about the session itself; `None` for those that need a transaction.
+    fn session_statement(&mut self, stmt: &ast::Statement) -> Result<Option<StatementResult>> {
+        Ok(Some(match stmt {
             ast::Statement::Savepoint { name } => {
-                let txn = self.txn.as_mut().ok_or_else(no_block("SAVEPOINT"))?;
-                txn.savepoint(&name.value.to_lowercase());
-                return Ok(StatementResult::command("SAVEPOINT"));
+                let name = name.value.to_lowercase();
+                let txn = self.open_block(Some("SAVEPOINT"))?;
+                txn.savepoint(&name);
+                self.vars.lock().savepoint(&name);
+                StatementResult::command("SAVEPOINT")
             }
             ast::Statement::ReleaseSavepoint { name } => {
-                let txn = self
-                    .txn
-                    .as_mut()
-                    .ok_or_else(no_block("RELEASE SAVEPOINT"))?;
-                let r = txn.release(&name.value.to_lowercase());
-                if r.is_err() {
-                    self.failed = true;
-                }
-                return r.map(|_| StatementResult::command("RELEASE"));
+                let name = name.value.to_lowercase();
+                let txn = self.open_block(Some("RELEASE SAVEPOINT"))?;
+                txn.release(&name)?;
+                self.vars.lock().release(&name);
+                StatementResult::command("RELEASE")
             }
-            _ => {}
-        }
-        match self.txn.take() {
-            Some(mut txn) => {
-                txn.new_statement();
-                let result = run(txn.as_mut(), &self.settings, &self.cancel, stmt);
-                if result.is_err() {
-                    self.failed = true;
+            ast::Statement::Set(set) => self.set(set)?,
+            ast::Statement::ShowVariable { variable } => self.show(variable)?,
+            ast::Statement::Reset(reset) => {
+                match &reset.reset {
+                    ast::Reset::ALL => self.vars.lock().reset_all(),
+                    ast::Reset::ConfigurationParameter(name) => {
+                        let name = object_name_text(name);
+                        self.set_variable(&name, None, false)?;
+                    }
+                    ast::Reset::SessionAuthorization => {
+                        self.vars.lock().set("session_authorization", None, false)?
+                    }
                 }
-                self.txn = Some(txn);
-                result
+                StatementResult::command("RESET")
             }
-            None => {
-                let mut txn: Box<dyn Transaction> =
-                    Box::new(self.db.local.begin(IsolationLevel::ReadCommitted, false)?);
-                match run(txn.as_mut(), &self.settings, &self.cancel, stmt) {
-                    Ok(r) => {
-                        txn.commit()?;
-                        Ok(r)
-                    }
-                    Err(e) => {
-                        // The statement's error is what the client needs to see.
-                        let _ = txn.rollback();
-                        Err(e)
-                    }
+            ast::Statement::Discard { object_type } => {
+                if self.block.is_some() {
+                    return Err(Error::new(
+                        SqlState::ACTIVE_SQL_TRANSACTION,
+                        "DISCARD ALL cannot run inside a transaction block",
+                    ));
+                }
+                if matches!(object_type, ast::DiscardObject::ALL) {
+                    self.vars.lock().reset_all();
+                }
+                StatementResult::command(format!("DISCARD {object_type}"))
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// The running transaction of the open block (started now if it was pending); `what`
+    /// names the statement for the error outside a block.
+    fn open_block(&mut self, what: Option<&'static str>) -> Result<&mut Box<dyn Transaction>> {
+        match self.block.take() {
+            None => Err(no_block(what.unwrap_or("this statement"))()),
+            Some(Block::Pending {
+                isolation,
+                read_only,
+            }) => {
+                let txn = self.start(isolation, read_only)?;
+                self.block = Some(Block::Open(txn));
+                self.open_block(what)
+            }
+            Some(Block::Open(txn)) => {
+                self.block = Some(Block::Open(txn));
+                match &mut self.block {
+                    Some(Block::Open(txn)) => Ok(txn),
+                    _ => Err(Error::internal("transaction block vanished")),
                 }
             }
         }
     }
 
+    /// Starts a storage transaction and fixes `now()` to its start.
+    fn start(
+        &mut self,
+        isolation: IsolationLevel,
+        read_only: bool,
+    ) -> Result<Box<dyn Transaction>> {
+        let txn = self.db.local.begin(isolation, read_only)?;
+        self.settings.now = Some(types::datetime::now_or(None));
+        let mut vars = self.vars.lock();
+        vars.set(
+            "transaction_isolation",
+            Some(isolation_name(isolation)),
+            true,
+        )?;
+        vars.set(
+            "transaction_read_only",
+            Some(if read_only { "on" } else { "off" }),
+            true,
+        )?;
+        Ok(Box::new(txn))
+    }
+
+    /// Plans and runs `stmt` in the open block, or in a transaction of its own.
+    fn run_in_transaction(&mut self, stmt: &ast::Statement) -> Result<StatementResult> {
+        let timeout = self.vars.lock().millis("statement_timeout");
+        let deadline = (timeout > 0).then(|| Instant::now() + Duration::from_millis(timeout));
+        if self.block.is_some() {
+            let settings = self.settings.clone();
+            let vars = self.vars.clone();
+            let cancel = self.cancel.clone();
+            let txn = self.open_block(None)?;
+            txn.new_statement();
+            let result = run(txn.as_mut(), &settings, &vars, cancel, deadline, stmt);
+            if result.is_err() {
+                self.failed = true;
+            }
+            return result;
+        }
+        let (isolation, read_only) = self.defaults();
+        self.vars.lock().begin();
+        let mut txn = self.start(isolation, read_only)?;
+        let result = run(
+            txn.as_mut(),
+            &self.settings,
+            &self.vars,
+            self.cancel.clone(),
+            deadline,
+            stmt,
+        );
+        match result {
+            Ok(r) => match txn.commit() {
+                Ok(()) => {
+                    self.vars.lock().commit();
+                    Ok(r)
+                }
+                Err(e) => {
+                    self.vars.lock().rollback();
+                    Err(e)
+                }
+            },
+            Err(e) => {
+                self.vars.lock().rollback();
+                // The statement's error is what the client needs to see.
+                let _ = txn.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// The isolation level and access mode of a new transaction.
+    fn defaults(&self) -> (IsolationLevel, bool) {
+        let vars = self.vars.lock();
+        let isolation = isolation_level(
+            &vars
+                .show("default_transaction_isolation")
+                .unwrap_or_default(),
+        );
+        (isolation, vars.flag("default_transaction_read_only"))
+    }
+
     fn begin(&mut self, modes: &[ast::TransactionMode]) -> Result<StatementResult> {
-        if self.txn.is_some() {
+        if self.failed {
+            return Err(Error::new(
+                SqlState::IN_FAILED_SQL_TRANSACTION,
+                "current transaction is aborted, commands ignored until end of transaction block",
+            ));
+        }
+        if self.block.is_some() {
             // PostgreSQL warns and carries on.
             return Ok(StatementResult::command("BEGIN"));
         }
-        let mut isolation = IsolationLevel::ReadCommitted;
-        let mut read_only = false;
-        for m in modes {
-            match m {
-                ast::TransactionMode::IsolationLevel(l) => {
-                    isolation = match l {
-                        ast::TransactionIsolationLevel::ReadUncommitted
-                        | ast::TransactionIsolationLevel::ReadCommitted => {
-                            IsolationLevel::ReadCommitted
-                        }
-                        ast::TransactionIsolationLevel::RepeatableRead => {
-                            IsolationLevel::RepeatableRead
-                        }
-                        ast::TransactionIsolationLevel::Serializable => {
-                            IsolationLevel::Serializable
-                        }
-                        other => {
-                            return Err(Error::unsupported(format!("isolation level {other}")));
-                        }
-                    }
-                }
-                ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly) => {
-                    read_only = true
-                }
-                ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => {
-                    read_only = false
-                }
-            }
-        }
-        self.txn = Some(Box::new(self.db.local.begin(isolation, read_only)?));
+        let (mut isolation, mut read_only) = self.defaults();
+        apply_modes(modes, &mut isolation, &mut read_only)?;
+        self.block = Some(Block::Pending {
+            isolation,
+            read_only,
+        });
+        self.vars.lock().begin();
         Ok(StatementResult::command("BEGIN"))
     }
+
+    fn set(&mut self, set: &ast::Set) -> Result<StatementResult> {
+        match set {
+            ast::Set::SingleAssignment {
+                scope,
+                variable,
+                values,
+                ..
+            } => {
+                let name = object_name_text(variable);
+                let local = matches!(scope, Some(ast::ContextModifier::Local));
+                let value = set_value(values)?;
+                self.set_variable(&name, value.as_deref(), local)?;
+            }
+            ast::Set::SetTimeZone { local, value } => {
+                let value = set_value(std::slice::from_ref(value))?;
+                let value = value.filter(|v| !v.eq_ignore_ascii_case("local"));
+                self.set_variable("TimeZone", value.as_deref(), *local)?;
+            }
+            ast::Set::SetTransaction {
+                modes,
+                snapshot: None,
+                session,
+            } => {
+                if *session {
+                    let (mut isolation, mut read_only) = self.defaults();
+                    apply_modes(modes, &mut isolation, &mut read_only)?;
+                    let mut vars = self.vars.lock();
+                    vars.set(
+                        "default_transaction_isolation",
+                        Some(isolation_name(isolation)),
+                        false,
+                    )?;
+                    vars.set(
+                        "default_transaction_read_only",
+                        Some(if read_only { "on" } else { "off" }),
+                        false,
+                    )?;
+                } else {
+                    self.set_transaction(modes)?;
+                }
+                return Ok(StatementResult::command("SET"));
+            }
+            ast::Set::SetNames { charset_name, .. } => {
+                self.set_variable("client_encoding", Some(&charset_name.value), false)?;
+            }
+            ast::Set::SetSessionAuthorization(_) | ast::Set::SetRole { .. } => {
+                return Err(Error::unsupported("SET ROLE and SET SESSION AUTHORIZATION"));
+            }
+            other => {
+                return Err(Error::unsupported(format!(
+                    "SET form {}",
+                    first_words(&other.to_string())
+                )));
+            }
+        }
+        Ok(StatementResult::command("SET"))
+    }
+
+    /// `SET name ...` / `RESET name` (`value` `None`).
+    fn set_variable(&mut self, name: &str, value: Option<&str>, local: bool) -> Result<()> {
+        let canonical = settings::canonical_name(name)?;
+        if canonical == "transaction_isolation" || canonical == "transaction_read_only" {
+            let Some(value) = value else {
+                return Ok(());
+            };
+            let mode = if canonical == "transaction_isolation" {
+                ast::TransactionMode::IsolationLevel(match isolation_level(value) {
+                    IsolationLevel::ReadCommitted => ast::TransactionIsolationLevel::ReadCommitted,
+                    IsolationLevel::RepeatableRead => {
+                        ast::TransactionIsolationLevel::RepeatableRead
+                    }
+                    IsolationLevel::Serializable => ast::TransactionIsolationLevel::Serializable,
+                })
+            } else {
+                let on = crate::types::text::parse_bool(value)?;
+                ast::TransactionMode::AccessMode(if on {
+                    ast::TransactionAccessMode::ReadOnly
+                } else {
+                    ast::TransactionAccessMode::ReadWrite
+                })
+            };
+            return self.set_transaction(&[mode]);
+        }
+        // SET LOCAL outside a block has no effect (PostgreSQL warns).
+        if local && self.block.is_none() {
+            return settings::canonical_name(name).map(|_| ());
+        }
+        self.vars.lock().set(name, value, local)
+    }
+
+    /// `SET TRANSACTION`: only before the block's first query.
+    fn set_transaction(&mut self, modes: &[ast::TransactionMode]) -> Result<()> {
+        match &mut self.block {
+            // PostgreSQL warns that it only works in blocks and does nothing.
+            None => Ok(()),
+            Some(Block::Pending {
+                isolation,
+                read_only,
+            }) => apply_modes(modes, isolation, read_only),
+            Some(Block::Open(_)) => Err(Error::new(
+                SqlState::ACTIVE_SQL_TRANSACTION,
+                "SET TRANSACTION ISOLATION LEVEL must be called before any query",
+            )),
+        }
+    }
+
+    fn show(&mut self, variable: &[ast::Ident]) -> Result<StatementResult> {
+        let words: Vec<String> = variable.iter().map(|i| i.value.to_lowercase()).collect();
+        let name = match words.join(" ").as_str() {
+            "time zone" => "TimeZone".to_string(),
+            "transaction isolation level" => "transaction_isolation".to_string(),
+            "session authorization" => "session_authorization".to_string(),
+            "all" => {
+                let rows = self
+                    .vars
+                    .lock()
+                    .all()
+                    .into_iter()
+                    .map(|(n, v, d)| vec![Value::Text(n), Value::Text(v), Value::Text(d)])
+                    .collect::<Vec<_>>();
+                return Ok(StatementResult {
+                    tag: "SHOW".into(),
+                    columns: vec![
+                        ("name".into(), DataType::Text),
+                        ("setting".into(), DataType::Text),
+                        ("description".into(), DataType::Text),
+                    ],
+                    rows,
+                });
+            }
+            _ => variable
+                .iter()
+                .map(|i| i.value.clone())
+                .collect::<Vec<_>>()
+                .join("."),
+        };
+        let value = match (name.as_str(), &self.block) {
+            ("transaction_isolation", Some(Block::Pending { isolation, .. })) => {
+                isolation_name(*isolation).to_string()
+            }
+            ("transaction_read_only", Some(Block::Pending { read_only, .. })) => {
+                if *read_only { "on" } else { "off" }.to_string()
+            }
+            _ => self.vars.lock().show(&name)?,
+        };
+        let column = settings::canonical_name(&name)?;
+        let column = if column.contains('.') {
+            column
+        } else {
+            column.to_lowercase()
+        };
+        Ok(StatementResult {
+            tag: "SHOW".into(),
+            columns: vec![(column, DataType::Text)],
+            rows: vec![vec![Value::Text(value)]],
+        })
+    }
+}
+
+/// Ends a block: commits or rolls back its transaction, if it started one.
+fn end(block: Block, commit: bool) -> Result<()> {
+    match block {
+        Block::Pending { .. } => Ok(()),
+        Block::Open(txn) if commit => txn.commit(),
+        Block::Open(txn) => txn.rollback(),
+    }
+}
+
+fn no_savepoint(name: &str) -> Error {
+    Error::new(
+        SqlState::INVALID_SAVEPOINT_SPECIFICATION,
+        format!("savepoint \"{name}\" does not exist"),
+    )
+}
+
+fn apply_modes(
+    modes: &[ast::TransactionMode],
+    isolation: &mut IsolationLevel,
+    read_only: &mut bool,
+) -> Result<()> {
+    for m in modes {
+        match m {
+            ast::TransactionMode::IsolationLevel(l) => {
+                *isolation = match l {
+                    ast::TransactionIsolationLevel::ReadUncommitted
+                    | ast::TransactionIsolationLevel::ReadCommitted => {
+                        IsolationLevel::ReadCommitted
+                    }
+                    ast::TransactionIsolationLevel::RepeatableRead => {
+                        IsolationLevel::RepeatableRead
+                    }
+                    ast::TransactionIsolationLevel::Serializable => IsolationLevel::Serializable,
+                    other => return Err(Error::unsupported(format!("isolation level {other}"))),
+                }
+            }
+            ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly) => {
+                *read_only = true
+            }
+            ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => {
+                *read_only = false
+            }
+        }
+    }
+    Ok(())
+}
+
+fn isolation_level(name: &str) -> IsolationLevel {
+    match name.trim().to_lowercase().as_str() {
+        "repeatable read" => IsolationLevel::RepeatableRead,
+        "serializable" => IsolationLevel::Serializable,
+        _ => IsolationLevel::ReadCommitted,
+    }
+}
+
+fn isolation_name(level: IsolationLevel) -> &'static str {
+    match level {
+        IsolationLevel::ReadCommitted => "read committed",
+        IsolationLevel::RepeatableRead => "repeatable read",
+        IsolationLevel::Serializable => "serializable",
+    }
+}
+
+/// A setting name as written (`a.b`, `TimeZone`), unquoted.
+fn object_name_text(name: &ast::ObjectName) -> String {
+    name.0
+        .iter()
+        .map(|p| match p.as_ident() {
+            Some(i) => i.value.clone(),
+            None => p.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The value of `SET name TO values`: `None` for `DEFAULT`; a list is joined with `, `
+/// (`SET search_path TO a, b`).
+fn set_value(values: &[ast::Expr]) -> Result<Option<String>> {
+    let mut parts = Vec::new();
+    for v in values {
+        let text = match v {
+            ast::Expr::Identifier(i)
+                if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("default") =>
+            {
+                if values.len() == 1 {
+                    return Ok(None);
+                }
+                "default".to_string()
+            }
+            ast::Expr::Identifier(i) if i.quote_style.is_some() => {
+                format!("\"{}\"", i.value.replace('"', "\"\""))
+            }
+            ast::Expr::Identifier(i) => i.value.to_lowercase(),
+            ast::Expr::Value(v) => match &v.value {
+                ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => {
+                    s.clone()
+                }
+                ast::Value::Number(n, _) => n.clone(),
+                ast::Value::Boolean(b) => if *b { "on" } else { "off" }.to_string(),
+                other => return Err(Error::unsupported(format!("SET value {other}"))),
+            },
+            ast::Expr::UnaryOp {
+                op: ast::UnaryOperator::Minus,
+                expr,
+            } => match expr.as_ref() {
+                ast::Expr::Value(v) => match &v.value {
+                    ast::Value::Number(n, _) => format!("-{n}"),
+                    other => return Err(Error::unsupported(format!("SET value -{other}"))),
+                },
+                other => return Err(Error::unsupported(format!("SET value -{other}"))),
+            },
+            other => return Err(Error::unsupported(format!("SET value {other}"))),
+        };
+        parts.push(text);
+    }
+    Ok(Some(parts.join(", ")))
+}
+
+fn first_words(s: &str) -> String {
+    s.split_whitespace().take(4).collect::<Vec<_>>().join(" ")
 }
 
 fn no_block(what: &'static str) -> impl Fn() -> Error {
@@ -282,11 +709,15 @@ fn no_block(what: &'static str) -> impl Fn() -> Error {
 fn run(
     txn: &mut dyn Transaction,
     settings: &Settings,
-    cancel: &Arc<AtomicBool>,
+    vars: &Arc<Mutex<Variables>>,
+    cancel: Arc<AtomicBool>,
+    deadline: Option<Instant>,
     stmt: &ast::Statement,
 ) -> Result<StatementResult> {
     let plan = Planner::new(txn).plan(stmt)?;
-    let mut ctx = Context::new(txn, settings, &[], cancel.clone());
+    let mut ctx = Context::new(txn, settings, &[], cancel);
+    ctx.deadline = deadline;
+    ctx.vars = Some(vars.clone());
     execute_plan(plan, &mut ctx)
 }
 

@@ -701,7 +701,7 @@ fn refusal(text: &str, type_name: &str, r: Refusal) -> Error {
 }
 
 /// The clock for `now`, `today` and friends: the given instant, or the system time.
-fn now_or(now: Option<i64>) -> i64 {
+pub fn now_or(now: Option<i64>) -> i64 {
     now.unwrap_or_else(|| {
         let since_unix = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -1,0 +1,114 @@
+//! System functions: those that read or change the session or the database rather than
+//! compute from their arguments alone (`current_setting`, `set_config`, `version`,
+//! `current_database`, `current_schema`, ...). They are never folded at planning time.
+
+use crate::error::{Error, Result, SqlState};
+use crate::exec::Context;
+use crate::settings::SERVER_VERSION;
+use crate::types::{DataType, Value};
+
+/// The database every session is in until the wire layer names one.
+pub const DEFAULT_DATABASE: &str = "anchor";
+
+/// The result type of system function `name` over `args`; `None` if `name` is not one.
+pub fn return_type(name: &str, args: &[DataType]) -> Result<Option<DataType>> {
+    let text_like =
+        |t: &DataType| matches!(t, DataType::Text | DataType::Unknown | DataType::Varchar(_));
+    let (ok, t) = match name {
+        "current_setting" => (
+            (args.len() == 1 && text_like(&args[0]))
+                || (args.len() == 2
+                    && text_like(&args[0])
+                    && matches!(args[1], DataType::Bool | DataType::Unknown)),
+            DataType::Text,
+        ),
+        "set_config" => (
+            args.len() == 3
+                && text_like(&args[0])
+                && text_like(&args[1])
+                && matches!(args[2], DataType::Bool | DataType::Unknown),
+            DataType::Text,
+        ),
+        "version" | "current_database" | "current_schema" | "current_user" | "session_user"
+        | "current_role" | "user" => (args.is_empty(), DataType::Text),
+        "pg_backend_pid" => (args.is_empty(), DataType::Int4),
+        _ => return Ok(None),
+    };
+    if !ok {
+        let list: Vec<String> = args.iter().map(DataType::name).collect();
+        return Err(Error::new(
+            SqlState::UNDEFINED_FUNCTION,
+            format!("function {name}({}) does not exist", list.join(", ")),
+        )
+        .with_hint(
+            "No function matches the given name and argument types. You might need to add explicit type casts.",
+        ));
+    }
+    Ok(Some(t))
+}
+
+fn text(v: &Value, ctx: &Context) -> String {
+    v.to_text(ctx.settings).unwrap_or_default()
+}
+
+/// Runs system function `name`; `None` if `name` is not one.
+pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Value>> {
+    Ok(Some(match name {
+        "current_setting" => {
+            if args[0].is_null() {
+                return Ok(Some(Value::Null));
+            }
+            let setting = text(&args[0], ctx);
+            let missing_ok = matches!(args.get(1), Some(Value::Bool(true)));
+            let vars = ctx
+                .vars
+                .as_ref()
+                .ok_or_else(|| Error::internal("no session settings"))?
+                .lock();
+            match vars.show(&setting) {
+                Ok(v) => Value::Text(v),
+                Err(_) if missing_ok => Value::Null,
+                Err(e) => return Err(e),
+            }
+        }
+        "set_config" => {
+            if args[0].is_null() {
+                return Err(Error::new(
+                    SqlState::NULL_VALUE_NOT_ALLOWED,
+                    "SET requires parameter name",
+                ));
+            }
+            let setting = text(&args[0], ctx);
+            let value = (!args[1].is_null()).then(|| text(&args[1], ctx));
+            let local = matches!(args[2], Value::Bool(true));
+            let mut vars = ctx
+                .vars
+                .as_ref()
+                .ok_or_else(|| Error::internal("no session settings"))?
+                .lock();
+            vars.set(&setting, value.as_deref(), local)?;
+            Value::Text(vars.show(&setting)?)
+        }
+        "version" => Value::Text(format!(
+            "PostgreSQL {SERVER_VERSION} (Anchor {}) on x86_64-pc-linux-gnu, 64-bit",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "current_database" => Value::Text(DEFAULT_DATABASE.into()),
+        "current_schema" => {
+            let vars = ctx.vars.as_ref().map(|v| v.lock().search_path());
+            match vars.and_then(|p| p.into_iter().next()) {
+                Some(s) => Value::Text(s),
+                None => Value::Null,
+            }
+        }
+        "current_user" | "session_user" | "current_role" | "user" => {
+            let vars = ctx
+                .vars
+                .as_ref()
+                .map(|v| v.lock().show_if_exists("session_authorization"));
+            Value::Text(vars.flatten().unwrap_or_else(|| "anchor".into()))
+        }
+        "pg_backend_pid" => Value::Int4(std::process::id() as i32),
+        _ => return Ok(None),
+    }))
+}
