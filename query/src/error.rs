@@ -88,6 +88,10 @@ impl SqlState {
     pub const UNDEFINED_COLUMN: SqlState = SqlState("42703");
     /// 42883: no such function or operator for these argument types.
     pub const UNDEFINED_FUNCTION: SqlState = SqlState("42883");
+    /// 42602: a malformed name.
+    pub const INVALID_NAME: SqlState = SqlState("42602");
+    /// 428C9: an explicit value for a GENERATED ALWAYS column.
+    pub const GENERATED_ALWAYS: SqlState = SqlState("428C9");
     /// 42P01: no such table.
     pub const UNDEFINED_TABLE: SqlState = SqlState("42P01");
     /// 42P02: no such parameter.

@@ -14,13 +14,15 @@
 
 use anchor_grammar::ast;
 
-use crate::catalog::{Column, DEFAULT_SCHEMA, Index, Table};
+use crate::catalog::{Column, DEFAULT_SCHEMA, Identity, Index, Table};
 use crate::error::{Error, Result, SqlState};
 use crate::functions;
 use crate::plan::{Aggregate, Expr, JoinKind, Node, SetOpKind, SortKey};
 use crate::storage::Transaction;
 use crate::sysfuncs;
 use crate::types::{self, BinaryOp, DataType, Settings, UnaryOp, Value};
+
+mod ddl;
 
 /// A planned statement.
 #[derive(Clone, Debug)]
@@ -66,6 +68,21 @@ pub enum Plan {
         table: Table,
         /// IF NOT EXISTS.
         if_not_exists: bool,
+        /// Sequences of its SERIAL and identity columns, owned by them (the owner's oid is
+        /// the table's, once it has one).
+        sequences: Vec<Table>,
+    },
+    /// CREATE SEQUENCE.
+    CreateSequence {
+        /// The sequence (oid 0: assigned when executed).
+        sequence: Table,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// DROP SEQUENCE.
+    DropSequence {
+        /// The sequences.
+        sequences: Vec<Table>,
     },
     /// CREATE VIEW.
     CreateView {
@@ -274,6 +291,21 @@ impl<'a> Planner<'a> {
             ast::Statement::Delete(delete) => self.delete(delete),
             ast::Statement::CreateTable(create) => self.create_table(create),
             ast::Statement::CreateIndex(create) => self.create_index(create),
+            ast::Statement::CreateSequence {
+                temporary,
+                if_not_exists,
+                name,
+                data_type,
+                sequence_options,
+                owned_by,
+            } => self.create_sequence(
+                name,
+                *if_not_exists,
+                *temporary,
+                data_type.as_ref(),
+                sequence_options,
+                owned_by.as_ref(),
+            ),
             ast::Statement::CreateView(create) => self.create_view(create),
             ast::Statement::Truncate(truncate) => {
                 let mut tables = Vec::new();
@@ -319,6 +351,12 @@ impl<'a> Planner<'a> {
                 "writing to view \"{}\"",
                 table.name
             )));
+        }
+        if table.sequence.is_some() {
+            return Err(Error::new(
+                SqlState::WRONG_OBJECT_TYPE,
+                format!("cannot change sequence \"{}\"", table.name),
+            ));
         }
         Ok(table)
     }
@@ -562,6 +600,9 @@ impl<'a> Planner<'a> {
                     return self.view(&table, sql, alias.as_ref());
                 }
                 let scope = Scope::of_table(&table, alias.as_ref());
+                if table.sequence.is_some() {
+                    return Ok((self.sequence_scan(&table)?, scope));
+                }
                 Ok((
                     Node::Scan {
                         table,
@@ -643,6 +684,7 @@ impl<'a> Planner<'a> {
                 },
                 nullable: true,
                 default: None,
+                identity: None,
             })
             .collect();
         let table = Table {
@@ -650,10 +692,8 @@ impl<'a> Planner<'a> {
             schema,
             name,
             columns,
-            primary_key: None,
-            indexes: Vec::new(),
-            checks: Vec::new(),
             view: Some(create.query.to_string()),
+            ..Table::default()
         };
         Ok(Plan::CreateView {
             table,
@@ -1461,7 +1501,8 @@ impl<'a> Planner<'a> {
             .source
             .as_ref()
             .ok_or_else(|| Error::unsupported("INSERT without a source"))?;
-        let (node, columns) = self.query(source)?;
+        let substituted = ddl::substitute_defaults(&table, &targets, source)?;
+        let (node, columns) = self.query(substituted.as_ref().unwrap_or(source))?;
         if columns.len() > targets.len() {
             return Err(Error::new(
                 SqlState::SYNTAX_ERROR,
@@ -1550,6 +1591,11 @@ impl<'a> Planner<'a> {
                     ),
                 )
             })?;
+            ddl::check_identity_update(&table, i, &a.value)?;
+            if ddl::is_default(&a.value) {
+                assignments.push((i, self.default_value(&table.columns[i])?));
+                continue;
+            }
             let (e, t) = self.expr(&a.value, &scope, None)?;
             assignments.push((i, assign_cast(e, &t, &table.columns[i])?));
         }
@@ -1622,12 +1668,10 @@ impl<'a> Planner<'a> {
                         },
                         nullable: true,
                         default: None,
+                        identity: None,
                     })
                     .collect(),
-                primary_key: None,
-                indexes: Vec::new(),
-                checks: Vec::new(),
-                view: None,
+                ..Table::default()
             };
             let source = self.optimized(node);
             return Ok(Plan::CreateTableAs {
@@ -1641,12 +1685,11 @@ impl<'a> Planner<'a> {
             schema,
             name: name.clone(),
             columns: Vec::new(),
-            primary_key: None,
-            indexes: Vec::new(),
-            checks: Vec::new(),
-            view: None,
+            ..Table::default()
         };
         let mut uniques: Vec<Vec<usize>> = Vec::new();
+        // Columns fed by a sequence: position, identity kind, sequence options.
+        let mut sequenced: Vec<(usize, Option<Identity>, Vec<ast::SequenceOptions>)> = Vec::new();
         for def in &create.columns {
             let cname = ident(&def.name);
             if table.column_index(&cname).is_some() {
@@ -1655,18 +1698,54 @@ impl<'a> Planner<'a> {
                     format!("column \"{cname}\" specified more than once"),
                 ));
             }
+            let serial = ddl::serial_type(&def.data_type);
+            let position = table.columns.len();
             let mut column = Column {
                 name: cname,
-                data_type: DataType::from_sql(&def.data_type)?,
+                data_type: match &serial {
+                    Some(t) => t.clone(),
+                    None => DataType::from_sql(&def.data_type)?,
+                },
                 nullable: true,
                 default: None,
+                identity: None,
             };
-            let position = table.columns.len();
+            if serial.is_some() {
+                sequenced.push((position, None, Vec::new()));
+            }
             for opt in &def.options {
                 match &opt.option {
                     ast::ColumnOption::Null => {}
                     ast::ColumnOption::NotNull => column.nullable = false,
                     ast::ColumnOption::Default(e) => column.default = Some(e.to_string()),
+                    ast::ColumnOption::Generated {
+                        generated_as,
+                        sequence_options,
+                        generation_expr: None,
+                        ..
+                    } => {
+                        let identity = match generated_as {
+                            ast::GeneratedAs::Always => Identity::Always,
+                            ast::GeneratedAs::ByDefault => Identity::ByDefault,
+                            ast::GeneratedAs::ExpStored => {
+                                return Err(Error::unsupported("generated columns"));
+                            }
+                        };
+                        if serial.is_some() || sequenced.iter().any(|s| s.0 == position) {
+                            return Err(Error::new(
+                                SqlState::SYNTAX_ERROR,
+                                format!(
+                                    "multiple identity specifications for column \"{}\" of table \"{name}\"",
+                                    column.name
+                                ),
+                            ));
+                        }
+                        sequenced.push((
+                            position,
+                            Some(identity),
+                            sequence_options.clone().unwrap_or_default(),
+                        ));
+                    }
                     ast::ColumnOption::PrimaryKey(_) => {
                         if table.primary_key.is_some() {
                             return Err(Error::new(
@@ -1746,9 +1825,16 @@ impl<'a> Planner<'a> {
                 primary: false,
             });
         }
+        let mut sequences = Vec::new();
+        for (i, identity, options) in sequenced {
+            let mut column = table.columns[i].clone();
+            sequences.push(self.column_sequence(&table, &mut column, identity, &options)?);
+            table.columns[i] = column;
+        }
         Ok(Plan::CreateTable {
             table,
             if_not_exists: create.if_not_exists,
+            sequences,
         })
     }
 
@@ -1809,31 +1895,47 @@ impl<'a> Planner<'a> {
         names: &[ast::ObjectName],
     ) -> Result<Plan> {
         match object_type {
-            ast::ObjectType::Table | ast::ObjectType::View => {
-                let want_view = matches!(object_type, ast::ObjectType::View);
+            ast::ObjectType::Table | ast::ObjectType::View | ast::ObjectType::Sequence => {
+                let kind_of = |t: &Table| {
+                    if t.view.is_some() {
+                        ("a view", "VIEW")
+                    } else if t.sequence.is_some() {
+                        ("a sequence", "SEQUENCE")
+                    } else {
+                        ("a table", "TABLE")
+                    }
+                };
+                let wanted = match object_type {
+                    ast::ObjectType::View => "VIEW",
+                    ast::ObjectType::Sequence => "SEQUENCE",
+                    _ => "TABLE",
+                };
                 let mut tables = Vec::new();
                 for n in names {
                     match self.table(n) {
-                        Ok(t) if t.view.is_some() != want_view => {
-                            let (kind, other) = if want_view {
-                                ("a view", "TABLE")
-                            } else {
-                                ("a table", "VIEW")
+                        Ok(t) if kind_of(&t).1 != wanted => {
+                            let kind = match wanted {
+                                "VIEW" => "a view",
+                                "SEQUENCE" => "a sequence",
+                                _ => "a table",
                             };
                             return Err(Error::new(
                                 SqlState::WRONG_OBJECT_TYPE,
                                 format!("\"{}\" is not {kind}", t.name),
                             )
-                            .with_hint(format!("Use DROP {other} to remove it.")));
+                            .with_hint(format!("Use DROP {} to remove it.", kind_of(&t).1)));
                         }
                         Ok(t) => tables.push(t),
                         Err(e) if if_exists && e.sqlstate() == SqlState::UNDEFINED_TABLE => {}
                         Err(e) => return Err(e),
                     }
                 }
+                if wanted == "SEQUENCE" {
+                    return Ok(Plan::DropSequence { sequences: tables });
+                }
                 Ok(Plan::DropTable {
                     tables,
-                    views: want_view,
+                    views: wanted == "VIEW",
                 })
             }
             ast::ObjectType::Index => {

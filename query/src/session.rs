@@ -817,6 +817,7 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
         Plan::CreateTable {
             mut table,
             if_not_exists,
+            sequences,
         } => {
             if ctx.txn.table(&table.schema, &table.name)?.is_some() && if_not_exists {
                 return Ok(StatementResult::command("CREATE TABLE"));
@@ -826,7 +827,39 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
                 index.oid = ctx.txn.next_oid()?;
             }
             ctx.txn.create_table(&table)?;
+            for mut seq in sequences {
+                if let Some(def) = &mut seq.sequence
+                    && let Some(owner) = &mut def.owned_by
+                {
+                    owner.0 = table.oid;
+                }
+                seq.oid = ctx.txn.next_oid()?;
+                ctx.txn.create_table(&seq)?;
+            }
             StatementResult::command("CREATE TABLE")
+        }
+        Plan::CreateSequence {
+            mut sequence,
+            if_not_exists,
+        } => {
+            if ctx.txn.table(&sequence.schema, &sequence.name)?.is_some() {
+                if if_not_exists {
+                    return Ok(StatementResult::command("CREATE SEQUENCE"));
+                }
+                return Err(Error::new(
+                    SqlState::DUPLICATE_TABLE,
+                    format!("relation \"{}\" already exists", sequence.name),
+                ));
+            }
+            sequence.oid = ctx.txn.next_oid()?;
+            ctx.txn.create_table(&sequence)?;
+            StatementResult::command("CREATE SEQUENCE")
+        }
+        Plan::DropSequence { sequences } => {
+            for s in &sequences {
+                ctx.txn.drop_table(s)?;
+            }
+            StatementResult::command("DROP SEQUENCE")
         }
         Plan::CreateView {
             mut table,
@@ -854,6 +887,7 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
         Plan::DropTable { tables, views } => {
             for t in &tables {
                 ctx.txn.drop_table(t)?;
+                drop_owned_sequences(t, ctx)?;
             }
             StatementResult::command(if views { "DROP VIEW" } else { "DROP TABLE" })
         }
@@ -904,6 +938,20 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             StatementResult::command("DROP INDEX")
         }
     })
+}
+
+/// Drops the sequences owned by the columns of `table` (SERIAL and identity columns).
+fn drop_owned_sequences(table: &crate::catalog::Table, ctx: &mut Context) -> Result<()> {
+    for t in ctx.txn.tables()? {
+        if t.sequence
+            .as_ref()
+            .and_then(|s| s.owned_by.as_ref())
+            .is_some_and(|(oid, _)| *oid == table.oid)
+        {
+            ctx.txn.drop_table(&t)?;
+        }
+    }
+    Ok(())
 }
 
 /// The rows of `table` that satisfy `filter`, read before any is changed (so an UPDATE never

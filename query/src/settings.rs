@@ -13,8 +13,9 @@
 //! [`Variables`] keeps two maps, session and local, and a stack of snapshots: one taken when a
 //! block begins and one per savepoint.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
+use crate::catalog::Oid;
 use crate::error::{Error, Result, SqlState};
 use crate::types::{self, DateStyle, IntervalStyle, TimeZone};
 
@@ -532,9 +533,14 @@ struct Snapshot {
     local: BTreeMap<String, String>,
 }
 
-/// One session's settings.
+/// One session's settings, and its sequence values (`currval`, `lastval`), which are
+/// session state that no rollback undoes.
 #[derive(Clone, Debug, Default)]
 pub struct Variables {
+    /// The last value `nextval` or `setval` gave each sequence in this session.
+    pub currval: HashMap<Oid, i64>,
+    /// The last value `nextval` or `setval` gave in this session.
+    pub lastval: Option<i64>,
     /// Values set for the session, by canonical name.
     session: BTreeMap<String, String>,
     /// Values set for the current transaction only.

@@ -27,7 +27,7 @@ use anchor_engine::keycode::{self, Order};
 use anchor_engine::mvcc::{self, IsolationLevel, Mvcc};
 use parking_lot::Mutex;
 
-use crate::catalog::{FIRST_USER_OID, Index, Oid, Table};
+use crate::catalog::{FIRST_USER_OID, Index, Oid, Sequence, Table};
 use crate::error::{Error, Result, SqlState};
 use crate::types::{self, Value};
 
@@ -73,6 +73,15 @@ pub trait Transaction: Send {
     fn update(&mut self, table: &Table, key: &[u8], old: &Row, new: Row) -> Result<RowKey>;
     /// Deletes the row at `key` (whose current values are `old`).
     fn delete(&mut self, table: &Table, key: &[u8], old: &Row) -> Result<()>;
+    /// Advances sequence `seq` and returns the new value. Not transactional, as in
+    /// PostgreSQL: a value once handed out is never handed out again, even if the
+    /// transaction rolls back.
+    fn nextval(&mut self, seq: &Table) -> Result<i64>;
+    /// Sets sequence `seq` to `value`; the next `nextval` returns the value after it, or
+    /// `value` itself if `is_called` is false.
+    fn setval(&mut self, seq: &Table, value: i64, is_called: bool) -> Result<()>;
+    /// The sequence's last value and whether it was handed out (`SELECT * FROM seq`).
+    fn sequence_value(&mut self, seq: &Table) -> Result<(i64, bool)>;
     /// Starts a new statement: at READ COMMITTED, a new snapshot.
     fn new_statement(&mut self);
     /// Sets a savepoint.
@@ -122,6 +131,15 @@ fn index_prefix(oid: Oid) -> Vec<u8> {
     k
 }
 
+fn sequence_def(seq: &Table) -> Result<&Sequence> {
+    seq.sequence.as_deref().ok_or_else(|| {
+        Error::new(
+            SqlState::WRONG_OBJECT_TYPE,
+            format!("\"{}\" is not a sequence", seq.name),
+        )
+    })
+}
+
 fn encode_values(out: &mut Vec<u8>, values: &[&Value]) {
     for v in values {
         keycode::encode_part(out, &v.to_key_part(), Order::ASC);
@@ -132,6 +150,37 @@ fn encode_values(out: &mut Vec<u8>, values: &[&Value]) {
 #[derive(Default)]
 struct Counters {
     blocks: HashMap<Vec<u8>, (u64, u64)>,
+    sequences: HashMap<Oid, SequenceState>,
+}
+
+/// A sequence's value in memory. The stored state (an unversioned key) runs ahead: it says
+/// the last value that may have been handed out, so that after a crash the sequence goes on
+/// past every value it gave (PostgreSQL logs 32 values ahead in the same way).
+#[derive(Clone, Copy, Debug)]
+struct SequenceState {
+    last: i64,
+    is_called: bool,
+    /// Values that may still be handed out before the stored state must move ahead.
+    reserved: u32,
+}
+
+/// Values a sequence reserves per stored write.
+const SEQUENCE_RESERVE: u32 = 32;
+const SEQUENCE_STATE: &[u8] = b"seq/";
+
+fn sequence_key(oid: Oid) -> Vec<u8> {
+    let mut k = SEQUENCE_STATE.to_vec();
+    k.extend_from_slice(&oid.to_be_bytes());
+    k
+}
+
+/// The value after `v` in sequence `seq` (wrapping if it cycles); `None` at the end.
+fn sequence_step(seq: &Sequence, v: i64) -> Option<i64> {
+    match v.checked_add(seq.increment) {
+        Some(n) if n >= seq.min && n <= seq.max => Some(n),
+        _ if seq.cycle => Some(if seq.increment > 0 { seq.min } else { seq.max }),
+        _ => None,
+    }
 }
 
 /// Local storage: MVCC over one engine on this node.
@@ -197,6 +246,44 @@ impl LocalTransaction {
         let n = entry.0;
         entry.0 += 1;
         Ok(n)
+    }
+
+    /// A sequence's state: in memory, or read from its stored key (a new sequence starts
+    /// at its start value, not yet called).
+    fn sequence_state(
+        &self,
+        counters: &Counters,
+        oid: Oid,
+        def: &Sequence,
+    ) -> Result<SequenceState> {
+        if let Some(state) = counters.sequences.get(&oid) {
+            return Ok(*state);
+        }
+        Ok(match self.mvcc.get_unversioned(&sequence_key(oid))? {
+            Some(bytes) if bytes.len() == 9 => SequenceState {
+                last: i64::from_be_bytes(bytes[..8].try_into().unwrap_or_default()),
+                is_called: bytes[8] != 0,
+                reserved: 0,
+            },
+            Some(_) => {
+                return Err(Error::new(
+                    SqlState::DATA_CORRUPTED,
+                    "malformed sequence state",
+                ));
+            }
+            None => SequenceState {
+                last: def.start,
+                is_called: false,
+                reserved: 0,
+            },
+        })
+    }
+
+    fn store_sequence(&self, oid: Oid, value: i64, is_called: bool) -> Result<()> {
+        let mut bytes = value.to_be_bytes().to_vec();
+        bytes.push(is_called as u8);
+        self.mvcc.set_unversioned(&sequence_key(oid), &bytes)?;
+        Ok(())
     }
 
     fn row_key(&self, table: &Table, row: &Row) -> Result<RowKey> {
@@ -480,6 +567,81 @@ impl Transaction for LocalTransaction {
         full.extend_from_slice(key);
         self.txn.delete(&full)?;
         Ok(())
+    }
+
+    fn nextval(&mut self, seq: &Table) -> Result<i64> {
+        let def = sequence_def(seq)?;
+        let mut counters = self.counters.lock();
+        let mut state = self.sequence_state(&counters, seq.oid, def)?;
+        let next = if state.is_called {
+            sequence_step(def, state.last).ok_or_else(|| {
+                let (end, bound) = if def.increment > 0 {
+                    ("maximum", def.max)
+                } else {
+                    ("minimum", def.min)
+                };
+                Error::new(
+                    SqlState::SEQUENCE_GENERATOR_LIMIT_EXCEEDED,
+                    format!(
+                        "nextval: reached {end} value of sequence \"{}\" ({bound})",
+                        seq.name
+                    ),
+                )
+            })?
+        } else {
+            state.last
+        };
+        if state.reserved == 0 {
+            let mut end = next;
+            let mut count = 1;
+            while count < SEQUENCE_RESERVE {
+                match sequence_step(def, end) {
+                    Some(v) => {
+                        end = v;
+                        count += 1;
+                    }
+                    _ => break,
+                }
+            }
+            self.store_sequence(seq.oid, end, true)?;
+            state.reserved = count;
+        }
+        state.reserved -= 1;
+        state.last = next;
+        state.is_called = true;
+        counters.sequences.insert(seq.oid, state);
+        Ok(next)
+    }
+
+    fn setval(&mut self, seq: &Table, value: i64, is_called: bool) -> Result<()> {
+        let def = sequence_def(seq)?;
+        if value < def.min || value > def.max {
+            return Err(Error::new(
+                SqlState::NUMERIC_VALUE_OUT_OF_RANGE,
+                format!(
+                    "setval: value {value} is out of bounds for sequence \"{}\" ({}..{})",
+                    seq.name, def.min, def.max
+                ),
+            ));
+        }
+        let mut counters = self.counters.lock();
+        self.store_sequence(seq.oid, value, is_called)?;
+        counters.sequences.insert(
+            seq.oid,
+            SequenceState {
+                last: value,
+                is_called,
+                reserved: 0,
+            },
+        );
+        Ok(())
+    }
+
+    fn sequence_value(&mut self, seq: &Table) -> Result<(i64, bool)> {
+        let def = sequence_def(seq)?;
+        let counters = self.counters.lock();
+        let state = self.sequence_state(&counters, seq.oid, def)?;
+        Ok((state.last, state.is_called))
     }
 
     fn new_statement(&mut self) {

@@ -2,6 +2,7 @@
 //! compute from their arguments alone (`current_setting`, `set_config`, `version`,
 //! `current_database`, `current_schema`, ...). They are never folded at planning time.
 
+use crate::catalog::{DEFAULT_SCHEMA, Table};
 use crate::error::{Error, Result, SqlState};
 use crate::exec::Context;
 use crate::settings::SERVER_VERSION;
@@ -32,6 +33,17 @@ pub fn return_type(name: &str, args: &[DataType]) -> Result<Option<DataType>> {
         "version" | "current_database" | "current_schema" | "current_user" | "session_user"
         | "current_role" | "user" => (args.is_empty(), DataType::Text),
         "pg_backend_pid" => (args.is_empty(), DataType::Int4),
+        "nextval" | "currval" => (args.len() == 1 && text_like(&args[0]), DataType::Int8),
+        "lastval" => (args.is_empty(), DataType::Int8),
+        "setval" => (
+            (args.len() == 2 || args.len() == 3)
+                && text_like(&args[0])
+                && args[1].is_numeric()
+                && args
+                    .get(2)
+                    .is_none_or(|t| matches!(t, DataType::Bool | DataType::Unknown)),
+            DataType::Int8,
+        ),
         _ => return Ok(None),
     };
     if !ok {
@@ -109,6 +121,111 @@ pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Valu
             Value::Text(vars.flatten().unwrap_or_else(|| "anchor".into()))
         }
         "pg_backend_pid" => Value::Int4(std::process::id() as i32),
+        "nextval" | "currval" | "setval" => {
+            if args.iter().any(Value::is_null) {
+                return Ok(Some(Value::Null));
+            }
+            sequence_call(name, args, ctx)?
+        }
+        "lastval" => {
+            let vars = ctx
+                .vars
+                .as_ref()
+                .ok_or_else(|| Error::internal("no session state"))?
+                .lock();
+            match vars.lastval {
+                Some(v) => Value::Int8(v),
+                None => {
+                    return Err(Error::new(
+                        SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        "lastval is not yet defined in this session",
+                    ));
+                }
+            }
+        }
         _ => return Ok(None),
     }))
+}
+
+/// `nextval`, `currval` and `setval` over a sequence named by text.
+fn sequence_call(function: &str, args: &[Value], ctx: &mut Context) -> Result<Value> {
+    let name = text(&args[0], ctx);
+    let seq = find_sequence(&name, ctx)?;
+    let vars = ctx
+        .vars
+        .clone()
+        .ok_or_else(|| Error::internal("no session state"))?;
+    let value = match function {
+        "nextval" => ctx.txn.nextval(&seq)?,
+        "currval" => match vars.lock().currval.get(&seq.oid) {
+            Some(v) => return Ok(Value::Int8(*v)),
+            None => {
+                return Err(Error::new(
+                    SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    format!(
+                        "currval of sequence \"{}\" is not yet defined in this session",
+                        seq.name
+                    ),
+                ));
+            }
+        },
+        _ => {
+            let value = match args[1].clone().cast(&DataType::Int8, ctx.settings)? {
+                Value::Int8(v) => v,
+                _ => return Err(Error::internal("setval value is not bigint")),
+            };
+            let is_called = !matches!(args.get(2), Some(Value::Bool(false)));
+            ctx.txn.setval(&seq, value, is_called)?;
+            if !is_called {
+                return Ok(Value::Int8(value));
+            }
+            value
+        }
+    };
+    let mut vars = vars.lock();
+    vars.currval.insert(seq.oid, value);
+    vars.lastval = Some(value);
+    Ok(Value::Int8(value))
+}
+
+/// The sequence named by `name` (`s`, `public.s`, `"MySeq"`), as `regclass` input reads it.
+fn find_sequence(name: &str, ctx: &mut Context) -> Result<Table> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut chars = name.trim().chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                current.push('"');
+            }
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(std::mem::take(&mut current)),
+            c if quoted => current.push(c),
+            c => current.extend(c.to_lowercase()),
+        }
+    }
+    parts.push(current);
+    let (schema, relation) = match parts.as_slice() {
+        [relation] => (DEFAULT_SCHEMA.to_string(), relation.clone()),
+        [schema, relation] => (schema.clone(), relation.clone()),
+        _ => {
+            return Err(Error::new(
+                SqlState::INVALID_NAME,
+                format!("improper relation name (too many dotted names): {name}"),
+            ));
+        }
+    };
+    match ctx.txn.table(&schema, &relation)? {
+        Some(t) if t.sequence.is_some() => Ok(t),
+        Some(t) => Err(Error::new(
+            SqlState::WRONG_OBJECT_TYPE,
+            format!("\"{}\" is not a sequence", t.name),
+        )),
+        None => Err(Error::new(
+            SqlState::UNDEFINED_TABLE,
+            format!("relation \"{relation}\" does not exist"),
+        )),
+    }
 }

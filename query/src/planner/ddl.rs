@@ -1,0 +1,389 @@
+//! Planning sequences: `CREATE SEQUENCE`, the sequences behind `SERIAL` and identity
+//! columns, and `DEFAULT` in `INSERT ... VALUES`.
+//!
+//! A sequence is a relation in the catalog (a [`Table`] whose `sequence` is set), so it
+//! shares the tables' namespace and object ids, as in PostgreSQL. A `SERIAL` column is an
+//! integer column, NOT NULL, whose default is `nextval('<table>_<column>_seq')`, with the
+//! sequence owned by the column; an identity column is the same plus the rule that decides
+//! whether an explicit value is allowed.
+
+use anchor_grammar::ast;
+
+use super::{Planner, object_name};
+use crate::catalog::{Column, Identity, Sequence, Table};
+use crate::error::{Error, Result, SqlState};
+use crate::plan::{Expr, Node};
+use crate::types::{DataType, Value};
+
+use super::Plan;
+
+/// The integer type of a `SERIAL` spelling.
+pub(super) fn serial_type(t: &ast::DataType) -> Option<DataType> {
+    match t.to_string().to_ascii_lowercase().as_str() {
+        "serial" | "serial4" => Some(DataType::Int4),
+        "bigserial" | "serial8" => Some(DataType::Int8),
+        "smallserial" | "serial2" => Some(DataType::Int2),
+        _ => None,
+    }
+}
+
+/// The bounds of a sequence's type.
+fn type_bounds(t: &DataType) -> (i64, i64) {
+    match t {
+        DataType::Int2 => (i16::MIN.into(), i16::MAX.into()),
+        DataType::Int4 => (i32::MIN.into(), i32::MAX.into()),
+        _ => (i64::MIN, i64::MAX),
+    }
+}
+
+/// An integer option value (`INCREMENT BY -2`).
+fn option_value(e: &ast::Expr) -> Result<i64> {
+    let bad = || {
+        Error::new(
+            SqlState::SYNTAX_ERROR,
+            format!("invalid sequence option value {e}"),
+        )
+    };
+    match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => n.parse().map_err(|_| bad()),
+            _ => Err(bad()),
+        },
+        ast::Expr::UnaryOp {
+            op: ast::UnaryOperator::Minus,
+            expr,
+        } => option_value(expr)?.checked_neg().ok_or_else(bad),
+        ast::Expr::UnaryOp {
+            op: ast::UnaryOperator::Plus,
+            expr,
+        } => option_value(expr),
+        _ => Err(bad()),
+    }
+}
+
+/// A sequence's parameters from its options, with PostgreSQL's defaults and checks.
+pub(super) fn sequence(
+    data_type: Option<&ast::DataType>,
+    options: &[ast::SequenceOptions],
+) -> Result<Sequence> {
+    let data_type = match data_type {
+        None => DataType::Int8,
+        Some(t) => match DataType::from_sql(t)? {
+            t @ (DataType::Int2 | DataType::Int4 | DataType::Int8) => t,
+            _ => {
+                return Err(Error::new(
+                    SqlState::INVALID_PARAMETER_VALUE,
+                    "sequence type must be smallint, integer, or bigint",
+                ));
+            }
+        },
+    };
+    let (mut increment, mut min, mut max, mut start, mut cache, mut cycle) =
+        (1, None, None, None, 1, false);
+    for option in options {
+        match option {
+            ast::SequenceOptions::IncrementBy(e, _) => increment = option_value(e)?,
+            ast::SequenceOptions::MinValue(e) => min = e.as_ref().map(option_value).transpose()?,
+            ast::SequenceOptions::MaxValue(e) => max = e.as_ref().map(option_value).transpose()?,
+            ast::SequenceOptions::StartWith(e, _) => start = Some(option_value(e)?),
+            ast::SequenceOptions::Cache(e) => cache = option_value(e)?,
+            ast::SequenceOptions::Cycle(no) => cycle = !*no,
+        }
+    }
+    if increment == 0 {
+        return Err(Error::new(
+            SqlState::INVALID_PARAMETER_VALUE,
+            "INCREMENT must not be zero",
+        ));
+    }
+    let (low, high) = type_bounds(&data_type);
+    let min = min.unwrap_or(if increment > 0 { 1 } else { low });
+    let max = max.unwrap_or(if increment > 0 { high } else { -1 });
+    let type_name = data_type.name();
+    for (what, v) in [("MINVALUE", min), ("MAXVALUE", max)] {
+        if v < low || v > high {
+            return Err(Error::new(
+                SqlState::INVALID_PARAMETER_VALUE,
+                format!("{what} ({v}) is out of range for sequence data type {type_name}"),
+            ));
+        }
+    }
+    if min >= max {
+        return Err(Error::new(
+            SqlState::INVALID_PARAMETER_VALUE,
+            format!("MINVALUE ({min}) must be less than MAXVALUE ({max})"),
+        ));
+    }
+    let start = start.unwrap_or(if increment > 0 { min } else { max });
+    if start < min {
+        return Err(Error::new(
+            SqlState::INVALID_PARAMETER_VALUE,
+            format!("START value ({start}) cannot be less than MINVALUE ({min})"),
+        ));
+    }
+    if start > max {
+        return Err(Error::new(
+            SqlState::INVALID_PARAMETER_VALUE,
+            format!("START value ({start}) cannot be greater than MAXVALUE ({max})"),
+        ));
+    }
+    if cache < 1 {
+        return Err(Error::new(
+            SqlState::INVALID_PARAMETER_VALUE,
+            format!("CACHE ({cache}) must be greater than zero"),
+        ));
+    }
+    Ok(Sequence {
+        data_type,
+        increment,
+        min,
+        max,
+        start,
+        cache,
+        cycle,
+        owned_by: None,
+    })
+}
+
+/// The columns `SELECT * FROM seq` shows.
+pub(super) fn sequence_columns() -> Vec<Column> {
+    [
+        ("last_value", DataType::Int8),
+        ("log_cnt", DataType::Int8),
+        ("is_called", DataType::Bool),
+    ]
+    .into_iter()
+    .map(|(name, data_type)| Column {
+        name: name.into(),
+        data_type,
+        nullable: false,
+        default: None,
+        identity: None,
+    })
+    .collect()
+}
+
+/// A relation for sequence `name` in `schema` (oid 0: assigned when executed).
+pub(super) fn sequence_table(schema: &str, name: &str, sequence: Sequence) -> Table {
+    Table {
+        schema: schema.into(),
+        name: name.into(),
+        columns: sequence_columns(),
+        sequence: Some(Box::new(sequence)),
+        ..Table::default()
+    }
+}
+
+/// Quotes `name` for SQL text if it needs it.
+pub(super) fn quote_ident(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// The default of a column fed by sequence `seq`.
+pub(super) fn nextval_default(seq: &str) -> String {
+    format!("nextval('{}')", quote_ident(seq).replace('\'', "''"))
+}
+
+/// True for the keyword `DEFAULT` where a value goes.
+pub(super) fn is_default(e: &ast::Expr) -> bool {
+    matches!(e, ast::Expr::Identifier(i) if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("default"))
+}
+
+/// `source` with each `DEFAULT` of its VALUES rows replaced by the default expression of
+/// the column it goes to (`NULL` without one), and the check that GENERATED ALWAYS identity
+/// columns get no explicit value (428C9). `targets` are the table columns the source's
+/// columns go to, in order.
+pub(super) fn substitute_defaults(
+    table: &Table,
+    targets: &[usize],
+    source: &ast::Query,
+) -> Result<Option<ast::Query>> {
+    let always = |i: usize| table.columns[i].identity == Some(Identity::Always);
+    let ast::SetExpr::Values(values) = source.body.as_ref() else {
+        if let Some(&i) = targets.iter().find(|&&i| always(i)) {
+            return Err(explicit_identity(table, i));
+        }
+        return Ok(None);
+    };
+    if !values.rows.iter().flat_map(|r| &r.content).any(is_default)
+        && !targets.iter().any(|&i| always(i))
+    {
+        return Ok(None);
+    }
+    let mut source = source.clone();
+    let ast::SetExpr::Values(values) = source.body.as_mut() else {
+        return Ok(None);
+    };
+    for row in &mut values.rows {
+        for (cell, &column) in row.content.iter_mut().zip(targets) {
+            if !is_default(cell) {
+                if always(column) {
+                    return Err(explicit_identity(table, column));
+                }
+                continue;
+            }
+            *cell = match &table.columns[column].default {
+                Some(sql) => super::parse_expr(sql)?,
+                None => ast::Expr::Value(ast::Value::Null.into()),
+            };
+        }
+    }
+    Ok(Some(source))
+}
+
+fn explicit_identity(table: &Table, column: usize) -> Error {
+    let name = &table.columns[column].name;
+    Error::new(
+        SqlState::GENERATED_ALWAYS,
+        format!("cannot insert a non-DEFAULT value into column \"{name}\""),
+    )
+    .with_detail(format!(
+        "Column \"{name}\" is an identity column defined as GENERATED ALWAYS."
+    ))
+    .with_hint("Use OVERRIDING SYSTEM VALUE to override.")
+}
+
+/// The check that UPDATE sets a GENERATED ALWAYS identity column only to DEFAULT.
+pub(super) fn check_identity_update(table: &Table, column: usize, value: &ast::Expr) -> Result<()> {
+    if table.columns[column].identity == Some(Identity::Always) && !is_default(value) {
+        return Err(Error::new(
+            SqlState::GENERATED_ALWAYS,
+            format!(
+                "column \"{}\" can only be updated to DEFAULT",
+                table.columns[column].name
+            ),
+        )
+        .with_detail(format!(
+            "Column \"{}\" is an identity column defined as GENERATED ALWAYS.",
+            table.columns[column].name
+        )));
+    }
+    Ok(())
+}
+
+impl Planner<'_> {
+    /// `CREATE SEQUENCE`.
+    pub(super) fn create_sequence(
+        &mut self,
+        name: &ast::ObjectName,
+        if_not_exists: bool,
+        temporary: bool,
+        data_type: Option<&ast::DataType>,
+        options: &[ast::SequenceOptions],
+        owned_by: Option<&ast::ObjectName>,
+    ) -> Result<Plan> {
+        if temporary {
+            return Err(Error::unsupported("temporary sequences"));
+        }
+        let (schema, seq_name) = object_name(name)?;
+        self.check_schema(&schema)?;
+        let mut def = sequence(data_type, options)?;
+        if let Some(owner) = owned_by {
+            let parts = &owner.0;
+            if !(parts.len() == 1 && owner.to_string().eq_ignore_ascii_case("none")) {
+                if parts.len() < 2 {
+                    return Err(
+                        Error::new(SqlState::SYNTAX_ERROR, "invalid OWNED BY option")
+                            .with_hint("Specify OWNED BY table.column or OWNED BY NONE."),
+                    );
+                }
+                let table_name = ast::ObjectName(parts[..parts.len() - 1].to_vec());
+                let column = owner.0[parts.len() - 1].to_string().to_lowercase();
+                let table = self.table(&table_name)?;
+                if table.column_index(&column).is_none() {
+                    return Err(Error::new(
+                        SqlState::UNDEFINED_COLUMN,
+                        format!(
+                            "column \"{column}\" of relation \"{}\" does not exist",
+                            table.name
+                        ),
+                    ));
+                }
+                def.owned_by = Some((table.oid, column));
+            }
+        }
+        Ok(Plan::CreateSequence {
+            sequence: sequence_table(&schema, &seq_name, def),
+            if_not_exists,
+        })
+    }
+
+    /// `SELECT ... FROM seq`: one row with the sequence's state.
+    pub(super) fn sequence_scan(&mut self, table: &Table) -> Result<Node> {
+        let (last, called) = self.txn.sequence_value(table)?;
+        Ok(Node::Values {
+            rows: vec![vec![
+                Expr::Literal(Value::Int8(last)),
+                Expr::Literal(Value::Int8(0)),
+                Expr::Literal(Value::Bool(called)),
+            ]],
+        })
+    }
+
+    /// The sequence a `SERIAL` or identity column of `table` needs (created with the
+    /// table); sets the column's default and NOT NULL.
+    pub(super) fn column_sequence(
+        &mut self,
+        table: &Table,
+        column: &mut Column,
+        identity: Option<Identity>,
+        options: &[ast::SequenceOptions],
+    ) -> Result<Table> {
+        let seq_name = self.free_relation_name(&format!("{}_{}_seq", table.name, column.name))?;
+        let ty = match &column.data_type {
+            t @ (DataType::Int2 | DataType::Int4 | DataType::Int8) => t.clone(),
+            other => {
+                return Err(Error::new(
+                    SqlState::DATATYPE_MISMATCH,
+                    format!(
+                        "identity column type must be smallint, integer, or bigint, not {}",
+                        other.name()
+                    ),
+                ));
+            }
+        };
+        let type_name = ast::DataType::Custom(
+            ast::ObjectName::from(vec![ast::Ident::new(ty.name())]),
+            Vec::new(),
+        );
+        let mut def = sequence(Some(&type_name), options)?;
+        def.owned_by = Some((0, column.name.clone()));
+        column.default = Some(nextval_default(&seq_name));
+        column.nullable = false;
+        column.identity = identity;
+        Ok(sequence_table(&table.schema, &seq_name, def))
+    }
+
+    /// `base`, or `base1`, `base2`, ... : the first name no relation has.
+    fn free_relation_name(&mut self, base: &str) -> Result<String> {
+        let mut name = base.to_string();
+        let mut n = 0;
+        while self.txn.table(super::DEFAULT_SCHEMA, &name)?.is_some() {
+            n += 1;
+            name = format!("{base}{n}");
+        }
+        Ok(name)
+    }
+
+    /// Fails unless `schema` exists.
+    pub(super) fn check_schema(&mut self, schema: &str) -> Result<()> {
+        if schema != super::DEFAULT_SCHEMA {
+            return Err(Error::new(
+                SqlState::INVALID_SCHEMA_NAME,
+                format!("schema \"{schema}\" does not exist"),
+            ));
+        }
+        Ok(())
+    }
+}
