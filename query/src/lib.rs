@@ -16,6 +16,7 @@
 //!    [`Error`] that knows its SQLSTATE.
 
 pub mod catalog;
+pub mod ddl;
 pub mod error;
 pub mod exec;
 pub mod functions;

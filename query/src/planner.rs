@@ -22,7 +22,10 @@ use crate::storage::Transaction;
 use crate::sysfuncs;
 use crate::types::{self, BinaryOp, DataType, Settings, UnaryOp, Value};
 
+mod alter;
 mod ddl;
+
+pub use alter::Alteration;
 
 /// A planned statement.
 #[derive(Clone, Debug)]
@@ -128,6 +131,11 @@ pub enum Plan {
         /// The table and the index's position in it.
         indexes: Vec<(Table, String)>,
     },
+    /// ALTER TABLE.
+    AlterTable(Box<Alteration>),
+    /// A statement with nothing to do but answer its tag (`ALTER TABLE IF EXISTS` of a
+    /// missing table, `VACUUM`, `CHECKPOINT`).
+    Command(String),
     /// EXPLAIN: the plan's text.
     Explain(String),
 }
@@ -291,6 +299,7 @@ impl<'a> Planner<'a> {
             ast::Statement::Delete(delete) => self.delete(delete),
             ast::Statement::CreateTable(create) => self.create_table(create),
             ast::Statement::CreateIndex(create) => self.create_index(create),
+            ast::Statement::AlterTable(alter) => self.alter_table(alter),
             ast::Statement::CreateSequence {
                 temporary,
                 if_not_exists,

@@ -855,6 +855,11 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             ctx.txn.create_table(&sequence)?;
             StatementResult::command("CREATE SEQUENCE")
         }
+        Plan::AlterTable(alteration) => {
+            crate::ddl::alter_table(*alteration, ctx)?;
+            StatementResult::command("ALTER TABLE")
+        }
+        Plan::Command(tag) => StatementResult::command(tag),
         Plan::DropSequence { sequences } => {
             for s in &sequences {
                 ctx.txn.drop_table(s)?;

@@ -73,6 +73,8 @@ pub trait Transaction: Send {
     fn update(&mut self, table: &Table, key: &[u8], old: &Row, new: Row) -> Result<RowKey>;
     /// Deletes the row at `key` (whose current values are `old`).
     fn delete(&mut self, table: &Table, key: &[u8], old: &Row) -> Result<()>;
+    /// Gives `table` the name `name` (its definition is written separately).
+    fn rename_table(&mut self, table: &Table, name: &str) -> Result<()>;
     /// Advances sequence `seq` and returns the new value. Not transactional, as in
     /// PostgreSQL: a value once handed out is never handed out again, even if the
     /// transaction rolls back.
@@ -425,6 +427,20 @@ impl Transaction for LocalTransaction {
         }
         self.txn.set(&name_key, &table.oid.to_be_bytes())?;
         self.alter_table(table)
+    }
+
+    fn rename_table(&mut self, table: &Table, name: &str) -> Result<()> {
+        let new_key = table_name_key(&table.schema, name);
+        if self.txn.get(&new_key)?.is_some() {
+            return Err(Error::new(
+                SqlState::DUPLICATE_TABLE,
+                format!("relation \"{name}\" already exists"),
+            ));
+        }
+        self.txn
+            .delete(&table_name_key(&table.schema, &table.name))?;
+        self.txn.set(&new_key, &table.oid.to_be_bytes())?;
+        Ok(())
     }
 
     fn alter_table(&mut self, table: &Table) -> Result<()> {
