@@ -16,8 +16,10 @@
 //!    [`Error`] that knows its SQLSTATE.
 
 pub mod catalog;
+pub mod dml;
 pub mod error;
 pub mod exec;
+pub mod foreign_key;
 pub mod functions;
 pub mod optimizer;
 pub mod plan;

@@ -46,6 +46,8 @@ pub trait Transaction: Send {
     fn tables(&mut self) -> Result<Vec<Table>>;
     /// The table `schema.name`, if it exists.
     fn table(&mut self, schema: &str, name: &str) -> Result<Option<Table>>;
+    /// The table with object id `oid`, if it exists.
+    fn table_by_oid(&mut self, oid: Oid) -> Result<Option<Table>>;
     /// A new object id for a table or index.
     fn next_oid(&mut self) -> Result<Oid>;
     /// Records a new table (its oid already taken from [`Transaction::next_oid`]).
@@ -126,6 +128,14 @@ fn encode_values(out: &mut Vec<u8>, values: &[&Value]) {
     for v in values {
         keycode::encode_part(out, &v.to_key_part(), Order::ASC);
     }
+}
+
+/// The row key of the row whose primary key columns hold `values` (in primary key order), for
+/// [`Transaction::get`].
+pub fn primary_key(values: &[&Value]) -> RowKey {
+    let mut key = Vec::new();
+    encode_values(&mut key, values);
+    key
 }
 
 /// Counters reserved in blocks: `next` up to (not including) `limit` are ours to hand out.
@@ -319,6 +329,13 @@ impl Transaction for LocalTransaction {
                 SqlState::DATA_CORRUPTED,
                 format!("table \"{name}\" has a name but no definition"),
             )),
+        }
+    }
+
+    fn table_by_oid(&mut self, oid: Oid) -> Result<Option<Table>> {
+        match self.txn.get(&table_def_key(oid))? {
+            Some(def) => Ok(Some(Self::decode_table(&def)?)),
+            None => Ok(None),
         }
     }
 
