@@ -22,9 +22,9 @@
 //!
 //! **ON CONFLICT** looks each proposed row up in its arbiters (the primary key or unique
 //! indexes named by the conflict target, or all of them for `DO NOTHING` without one) before
-//! inserting it. `DO UPDATE` expressions see the existing row as the target table and the
-//! proposed row as `EXCLUDED`, which the planner binds as an enclosing query's row; a row
-//! this statement already inserted or updated is error 21000, as in PostgreSQL.
+//! inserting it. `DO UPDATE` expressions see the existing row as the target table followed
+//! by the proposed row as `EXCLUDED`; a row this statement already inserted or updated is
+//! error 21000, as in PostgreSQL.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -58,8 +58,8 @@ pub struct OnConflict {
     pub update: Option<ConflictUpdate>,
 }
 
-/// `DO UPDATE SET ... [WHERE ...]`: expressions over the existing row, with the proposed
-/// row (`EXCLUDED`) as the enclosing row ([`Expr::Outer`] at depth 1).
+/// `DO UPDATE SET ... [WHERE ...]`: expressions over the existing row followed by the
+/// proposed row (`EXCLUDED`).
 #[derive(Clone, Debug)]
 pub struct ConflictUpdate {
     /// New values by column position.
@@ -206,10 +206,7 @@ fn insert(
                     "Ensure that no rows proposed for insertion within the same command have duplicate constrained values.",
                 ));
             }
-            ctx.outer.push(row);
-            let new = conflict_update(update, &existing, ctx);
-            ctx.outer.pop();
-            let Some(mut new) = new? else {
+            let Some(mut new) = conflict_update(update, &existing, &row, ctx)? else {
                 continue;
             };
             check_row(table, &mut new, checks, ctx)?;
@@ -249,21 +246,24 @@ fn conflict(
     Ok(None)
 }
 
-/// The new row of `DO UPDATE` for `existing` (EXCLUDED is the context's outer row), or
-/// `None` when its WHERE clause rejects the row.
+/// The new row of `DO UPDATE` for `existing` and the proposed row, or `None` when its
+/// WHERE clause rejects the row.
 fn conflict_update(
     update: &ConflictUpdate,
     existing: &Row,
+    proposed: &Row,
     ctx: &mut Context,
 ) -> Result<Option<Row>> {
+    let mut input = existing.clone();
+    input.extend(proposed.iter().cloned());
     if let Some(f) = &update.filter
-        && !exec::is_true(&exec::eval(f, existing, ctx)?)
+        && !exec::is_true(&exec::eval(f, &input, ctx)?)
     {
         return Ok(None);
     }
     let mut new = existing.clone();
     for (i, e) in &update.assignments {
-        new[*i] = exec::eval(e, existing, ctx)?;
+        new[*i] = exec::eval(e, &input, ctx)?;
     }
     Ok(Some(new))
 }

@@ -192,16 +192,13 @@ impl Planner<'_> {
         let update = match &oc.action {
             ast::OnConflictAction::DoNothing => None,
             ast::OnConflictAction::DoUpdate(du) => {
-                // EXCLUDED is the proposed row: bound as an enclosing query's row, so that
-                // unqualified names mean the target's columns.
+                // EXCLUDED, the proposed row, follows the existing row: an unqualified name
+                // both have is ambiguous, as in PostgreSQL.
                 let mut excluded = Scope::of_table(table, None);
                 for c in &mut excluded.columns {
                     c.qualifier = Some("excluded".into());
                 }
-                self.outer.push(excluded);
-                let bound = self.conflict_update(table, scope, du);
-                self.outer.pop();
-                Some(bound?)
+                Some(self.conflict_update(table, &scope.join(&excluded), du)?)
             }
         };
         Ok(OnConflict { arbiters, update })
