@@ -175,59 +175,79 @@ fn act_on_children(
                 }
                 None => fk.on_delete,
             };
-            match action {
-                ReferentialAction::NoAction | ReferentialAction::Restrict => {
-                    // NO ACTION is satisfied if another row took over the key.
-                    if action == ReferentialAction::NoAction
-                        && !dml::rows_where(parent, &fk.referenced_columns, &key, ctx)?.is_empty()
-                    {
-                        continue;
-                    }
-                    if !dml::rows_where(&child, &fk.columns, &key, ctx)?.is_empty() {
-                        return Err(Error::new(
-                            SqlState::FOREIGN_KEY_VIOLATION,
-                            format!(
-                                "update or delete on table \"{}\" violates foreign key constraint \"{}\" on table \"{}\"",
-                                parent.name, fk.name, child.name
-                            ),
-                        )
-                        .with_detail(format!(
-                            "Key {} is still referenced from table \"{}\".",
-                            key_text(parent, &fk.referenced_columns, &key, ctx),
-                            child.name
-                        )));
-                    }
-                }
+            if matches!(
+                action,
                 ReferentialAction::Cascade
-                | ReferentialAction::SetNull
-                | ReferentialAction::SetDefault => {
-                    let rows = dml::rows_where(&child, &fk.columns, &key, ctx)?;
-                    for (child_key, row) in rows {
-                        if action == ReferentialAction::Cascade && new.is_none() {
-                            writer.delete(ctx, &child, &child_key, &row)?;
-                            continue;
-                        }
-                        let mut changed = row.clone();
-                        for (i, &c) in fk.columns.iter().enumerate() {
-                            changed[c] = match (action, new) {
-                                (ReferentialAction::Cascade, Some(new)) => {
-                                    new[fk.referenced_columns[i]].clone()
-                                }
-                                (ReferentialAction::SetDefault, _) => {
-                                    let column = &child.columns[c];
-                                    let e = Planner::new(&mut *ctx.txn).default_value(column)?;
-                                    exec::eval(&e, &[], ctx)?
-                                }
-                                _ => Value::Null,
-                            };
-                        }
-                        let checks = writer.checks(&child, ctx)?;
-                        dml::check_row(&child, &mut changed, &checks, ctx)?;
-                        writer.update(ctx, &child, &child_key, &row, changed)?;
-                    }
+                    | ReferentialAction::SetNull
+                    | ReferentialAction::SetDefault
+            ) {
+                rewrite_children(writer, &child, fk, action, &key, new, ctx)?;
+            }
+            // SET DEFAULT may have set the children to the very key that went: like
+            // PostgreSQL, it then checks as NO ACTION does.
+            if matches!(
+                action,
+                ReferentialAction::NoAction
+                    | ReferentialAction::Restrict
+                    | ReferentialAction::SetDefault
+            ) {
+                // NO ACTION is satisfied if another row took over the key.
+                if action != ReferentialAction::Restrict
+                    && !dml::rows_where(parent, &fk.referenced_columns, &key, ctx)?.is_empty()
+                {
+                    continue;
+                }
+                if !dml::rows_where(&child, &fk.columns, &key, ctx)?.is_empty() {
+                    return Err(Error::new(
+                        SqlState::FOREIGN_KEY_VIOLATION,
+                        format!(
+                            "update or delete on table \"{}\" violates foreign key constraint \"{}\" on table \"{}\"",
+                            parent.name, fk.name, child.name
+                        ),
+                    )
+                    .with_detail(format!(
+                        "Key {} is still referenced from table \"{}\".",
+                        key_text(parent, &fk.referenced_columns, &key, ctx),
+                        child.name
+                    )));
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// CASCADE, SET NULL or SET DEFAULT for the children of `key` (the parent's old key; `new`
+/// is the parent's new row, `None` when it was deleted).
+fn rewrite_children(
+    writer: &mut Writer,
+    child: &Table,
+    fk: &ForeignKey,
+    action: ReferentialAction,
+    key: &[Value],
+    new: Option<&Row>,
+    ctx: &mut Context,
+) -> Result<()> {
+    let rows = dml::rows_where(child, &fk.columns, key, ctx)?;
+    for (child_key, row) in rows {
+        if action == ReferentialAction::Cascade && new.is_none() {
+            writer.delete(ctx, child, &child_key, &row)?;
+            continue;
+        }
+        let mut changed = row.clone();
+        for (i, &c) in fk.columns.iter().enumerate() {
+            changed[c] = match (action, new) {
+                (ReferentialAction::Cascade, Some(new)) => new[fk.referenced_columns[i]].clone(),
+                (ReferentialAction::SetDefault, _) => {
+                    let e = Planner::new(&mut *ctx.txn).default_value(&child.columns[c])?;
+                    exec::eval(&e, &[], ctx)?
+                }
+                _ => Value::Null,
+            };
+        }
+        let checks = writer.checks(child, ctx)?;
+        dml::check_row(child, &mut changed, &checks, ctx)?;
+        writer.update(ctx, child, &child_key, &row, changed)?;
     }
     Ok(())
 }

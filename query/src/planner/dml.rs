@@ -262,8 +262,8 @@ impl Planner<'_> {
     }
 
     /// Binds a FOREIGN KEY constraint of `table` (whose referencing columns are `columns`):
-    /// the referenced table must exist, its columns (its primary key when none are named)
-    /// must be its primary key or have a unique index (42830), and each pair of columns
+    /// the referenced table must exist, its columns (its primary key when none are named,
+    /// 42704 without one) must be its primary key or have a unique index (42830), and each pair of columns
     /// must be comparable (42804). A table not yet created may reference itself (the
     /// constraint then names object id 0). `ALTER TABLE ... ADD CONSTRAINT` binds with this
     /// and adds with [`crate::foreign_key::add_foreign_key`].
@@ -298,7 +298,7 @@ impl Planner<'_> {
         let referenced: Vec<usize> = if fk.referred_columns.is_empty() {
             parent.primary_key.clone().ok_or_else(|| {
                 Error::new(
-                    SqlState::INVALID_FOREIGN_KEY,
+                    SqlState::UNDEFINED_OBJECT,
                     format!(
                         "there is no primary key for referenced table \"{}\"",
                         parent.name
