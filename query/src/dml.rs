@@ -385,7 +385,10 @@ pub(crate) fn rows_where(
     let candidates: Vec<(RowKey, Row)> = if let Some(pk) = &table.primary_key
         && same_set(pk)
     {
-        let parts = pk.iter().map(|&c| value_of(c)).collect::<Result<Vec<_>>>()?;
+        let parts = pk
+            .iter()
+            .map(|&c| value_of(c))
+            .collect::<Result<Vec<_>>>()?;
         let key = storage::primary_key(&parts);
         ctx.txn
             .get(table, &key)?
@@ -426,11 +429,7 @@ pub(crate) fn rows_where(
 /// A write the foreign keys must look at when the statement ends.
 pub(crate) enum Event {
     /// A row was inserted.
-    Insert {
-        table: Oid,
-        key: RowKey,
-        row: Row,
-    },
+    Insert { table: Oid, key: RowKey, row: Row },
     /// A row was updated (its key is now `key`).
     Update {
         table: Oid,
@@ -550,6 +549,11 @@ impl Writer {
     /// Ends the statement: every queued write meets the foreign keys, including the writes
     /// that cascades add to the queue.
     fn finish(&mut self, ctx: &mut Context) -> Result<()> {
+        if self.events.is_empty() {
+            return Ok(());
+        }
+        // At READ COMMITTED the checks see what committed meanwhile (see foreign_key).
+        ctx.txn.new_statement();
         while let Some(event) = self.events.pop_front() {
             foreign_key::enforce(self, event, ctx)?;
         }

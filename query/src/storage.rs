@@ -67,6 +67,10 @@ pub trait Transaction: Send {
     fn scan(&mut self, table: &Table) -> Result<Rows>;
     /// The row at `key`.
     fn get(&mut self, table: &Table, key: &[u8]) -> Result<Option<Row>>;
+    /// Locks the row at `key` against writers until the transaction ends (waiting for a
+    /// writer that holds it), as a foreign key check locks the parent row it found; false if
+    /// the newest committed version of the row (or this transaction's own) is gone.
+    fn lock_shared(&mut self, table: &Table, key: &[u8]) -> Result<bool>;
     /// The rows whose values in `index` start with `prefix`.
     fn scan_index(&mut self, table: &Table, index: &Index, prefix: &[Value]) -> Result<Rows>;
     /// Inserts a row, enforcing the primary key and unique indexes (23505).
@@ -420,6 +424,18 @@ impl Transaction for LocalTransaction {
         match self.txn.get(&full)? {
             Some(bytes) => Ok(Some(types::decode_row(&bytes, &table.types())?)),
             None => Ok(None),
+        }
+    }
+
+    fn lock_shared(&mut self, table: &Table, key: &[u8]) -> Result<bool> {
+        let mut full = row_prefix(table.oid);
+        full.extend_from_slice(key);
+        match self
+            .txn
+            .lock(&full, mvcc::LockMode::Share, mvcc::WaitPolicy::Wait)?
+        {
+            mvcc::Locked::Row(value) => Ok(value.is_some()),
+            mvcc::Locked::Skipped => Ok(false),
         }
     }
 

@@ -254,7 +254,9 @@ impl Planner<'_> {
                 table.column_index(&n).ok_or_else(|| {
                     Error::new(
                         SqlState::UNDEFINED_COLUMN,
-                        format!("column \"{n}\" referenced in foreign key constraint does not exist"),
+                        format!(
+                            "column \"{n}\" referenced in foreign key constraint does not exist"
+                        ),
                     )
                 })
             })
@@ -314,9 +316,8 @@ impl Planner<'_> {
                 "number of referencing and referenced columns for foreign key disagree",
             ));
         }
-        let same_set = |c: &[usize]| {
-            c.len() == referenced.len() && c.iter().all(|x| referenced.contains(x))
-        };
+        let same_set =
+            |c: &[usize]| c.len() == referenced.len() && c.iter().all(|x| referenced.contains(x));
         let unique = parent.primary_key.as_deref().is_some_and(same_set)
             || parent
                 .indexes
