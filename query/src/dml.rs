@@ -3,11 +3,13 @@
 //!
 //! A data-modifying statement runs in two phases, as in PostgreSQL:
 //!
-//! 1. **The statement's own writes.** The rows to change are read first (so an UPDATE never
-//!    sees its own new rows), then each is written through a [`Writer`], which converts and
-//!    checks the row (types, NOT NULL, CHECK), enforces unique constraints at once (the
-//!    storage layer does), and remembers the write as an *event* when the table takes part in
-//!    a foreign key.
+//! 1. **The statement's own writes.** The rows to change are read first, and their new
+//!    values converted and checked (types, NOT NULL, CHECK) and their RETURNING rows
+//!    computed before the first write, so that the statement's subqueries see the tables as
+//!    it found them, as in PostgreSQL. Then each row is written through a [`Writer`]: the
+//!    storage layer enforces unique constraints at once, and the writer remembers the write
+//!    as an *event* when the table takes part in a foreign key. (ON CONFLICT goes row by
+//!    row instead, since a proposed row may conflict with one the statement inserted.)
 //! 2. **The foreign keys, at the end of the statement.** PostgreSQL runs its referential
 //!    actions as AFTER triggers, so a statement may insert a child before its parent, or move
 //!    a key that is still referenced to a row that takes it over, without an error. The
@@ -102,6 +104,9 @@ pub fn execute(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             let mut out = Output::new(returning);
             let targets = matching_rows(&table, filter.as_ref(), from.as_ref(), ctx)?;
             let n = targets.len();
+            // Every new row (and RETURNING row) is computed before the first write, so that
+            // subqueries see the table as the statement found it.
+            let mut writes = Vec::with_capacity(n);
             for (key, old, joined) in targets {
                 let mut input = old.clone();
                 input.extend(joined.iter().cloned());
@@ -110,8 +115,11 @@ pub fn execute(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
                     new[*i] = exec::eval(e, &input, ctx)?;
                 }
                 check_row(&table, &mut new, &checks, ctx)?;
-                writer.update(ctx, &table, &key, &old, new.clone())?;
-                out.push(new, &joined, ctx)?;
+                out.push(new.clone(), &joined, ctx)?;
+                writes.push((key, old, new));
+            }
+            for (key, old, new) in writes {
+                writer.update(ctx, &table, &key, &old, new)?;
             }
             ("UPDATE", n, out)
         }
@@ -124,9 +132,11 @@ pub fn execute(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             let mut out = Output::new(returning);
             let targets = matching_rows(&table, filter.as_ref(), using.as_ref(), ctx)?;
             let n = targets.len();
-            for (key, old, joined) in targets {
+            for (_, old, joined) in &targets {
+                out.push(old.clone(), joined, ctx)?;
+            }
+            for (key, old, _) in targets {
                 writer.delete(ctx, &table, &key, &old)?;
-                out.push(old, &joined, ctx)?;
             }
             ("DELETE", n, out)
         }
@@ -185,16 +195,28 @@ fn insert(
     out: &mut Output,
     ctx: &mut Context,
 ) -> Result<usize> {
-    let rows = exec::collect(source, ctx)?;
+    let mut rows = exec::collect(source, ctx)?;
+    let Some(on_conflict) = on_conflict else {
+        // Rows (and RETURNING rows) are computed before the first write, so that subqueries
+        // see the table as the statement found it.
+        for row in &mut rows {
+            check_row(table, row, checks, ctx)?;
+            out.push(row.clone(), &[], ctx)?;
+        }
+        let n = rows.len();
+        for row in rows {
+            writer.insert(ctx, table, row)?;
+        }
+        return Ok(n);
+    };
+    // ON CONFLICT goes row by row: a proposed row may conflict with one inserted before it.
     let mut count = 0;
     // Rows this statement inserted or updated, for ON CONFLICT DO UPDATE's 21000.
     let mut touched: HashSet<RowKey> = HashSet::new();
     for mut row in rows {
         check_row(table, &mut row, checks, ctx)?;
-        if let Some(oc) = on_conflict
-            && let Some((key, existing)) = conflict(table, &oc.arbiters, &row, ctx)?
-        {
-            let Some(update) = &oc.update else {
+        if let Some((key, existing)) = conflict(table, &on_conflict.arbiters, &row, ctx)? {
+            let Some(update) = &on_conflict.update else {
                 continue;
             };
             if touched.contains(&key) {
@@ -217,9 +239,7 @@ fn insert(
             continue;
         }
         let key = writer.insert(ctx, table, row.clone())?;
-        if on_conflict.is_some() {
-            touched.insert(key);
-        }
+        touched.insert(key);
         out.push(row, &[], ctx)?;
         count += 1;
     }

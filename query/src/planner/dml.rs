@@ -281,8 +281,12 @@ impl Planner<'_> {
         {
             return Err(Error::unsupported(format!("MATCH {kind}")));
         }
-        if fk.characteristics.is_some() {
-            return Err(Error::unsupported("DEFERRABLE foreign keys"));
+        if let Some(c) = &fk.characteristics
+            && (c.deferrable == Some(true)
+                || c.initially == Some(ast::DeferrableInitial::Deferred)
+                || c.enforced.is_some())
+        {
+            return Err(Error::unsupported(format!("foreign key {c}")));
         }
         let (schema, parent_name) = object_name(&fk.foreign_table)?;
         let parent = if schema == table.schema && parent_name == table.name {
