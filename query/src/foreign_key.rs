@@ -415,6 +415,55 @@ pub(crate) fn drop_tables(
     Ok(())
 }
 
+/// Refuses (2BP01) to drop the index `name` of `table` while a foreign key needs it to find
+/// its parents: when no other unique index or the primary key has the same columns.
+pub(crate) fn check_drop_index(txn: &mut dyn Transaction, table: &Table, name: &str) -> Result<()> {
+    let Some(index) = table.indexes.iter().find(|i| i.name == name) else {
+        return Ok(());
+    };
+    let same = |cols: &[usize]| {
+        cols.len() == index.columns.len() && cols.iter().all(|c| index.columns.contains(c))
+    };
+    let replaced = table.primary_key.as_deref().is_some_and(same)
+        || table
+            .indexes
+            .iter()
+            .any(|i| i.name != name && i.unique && same(&i.columns));
+    if !index.unique || replaced {
+        return Ok(());
+    }
+    let mut dependents = Vec::new();
+    for &child_oid in &table.referenced_by {
+        let child = if child_oid == table.oid {
+            table.clone()
+        } else {
+            match txn.table_by_oid(child_oid)? {
+                Some(c) => c,
+                None => continue,
+            }
+        };
+        for fk in child
+            .foreign_keys
+            .iter()
+            .filter(|f| f.referenced == table.oid && same(&f.referenced_columns))
+        {
+            dependents.push(format!(
+                "constraint {} on table {} depends on index {name}",
+                fk.name, child.name
+            ));
+        }
+    }
+    if dependents.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        SqlState::DEPENDENT_OBJECTS_STILL_EXIST,
+        format!("cannot drop index {name} because other objects depend on it"),
+    )
+    .with_detail(dependents.join("\n"))
+    .with_hint("Use DROP ... CASCADE to drop the dependent objects too."))
+}
+
 /// Truncates `tables`. A table referenced by a table not in the list is 0A000, unless
 /// `cascade`, which truncates the referencing tables too.
 pub(crate) fn truncate_tables(

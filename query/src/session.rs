@@ -397,6 +397,7 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
         }
         Plan::DropIndex { indexes } => {
             for (table, name) in &indexes {
+                crate::foreign_key::check_drop_index(ctx.txn, table, name)?;
                 ctx.txn.drop_index(table, name)?;
             }
             StatementResult::command("DROP INDEX")

@@ -288,3 +288,18 @@ fn add_foreign_key_validates_existing_rows() {
         SqlState::FOREIGN_KEY_VIOLATION
     );
 }
+
+#[test]
+fn unsupported_foreign_key_forms_answer_0a000() {
+    let db = Database::memory().unwrap();
+    let mut s = db.session();
+    ok(&mut s, "CREATE TABLE p (id INT PRIMARY KEY)");
+    for sql in [
+        "CREATE TABLE c (x INT REFERENCES p DEFERRABLE INITIALLY DEFERRED)",
+        "CREATE TABLE c (x INT, FOREIGN KEY (x) REFERENCES p MATCH FULL)",
+    ] {
+        assert_eq!(err(&mut s, sql), SqlState::FEATURE_NOT_SUPPORTED, "{sql}");
+    }
+    // NOT DEFERRABLE is what every supported key is.
+    ok(&mut s, "CREATE TABLE c (x INT REFERENCES p NOT DEFERRABLE)");
+}
