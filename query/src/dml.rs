@@ -497,7 +497,8 @@ impl Writer {
 
     /// Inserts a row (already checked).
     pub(crate) fn insert(&mut self, ctx: &mut Context, table: &Table, row: Row) -> Result<RowKey> {
-        if !takes_part(table) {
+        // A new row can only break its own foreign keys: a parent has no children yet.
+        if table.foreign_keys.is_empty() {
             return ctx.txn.insert(table, row);
         }
         let key = ctx.txn.insert(table, row.clone())?;

@@ -17,7 +17,8 @@
 //!   key or the unique index the constraint references, never by a scan, and locked
 //!   ([`crate::storage::Transaction::lock_shared`]) so that a concurrent transaction cannot
 //!   delete it before this one commits. A row that a later write of the same statement
-//!   changed again is checked in its final form only.
+//!   deleted, or whose referencing columns it changed again, is checked in its final form
+//!   only.
 //! - A deleted parent row, or one whose referenced columns changed, applies the constraint's
 //!   action to the children: `NO ACTION` fails unless another row now holds the old key,
 //!   `RESTRICT` fails if any child remains, `CASCADE` deletes the children or copies the new
@@ -74,7 +75,9 @@ fn check_parents(
     old: Option<&Row>,
     ctx: &mut Context,
 ) -> Result<()> {
-    let mut live = None;
+    // The row as it is now: a row deleted later in the statement is not checked, and one
+    // whose referencing columns changed again is checked by that later write.
+    let mut current: Option<Option<Row>> = None;
     for fk in &table.foreign_keys {
         let values: Vec<Value> = fk.columns.iter().map(|&c| row[c].clone()).collect();
         if values.iter().any(Value::is_null) {
@@ -85,12 +88,13 @@ fn check_parents(
         {
             continue;
         }
-        // A row changed again later in the statement is checked in its last form.
-        if live.is_none() {
-            live = Some(ctx.txn.get(table, key)?.as_ref() == Some(row));
+        if current.is_none() {
+            current = Some(ctx.txn.get(table, key)?);
         }
-        if live == Some(false) {
-            return Ok(());
+        match current.as_ref().and_then(|c| c.as_ref()) {
+            None => return Ok(()),
+            Some(now) if fk.columns.iter().any(|&c| now[c] != row[c]) => continue,
+            Some(_) => {}
         }
         let parent = if fk.referenced == table.oid {
             table.clone()
