@@ -309,13 +309,7 @@ impl<'a> Planner<'a> {
                 names,
                 cascade,
                 ..
-            } => {
-                let mut plan = self.drop(object_type, *if_exists, names)?;
-                if let Plan::DropTable { cascade: c, .. } = &mut plan {
-                    *c = *cascade;
-                }
-                Ok(plan)
-            }
+            } => self.drop(object_type, *if_exists, *cascade, names),
             ast::Statement::Explain { statement, .. } => {
                 let text = match self.plan(statement)? {
                     Plan::Query { node, .. } => node.to_string(),
@@ -1875,6 +1869,7 @@ impl<'a> Planner<'a> {
         &mut self,
         object_type: &ast::ObjectType,
         if_exists: bool,
+        cascade: bool,
         names: &[ast::ObjectName],
     ) -> Result<Plan> {
         match object_type {
@@ -1903,7 +1898,7 @@ impl<'a> Planner<'a> {
                 Ok(Plan::DropTable {
                     tables,
                     views: want_view,
-                    cascade: false,
+                    cascade,
                 })
             }
             ast::ObjectType::Index => {
