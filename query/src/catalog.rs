@@ -119,6 +119,50 @@ pub struct Table {
     /// For a sequence: its parameters (a sequence is a relation, named among the tables).
     #[serde(default)]
     pub sequence: Option<Box<Sequence>>,
+    /// FOREIGN KEY constraints of this table (the referencing side).
+    #[serde(default)]
+    pub foreign_keys: Vec<ForeignKey>,
+    /// The tables with a foreign key referencing this one (itself for a self-reference), so
+    /// that writes to a parent find their children without reading the whole catalog.
+    #[serde(default)]
+    pub referenced_by: Vec<Oid>,
+}
+
+/// What a foreign key does to referencing rows when the referenced row is deleted or its key
+/// updated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReferentialAction {
+    /// Fail at the end of the statement if referencing rows remain (the default).
+    #[default]
+    NoAction,
+    /// Fail if referencing rows exist, even if the key reappears in the same statement.
+    Restrict,
+    /// Delete the referencing rows, or update their columns to the new key.
+    Cascade,
+    /// Set the referencing columns to NULL.
+    SetNull,
+    /// Set the referencing columns to their defaults.
+    SetDefault,
+}
+
+/// A FOREIGN KEY constraint: `columns` of this table reference `referenced_columns` of the
+/// table `referenced` (its primary key or the columns of a unique index). MATCH SIMPLE: a row
+/// with a NULL in any referencing column is not checked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForeignKey {
+    /// The constraint's name (`<table>_<columns>_fkey` by default).
+    pub name: String,
+    /// The referencing columns, by position in this table.
+    pub columns: Vec<usize>,
+    /// The referenced table's object id (0 in a table not yet created that references
+    /// itself; creation fills in the table's own id).
+    pub referenced: Oid,
+    /// The referenced columns, by position in the referenced table, paired with `columns`.
+    pub referenced_columns: Vec<usize>,
+    /// ON DELETE.
+    pub on_delete: ReferentialAction,
+    /// ON UPDATE.
+    pub on_update: ReferentialAction,
 }
 
 impl Table {

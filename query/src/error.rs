@@ -116,6 +116,8 @@ impl SqlState {
     pub const DUPLICATE_COLUMN: SqlState = SqlState("42701");
     /// 42710: an object of that name exists.
     pub const DUPLICATE_OBJECT: SqlState = SqlState("42710");
+    pub const DUPLICATE_ALIAS: SqlState = SqlState("42712");
+    pub const INVALID_FOREIGN_KEY: SqlState = SqlState("42830");
     /// 42P04: a database of that name exists.
     pub const DUPLICATE_DATABASE: SqlState = SqlState("42P04");
     /// 42P06: a schema of that name exists.

@@ -17,8 +17,10 @@
 
 pub mod catalog;
 pub mod ddl;
+pub mod dml;
 pub mod error;
 pub mod exec;
+pub mod foreign_key;
 pub mod functions;
 pub mod optimizer;
 pub mod plan;

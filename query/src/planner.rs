@@ -15,6 +15,7 @@
 use anchor_grammar::ast;
 
 use crate::catalog::{Column, DEFAULT_SCHEMA, Identity, Index, Table};
+use crate::dml::{OnConflict, Returning};
 use crate::error::{Error, Result, SqlState};
 use crate::functions;
 use crate::plan::{Aggregate, Expr, JoinKind, Node, SetOpKind, SortKey};
@@ -24,6 +25,7 @@ use crate::types::{self, BinaryOp, DataType, Settings, UnaryOp, Value};
 
 mod alter;
 mod ddl;
+mod dml;
 
 pub use alter::Alteration;
 
@@ -45,9 +47,13 @@ pub enum Plan {
         source: Node,
         /// CHECK constraints over the new row: (name, predicate).
         checks: Vec<(String, Expr)>,
+        /// ON CONFLICT.
+        on_conflict: Option<OnConflict>,
+        /// RETURNING, over the inserted (or updated) row.
+        returning: Option<Returning>,
     },
     /// UPDATE: rows of `table` satisfying `filter` get `assignments` (column, expression
-    /// over the old row).
+    /// over the old row, followed by the row of `from` it joined).
     Update {
         /// The table.
         table: Table,
@@ -57,13 +63,21 @@ pub enum Plan {
         assignments: Vec<(usize, Expr)>,
         /// CHECK constraints over the new row: (name, predicate).
         checks: Vec<(String, Expr)>,
+        /// UPDATE ... FROM: the other tables, joined to each target row by `filter`.
+        from: Option<Node>,
+        /// RETURNING, over the new row followed by the row of `from`.
+        returning: Option<Returning>,
     },
     /// DELETE: rows of `table` satisfying `filter`.
     Delete {
         /// The table.
         table: Table,
-        /// Which rows.
+        /// Which rows (over the row followed by the row of `using` it joined).
         filter: Option<Expr>,
+        /// DELETE ... USING: the other tables.
+        using: Option<Node>,
+        /// RETURNING, over the deleted row followed by the row of `using`.
+        returning: Option<Returning>,
     },
     /// CREATE TABLE.
     CreateTable {
@@ -100,6 +114,8 @@ pub enum Plan {
     Truncate {
         /// The tables.
         tables: Vec<Table>,
+        /// CASCADE: tables referencing them by foreign keys go too.
+        cascade: bool,
     },
     /// CREATE TABLE ... AS query: a new table with the query's columns and rows.
     CreateTableAs {
@@ -116,6 +132,8 @@ pub enum Plan {
         tables: Vec<Table>,
         /// DROP VIEW rather than DROP TABLE (for the command tag).
         views: bool,
+        /// CASCADE: foreign keys referencing the tables are dropped with them.
+        cascade: bool,
     },
     /// CREATE INDEX.
     CreateIndex {
@@ -321,14 +339,18 @@ impl<'a> Planner<'a> {
                 for target in &truncate.table_names {
                     tables.push(self.target(&target.name)?);
                 }
-                Ok(Plan::Truncate { tables })
+                Ok(Plan::Truncate {
+                    tables,
+                    cascade: matches!(truncate.cascade, Some(ast::CascadeOption::Cascade)),
+                })
             }
             ast::Statement::Drop {
                 object_type,
                 if_exists,
                 names,
+                cascade,
                 ..
-            } => self.drop(object_type, *if_exists, names),
+            } => self.drop(object_type, *if_exists, *cascade, names),
             ast::Statement::Explain { statement, .. } => {
                 let text = match self.plan(statement)? {
                     Plan::Query { node, .. } => node.to_string(),
@@ -1469,12 +1491,6 @@ impl<'a> Planner<'a> {
     // ---- writes
 
     fn insert(&mut self, insert: &ast::Insert) -> Result<Plan> {
-        if insert.on.is_some() {
-            return Err(Error::unsupported("INSERT ... ON CONFLICT"));
-        }
-        if insert.returning.is_some() {
-            return Err(Error::unsupported("RETURNING"));
-        }
         if insert.or.is_some() || insert.replace_into || insert.ignore {
             // SQLite's and MySQL's conflict clauses are not PostgreSQL syntax.
             return Err(Error::new(
@@ -1529,6 +1545,12 @@ impl<'a> Planner<'a> {
             exprs.push(e);
         }
         let checks = self.checks(&table)?;
+        let scope = dml::insert_scope(&table, insert.table_alias.as_ref());
+        let on_conflict = match &insert.on {
+            Some(on) => Some(self.on_conflict(&table, &scope, on)?),
+            None => None,
+        };
+        let returning = self.returning(insert.returning.as_deref(), &scope)?;
         Ok(Plan::Insert {
             source: Node::Project {
                 input: Box::new(node),
@@ -1536,10 +1558,13 @@ impl<'a> Planner<'a> {
             },
             table,
             checks,
+            on_conflict,
+            returning,
         })
     }
 
-    fn default_value(&mut self, column: &Column) -> Result<Expr> {
+    /// A column's DEFAULT expression (NULL without one), cast to the column's type.
+    pub(crate) fn default_value(&mut self, column: &Column) -> Result<Expr> {
         match &column.default {
             None => Ok(Expr::Literal(Value::Null)),
             Some(sql) => {
@@ -1550,7 +1575,8 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn checks(&mut self, table: &Table) -> Result<Vec<(String, Expr)>> {
+    /// A table's CHECK constraints, bound over its row.
+    pub(crate) fn checks(&mut self, table: &Table) -> Result<Vec<(String, Expr)>> {
         let scope = Scope::of_table(table, None);
         let mut checks = Vec::new();
         for c in &table.checks {
@@ -1561,12 +1587,6 @@ impl<'a> Planner<'a> {
     }
 
     fn update(&mut self, update: &ast::Update) -> Result<Plan> {
-        if update.from.is_some() {
-            return Err(Error::unsupported("UPDATE ... FROM"));
-        }
-        if update.returning.is_some() {
-            return Err(Error::unsupported("RETURNING"));
-        }
         if update.or.is_some() {
             return Err(Error::new(
                 SqlState::SYNTAX_ERROR,
@@ -1578,6 +1598,19 @@ impl<'a> Planner<'a> {
         };
         let table = self.target(name)?;
         let scope = Scope::of_table(&table, alias.as_ref());
+        let (from, scope) = match &update.from {
+            Some(ast::UpdateTableFromKind::AfterSet(from)) => {
+                let (node, scope) = self.joined_scope(&scope, from)?;
+                (Some(node), scope)
+            }
+            Some(ast::UpdateTableFromKind::BeforeSet(_)) => {
+                return Err(Error::new(
+                    SqlState::SYNTAX_ERROR,
+                    "syntax error at or near \"FROM\"",
+                ));
+            }
+            None => (None, scope),
+        };
         let filter = match &update.selection {
             Some(s) => {
                 let (e, t) = self.expr(s, &scope, None)?;
@@ -1609,32 +1642,36 @@ impl<'a> Planner<'a> {
             assignments.push((i, assign_cast(e, &t, &table.columns[i])?));
         }
         let checks = self.checks(&table)?;
+        let returning = self.returning(update.returning.as_deref(), &scope)?;
         Ok(Plan::Update {
             table,
             filter,
             assignments,
             checks,
+            from,
+            returning,
         })
     }
 
     fn delete(&mut self, delete: &ast::Delete) -> Result<Plan> {
-        if delete.returning.is_some() {
-            return Err(Error::unsupported("RETURNING"));
-        }
         let from = match &delete.from {
             ast::FromTable::WithFromKeyword(f) | ast::FromTable::WithoutKeyword(f) => f,
         };
         let [twj] = from.as_slice() else {
             return Err(Error::unsupported("DELETE from several tables"));
         };
-        let ast::TableFactor::Table { name, .. } = &twj.relation else {
+        let ast::TableFactor::Table { name, alias, .. } = &twj.relation else {
             return Err(Error::unsupported("DELETE from a non-table"));
         };
-        if delete.using.is_some() {
-            return Err(Error::unsupported("DELETE ... USING"));
-        }
         let table = self.target(name)?;
-        let scope = Scope::of_table(&table, None);
+        let scope = Scope::of_table(&table, alias.as_ref());
+        let (using, scope) = match &delete.using {
+            Some(using) => {
+                let (node, scope) = self.joined_scope(&scope, using)?;
+                (Some(node), scope)
+            }
+            None => (None, scope),
+        };
         let filter = match &delete.selection {
             Some(s) => {
                 let (e, t) = self.expr(s, &scope, None)?;
@@ -1642,7 +1679,13 @@ impl<'a> Planner<'a> {
             }
             None => None,
         };
-        Ok(Plan::Delete { table, filter })
+        let returning = self.returning(delete.returning.as_deref(), &scope)?;
+        Ok(Plan::Delete {
+            table,
+            filter,
+            using,
+            returning,
+        })
     }
 
     // ---- DDL
@@ -1699,6 +1742,10 @@ impl<'a> Planner<'a> {
         let mut uniques: Vec<Vec<usize>> = Vec::new();
         // Columns fed by a sequence: position, identity kind, sequence options.
         let mut sequenced: Vec<(usize, Option<Identity>, Vec<ast::SequenceOptions>)> = Vec::new();
+        // Foreign keys are bound last, when the table's keys are known (it may reference
+        // itself): (constraint name, referencing columns, constraint).
+        let mut foreign_keys: Vec<(Option<String>, Vec<usize>, &ast::ForeignKeyConstraint)> =
+            Vec::new();
         for def in &create.columns {
             let cname = ident(&def.name);
             if table.column_index(&cname).is_some() {
@@ -1768,6 +1815,11 @@ impl<'a> Planner<'a> {
                         column.nullable = false;
                     }
                     ast::ColumnOption::Unique(_) => uniques.push(vec![position]),
+                    ast::ColumnOption::ForeignKey(fk) => foreign_keys.push((
+                        opt.name.as_ref().or(fk.name.as_ref()).map(ident),
+                        vec![position],
+                        fk,
+                    )),
                     ast::ColumnOption::Check(c) => table.checks.push(crate::catalog::Check {
                         name: format!("{name}_{}_check", column.name),
                         expr: c.expr.to_string(),
@@ -1813,6 +1865,10 @@ impl<'a> Planner<'a> {
                     table.primary_key = Some(c);
                 }
                 ast::TableConstraint::Unique(u) => uniques.push(cols(&u.columns, &table)?),
+                ast::TableConstraint::ForeignKey(fk) => {
+                    let columns = self.foreign_key_columns(&table, &fk.columns)?;
+                    foreign_keys.push((fk.name.as_ref().map(ident), columns, fk));
+                }
                 ast::TableConstraint::Check(c) => table.checks.push(crate::catalog::Check {
                     name: format!("{name}_check{}", table.checks.len() + 1),
                     expr: c.expr.to_string(),
@@ -1833,6 +1889,10 @@ impl<'a> Planner<'a> {
                 unique: true,
                 primary: false,
             });
+        }
+        for (constraint, columns, fk) in foreign_keys {
+            let bound = self.foreign_key(&table, constraint, columns, fk)?;
+            table.foreign_keys.push(bound);
         }
         let mut sequences = Vec::new();
         for (i, identity, options) in sequenced {
@@ -1901,6 +1961,7 @@ impl<'a> Planner<'a> {
         &mut self,
         object_type: &ast::ObjectType,
         if_exists: bool,
+        cascade: bool,
         names: &[ast::ObjectName],
     ) -> Result<Plan> {
         match object_type {
@@ -1945,6 +2006,7 @@ impl<'a> Planner<'a> {
                 Ok(Plan::DropTable {
                     tables,
                     views: wanted == "VIEW",
+                    cascade,
                 })
             }
             ast::ObjectType::Index => {

@@ -721,41 +721,6 @@ fn run(
     execute_plan(plan, &mut ctx)
 }
 
-/// Brings each value to its column's exact type with assignment rules (a too-long string
-/// for `varchar(n)` is 22001), then checks NOT NULL and CHECK constraints.
-fn check_row(
-    table: &crate::catalog::Table,
-    row: &mut [Value],
-    checks: &[(String, crate::plan::Expr)],
-    ctx: &mut Context,
-) -> Result<()> {
-    for (column, value) in table.columns.iter().zip(row.iter_mut()) {
-        *value = std::mem::replace(value, Value::Null).assign(&column.data_type, ctx.settings)?;
-        if !column.nullable && matches!(value, Value::Null) {
-            return Err(Error::new(
-                SqlState::NOT_NULL_VIOLATION,
-                format!(
-                    "null value in column \"{}\" of relation \"{}\" violates not-null constraint",
-                    column.name, table.name
-                ),
-            ));
-        }
-    }
-    for (name, check) in checks {
-        // A CHECK passes unless it is false: NULL passes, as in PostgreSQL.
-        if matches!(exec::eval(check, row, ctx)?, Value::Bool(false)) {
-            return Err(Error::new(
-                SqlState::CHECK_VIOLATION,
-                format!(
-                    "new row for relation \"{}\" violates check constraint \"{name}\"",
-                    table.name
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Executes a plan.
 pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
     Ok(match plan {
@@ -775,44 +740,8 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
                 .map(|l| vec![Value::Text(l.to_string())])
                 .collect(),
         },
-        Plan::Insert {
-            table,
-            source,
-            checks,
-        } => {
-            let rows = exec::collect(&source, ctx)?;
-            let n = rows.len();
-            for mut row in rows {
-                check_row(&table, &mut row, &checks, ctx)?;
-                ctx.txn.insert(&table, row)?;
-            }
-            StatementResult::command(format!("INSERT 0 {n}"))
-        }
-        Plan::Update {
-            table,
-            filter,
-            assignments,
-            checks,
-        } => {
-            let targets = matching_rows(&table, filter.as_ref(), ctx)?;
-            let n = targets.len();
-            for (key, old) in targets {
-                let mut new = old.clone();
-                for (i, e) in &assignments {
-                    new[*i] = exec::eval(e, &old, ctx)?;
-                }
-                check_row(&table, &mut new, &checks, ctx)?;
-                ctx.txn.update(&table, &key, &old, new)?;
-            }
-            StatementResult::command(format!("UPDATE {n}"))
-        }
-        Plan::Delete { table, filter } => {
-            let targets = matching_rows(&table, filter.as_ref(), ctx)?;
-            let n = targets.len();
-            for (key, old) in targets {
-                ctx.txn.delete(&table, &key, &old)?;
-            }
-            StatementResult::command(format!("DELETE {n}"))
+        plan @ (Plan::Insert { .. } | Plan::Update { .. } | Plan::Delete { .. }) => {
+            crate::dml::execute(plan, ctx)?
         }
         Plan::CreateTable {
             mut table,
@@ -826,7 +755,7 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             for index in &mut table.indexes {
                 index.oid = ctx.txn.next_oid()?;
             }
-            ctx.txn.create_table(&table)?;
+            crate::foreign_key::create_table(ctx.txn, &mut table)?;
             for mut seq in sequences {
                 if let Some(def) = &mut seq.sequence
                     && let Some(owner) = &mut def.owned_by
@@ -889,17 +818,19 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             }
             StatementResult::command("CREATE VIEW")
         }
-        Plan::DropTable { tables, views } => {
+        Plan::DropTable {
+            tables,
+            views,
+            cascade,
+        } => {
+            crate::foreign_key::drop_tables(ctx.txn, &tables, cascade)?;
             for t in &tables {
-                ctx.txn.drop_table(t)?;
                 drop_owned_sequences(t, ctx)?;
             }
             StatementResult::command(if views { "DROP VIEW" } else { "DROP TABLE" })
         }
-        Plan::Truncate { tables } => {
-            for t in &tables {
-                ctx.txn.truncate(t)?;
-            }
+        Plan::Truncate { tables, cascade } => {
+            crate::foreign_key::truncate_tables(ctx.txn, &tables, cascade)?;
             StatementResult::command("TRUNCATE TABLE")
         }
         Plan::CreateTableAs {
@@ -938,6 +869,7 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
         }
         Plan::DropIndex { indexes } => {
             for (table, name) in &indexes {
+                crate::foreign_key::check_drop_index(ctx.txn, table, name)?;
                 ctx.txn.drop_index(table, name)?;
             }
             StatementResult::command("DROP INDEX")
@@ -957,25 +889,4 @@ fn drop_owned_sequences(table: &crate::catalog::Table, ctx: &mut Context) -> Res
         }
     }
     Ok(())
-}
-
-/// The rows of `table` that satisfy `filter`, read before any is changed (so an UPDATE never
-/// sees its own new rows).
-fn matching_rows(
-    table: &crate::catalog::Table,
-    filter: Option<&crate::plan::Expr>,
-    ctx: &mut Context,
-) -> Result<Vec<(Vec<u8>, Row)>> {
-    let mut out = Vec::new();
-    for item in ctx.txn.scan(table)? {
-        let (key, row) = item?;
-        let keep = match filter {
-            Some(f) => exec::is_true(&exec::eval(f, &row, ctx)?),
-            None => true,
-        };
-        if keep {
-            out.push((key, row));
-        }
-    }
-    Ok(out)
 }

@@ -46,6 +46,8 @@ pub trait Transaction: Send {
     fn tables(&mut self) -> Result<Vec<Table>>;
     /// The table `schema.name`, if it exists.
     fn table(&mut self, schema: &str, name: &str) -> Result<Option<Table>>;
+    /// The table with object id `oid`, if it exists.
+    fn table_by_oid(&mut self, oid: Oid) -> Result<Option<Table>>;
     /// A new object id for a table or index.
     fn next_oid(&mut self) -> Result<Oid>;
     /// Records a new table (its oid already taken from [`Transaction::next_oid`]).
@@ -65,6 +67,10 @@ pub trait Transaction: Send {
     fn scan(&mut self, table: &Table) -> Result<Rows>;
     /// The row at `key`.
     fn get(&mut self, table: &Table, key: &[u8]) -> Result<Option<Row>>;
+    /// Locks the row at `key` against writers until the transaction ends (waiting for a
+    /// writer that holds it), as a foreign key check locks the parent row it found; false if
+    /// the newest committed version of the row (or this transaction's own) is gone.
+    fn lock_shared(&mut self, table: &Table, key: &[u8]) -> Result<bool>;
     /// The rows whose values in `index` start with `prefix`.
     fn scan_index(&mut self, table: &Table, index: &Index, prefix: &[Value]) -> Result<Rows>;
     /// Inserts a row, enforcing the primary key and unique indexes (23505).
@@ -146,6 +152,14 @@ fn encode_values(out: &mut Vec<u8>, values: &[&Value]) {
     for v in values {
         keycode::encode_part(out, &v.to_key_part(), Order::ASC);
     }
+}
+
+/// The row key of the row whose primary key columns hold `values` (in primary key order), for
+/// [`Transaction::get`].
+pub fn primary_key(values: &[&Value]) -> RowKey {
+    let mut key = Vec::new();
+    encode_values(&mut key, values);
+    key
 }
 
 /// Counters reserved in blocks: `next` up to (not including) `limit` are ours to hand out.
@@ -411,6 +425,13 @@ impl Transaction for LocalTransaction {
         }
     }
 
+    fn table_by_oid(&mut self, oid: Oid) -> Result<Option<Table>> {
+        match self.txn.get(&table_def_key(oid))? {
+            Some(def) => Ok(Some(Self::decode_table(&def)?)),
+            None => Ok(None),
+        }
+    }
+
     fn next_oid(&mut self) -> Result<Oid> {
         let n = self.next_number(OID_COUNTER, FIRST_USER_OID as u64)?;
         Oid::try_from(n)
@@ -506,6 +527,18 @@ impl Transaction for LocalTransaction {
         match self.txn.get(&full)? {
             Some(bytes) => Ok(Some(types::decode_row(&bytes, &table.types())?)),
             None => Ok(None),
+        }
+    }
+
+    fn lock_shared(&mut self, table: &Table, key: &[u8]) -> Result<bool> {
+        let mut full = row_prefix(table.oid);
+        full.extend_from_slice(key);
+        match self
+            .txn
+            .lock(&full, mvcc::LockMode::Share, mvcc::WaitPolicy::Wait)?
+        {
+            mvcc::Locked::Row(value) => Ok(value.is_some()),
+            mvcc::Locked::Skipped => Ok(false),
         }
     }
 
