@@ -15,7 +15,9 @@
 //! 5. The session returns [`session::StatementResult`]s (command tag, columns, rows), or an
 //!    [`Error`] that knows its SQLSTATE.
 
+pub mod aggregate;
 pub mod catalog;
+pub mod cte;
 pub mod error;
 pub mod exec;
 pub mod functions;
@@ -25,6 +27,7 @@ pub mod planner;
 pub mod session;
 pub mod storage;
 pub mod types;
+pub mod window;
 
 pub use error::{Error, Result, SqlState};
 pub use session::{Database, Session, StatementResult};

@@ -1,0 +1,195 @@
+//! Executors of WITH queries.
+//!
+//! A WITH query referenced in FROM is a [`Node::CteScan`](crate::plan::Node::CteScan) over
+//! the query's plan. A shared one (one that reads no row of an enclosing query) is computed
+//! once per statement: the first reference to run it to the end leaves its rows in the
+//! context, and later references read them, as PostgreSQL's materialized CTEs. Rows stream as
+//! they are produced, so `WITH RECURSIVE ... SELECT ... LIMIT n` over an endless recursion
+//! stops once it has its rows.
+//!
+//! WITH RECURSIVE runs the working-table algorithm: the non-recursive term's rows are the
+//! first round; each further round runs the recursive term with
+//! [`Node::WorkTable`](crate::plan::Node::WorkTable) reading the previous round's rows, until
+//! a round produces nothing. With UNION (not ALL) a row seen before is dropped, in the first
+//! round too, so a recursion through a cycle ends.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::exec::{Context, Executor, HashKey, build, collect};
+use crate::plan::Node;
+use crate::storage::Row;
+
+/// Reads a WITH query's rows, computing them at most once per statement when shared.
+pub struct CteScanExec {
+    id: usize,
+    input: Node,
+    shared: bool,
+    state: CteState,
+}
+
+enum CteState {
+    Start,
+    /// Reading rows another reference computed.
+    Cached(Arc<Vec<Row>>, usize),
+    /// Computing them: the running plan and the rows so far (kept to share at the end).
+    Running(Box<dyn Executor>, Vec<Row>),
+    Done,
+}
+
+impl CteScanExec {
+    /// Reads the rows of WITH query `id` planned as `input`.
+    pub fn new(id: usize, input: Node, shared: bool) -> Self {
+        CteScanExec {
+            id,
+            input,
+            shared,
+            state: CteState::Start,
+        }
+    }
+}
+
+impl Executor for CteScanExec {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        loop {
+            match &mut self.state {
+                CteState::Start => {
+                    self.state = match ctx.ctes.get(&self.id) {
+                        Some(rows) if self.shared => CteState::Cached(rows.clone(), 0),
+                        _ => CteState::Running(build(&self.input), Vec::new()),
+                    };
+                }
+                CteState::Cached(rows, position) => {
+                    let row = rows.get(*position).cloned();
+                    *position += 1;
+                    return Ok(row);
+                }
+                CteState::Running(exec, rows) => match exec.next(ctx)? {
+                    Some(row) => {
+                        if self.shared {
+                            rows.push(row.clone());
+                        }
+                        return Ok(Some(row));
+                    }
+                    None => {
+                        if self.shared {
+                            ctx.ctes.insert(self.id, Arc::new(std::mem::take(rows)));
+                        }
+                        self.state = CteState::Done;
+                    }
+                },
+                CteState::Done => return Ok(None),
+            }
+        }
+    }
+}
+
+/// WITH RECURSIVE's working-table loop.
+pub struct RecursiveUnionExec {
+    id: usize,
+    base: Option<Box<dyn Executor>>,
+    recursive: Node,
+    distinct: bool,
+    seen: HashSet<HashKey>,
+    /// This round's rows, which the next round reads.
+    work: Vec<Row>,
+    /// Rows of the round being returned.
+    pending: std::vec::IntoIter<Row>,
+}
+
+impl RecursiveUnionExec {
+    /// The recursion `id`: `base` first, then `recursive` until it adds nothing.
+    pub fn new(id: usize, base: Node, recursive: Node, distinct: bool) -> Self {
+        RecursiveUnionExec {
+            id,
+            base: Some(build(&base)),
+            recursive,
+            distinct,
+            seen: HashSet::new(),
+            work: Vec::new(),
+            pending: Vec::new().into_iter(),
+        }
+    }
+
+    /// Keeps `row` (for the output and the next round) unless UNION has seen it.
+    fn admit(&mut self, row: &Row) -> bool {
+        let fresh = !self.distinct || self.seen.insert(HashKey(row.clone()));
+        if fresh {
+            self.work.push(row.clone());
+        }
+        fresh
+    }
+}
+
+impl Executor for RecursiveUnionExec {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        while let Some(base) = &mut self.base {
+            match base.next(ctx)? {
+                Some(row) => {
+                    if self.admit(&row) {
+                        return Ok(Some(row));
+                    }
+                }
+                None => self.base = None,
+            }
+        }
+        loop {
+            if let Some(row) = self.pending.next() {
+                return Ok(Some(row));
+            }
+            if self.work.is_empty() {
+                return Ok(None);
+            }
+            ctx.check_cancel()?;
+            let previous = Arc::new(std::mem::take(&mut self.work));
+            ctx.work_tables.insert(self.id, previous);
+            let produced = collect(&self.recursive, ctx);
+            ctx.work_tables.remove(&self.id);
+            let mut round = Vec::new();
+            for row in produced? {
+                if self.admit(&row) {
+                    round.push(row);
+                }
+            }
+            self.pending = round.into_iter();
+        }
+    }
+}
+
+/// Reads the previous round's rows of a running recursive union.
+pub struct WorkTableExec {
+    id: usize,
+    rows: Option<Arc<Vec<Row>>>,
+    position: usize,
+}
+
+impl WorkTableExec {
+    /// Reads the work table of recursion `id`.
+    pub fn new(id: usize) -> Self {
+        WorkTableExec {
+            id,
+            rows: None,
+            position: 0,
+        }
+    }
+}
+
+impl Executor for WorkTableExec {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        if self.rows.is_none() {
+            let rows = ctx
+                .work_tables
+                .get(&self.id)
+                .cloned()
+                .ok_or_else(|| Error::internal("work table read outside its recursion"))?;
+            self.rows = Some(rows);
+        }
+        let row = self
+            .rows
+            .as_ref()
+            .and_then(|r| r.get(self.position).cloned());
+        self.position += 1;
+        Ok(row)
+    }
+}
