@@ -75,7 +75,7 @@ impl Planner<'_> {
             };
             let (node, columns) = planned?;
             let columns = renamed(&name, &cte.alias, columns)?;
-            let shared = !crate::exec::correlated(&node, 1) && !reads_work_table(&node);
+            let shared = !crate::exec::correlated(&node, 1) && !self.reads_open_work_table(&node);
             let id = self.new_id();
             self.ctes.push(Cte {
                 name,
@@ -85,6 +85,15 @@ impl Planner<'_> {
             });
         }
         Ok(())
+    }
+
+    /// True if `node` reads the work table of a recursion still being planned (its rows
+    /// change from round to round).
+    fn reads_open_work_table(&self, node: &Node) -> bool {
+        self.ctes.iter().any(|c| match c.kind {
+            CteKind::WorkTable { id, .. } => reads(node, id),
+            _ => false,
+        })
     }
 
     /// A fresh id for a WITH query or recursion.
@@ -257,6 +266,12 @@ impl Planner<'_> {
             _ => 0,
         };
         let (recursive, rec_columns) = recursive?;
+        if references > 0 && aggregates_work_table(&recursive, id) {
+            return Err(Error::new(
+                INVALID_RECURSION,
+                "aggregate functions are not allowed in a recursive query's recursive term",
+            ));
+        }
         if rec_columns.len() != base_columns.len() {
             return Err(Error::new(
                 SqlState::SYNTAX_ERROR,
@@ -300,12 +315,6 @@ impl Planner<'_> {
                     right: Box::new(recursive),
                 },
                 base_columns,
-            ));
-        }
-        if aggregates_work_table(&recursive, id) {
-            return Err(Error::new(
-                INVALID_RECURSION,
-                "aggregate functions are not allowed in a recursive query's recursive term",
             ));
         }
         Ok((
@@ -357,13 +366,6 @@ fn reads(node: &Node, id: usize) -> bool {
     walk(node, &mut |n| {
         found |= matches!(n, Node::WorkTable { id: w, .. } if *w == id)
     });
-    found
-}
-
-/// True if `node` reads any work table.
-fn reads_work_table(node: &Node) -> bool {
-    let mut found = false;
-    walk(node, &mut |n| found |= matches!(n, Node::WorkTable { .. }));
     found
 }
 
