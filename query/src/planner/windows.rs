@@ -345,6 +345,18 @@ impl Planner<'_> {
         scope: &Scope,
     ) -> Result<FrameBound> {
         let offset = |planner: &mut Self, e: &ast::Expr| -> Result<Expr> {
+            // The parser reads a quoted offset as an interval literal: `'2 days' PRECEDING`.
+            let e = match e {
+                ast::Expr::Interval(i)
+                    if i.leading_field.is_none()
+                        && i.last_field.is_none()
+                        && i.leading_precision.is_none()
+                        && i.fractional_seconds_precision.is_none() =>
+                {
+                    i.value.as_ref()
+                }
+                other => other,
+            };
             let saved = planner.windows.take();
             let bound = planner.expr(e, scope, None);
             planner.windows = saved;
