@@ -257,14 +257,12 @@ impl Accumulator {
             }
             "array_agg" => match (&agg.data_type, self.items.is_empty()) {
                 (_, true) => Value::Null,
-                (DataType::Array(element), false) => Value::Array(types::Array::new(
-                    (**element).clone(),
-                    self.items.clone(),
-                )),
+                (DataType::Array(element), false) => {
+                    Value::Array(types::Array::new((**element).clone(), self.items.clone()))
+                }
                 _ => return Err(Error::internal("array_agg without an array type")),
             },
-            f @ ("stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp"
-            | "var_pop") => {
+            f @ ("stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop") => {
                 let sample = !f.ends_with("_pop");
                 let root = f.starts_with("stddev");
                 if agg.data_type.is_float() {
@@ -369,7 +367,10 @@ mod tests {
             text(run("stddev", numeric_type(), ints())),
             "1.2909944487358056"
         );
-        assert_eq!(text(run("var_pop", numeric_type(), ints())), "1.2500000000000000");
+        assert_eq!(
+            text(run("var_pop", numeric_type(), ints())),
+            "1.2500000000000000"
+        );
         assert_eq!(
             run("var_samp", numeric_type(), vec![Value::Int4(7)]),
             Value::Null

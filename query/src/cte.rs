@@ -193,3 +193,95 @@ impl Executor for WorkTableExec {
         Ok(row)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+    use crate::plan::Expr;
+    use crate::session::Database;
+    use crate::types::{Settings, Value};
+
+    fn values(v: &[i32]) -> Node {
+        Node::Values {
+            rows: v
+                .iter()
+                .map(|x| vec![Expr::Literal(Value::Int4(*x))])
+                .collect(),
+        }
+    }
+
+    fn drain(exec: &mut dyn Executor, ctx: &mut Context) -> Vec<Row> {
+        let mut rows = Vec::new();
+        while let Some(r) = exec.next(ctx).unwrap() {
+            rows.push(r);
+        }
+        rows
+    }
+
+    #[test]
+    fn a_shared_with_query_is_computed_once() {
+        let db = Database::memory().unwrap();
+        let mut txn = db.begin().unwrap();
+        let settings = Settings::default();
+        let mut ctx = Context::new(
+            txn.as_mut(),
+            &settings,
+            &[],
+            Arc::new(AtomicBool::new(false)),
+        );
+        // Two references to WITH query 7: the second reads the first's rows, not its own plan.
+        let mut first = CteScanExec::new(7, values(&[1, 2]), true);
+        let mut second = CteScanExec::new(7, values(&[9]), true);
+        let one = vec![Value::Int4(1)];
+        assert_eq!(
+            drain(&mut first, &mut ctx),
+            vec![one.clone(), vec![Value::Int4(2)]]
+        );
+        assert_eq!(
+            drain(&mut second, &mut ctx),
+            vec![one, vec![Value::Int4(2)]]
+        );
+        // One that is not shared runs its own plan.
+        let mut own = CteScanExec::new(7, values(&[9]), false);
+        assert_eq!(drain(&mut own, &mut ctx), vec![vec![Value::Int4(9)]]);
+    }
+
+    #[test]
+    fn union_drops_rows_seen_in_earlier_rounds() {
+        let db = Database::memory().unwrap();
+        let mut txn = db.begin().unwrap();
+        let settings = Settings::default();
+        let mut ctx = Context::new(
+            txn.as_mut(),
+            &settings,
+            &[],
+            Arc::new(AtomicBool::new(false)),
+        );
+        // base: 1, 1; recursive: (n % 3) + 1 over the work table: 2, 3, 1 (seen) => ends.
+        let step = Node::Project {
+            input: Box::new(Node::WorkTable { id: 1, width: 1 }),
+            exprs: vec![Expr::Binary(
+                crate::types::BinaryOp::Plus,
+                Box::new(Expr::Binary(
+                    crate::types::BinaryOp::Modulo,
+                    Box::new(Expr::Column(0)),
+                    Box::new(Expr::Literal(Value::Int4(3))),
+                )),
+                Box::new(Expr::Literal(Value::Int4(1))),
+            )],
+        };
+        let mut exec = RecursiveUnionExec::new(1, values(&[1, 1]), step, true);
+        let rows: Vec<Row> = drain(&mut exec, &mut ctx);
+        assert_eq!(
+            rows,
+            vec![
+                vec![Value::Int4(1)],
+                vec![Value::Int4(2)],
+                vec![Value::Int4(3)]
+            ]
+        );
+    }
+}

@@ -178,7 +178,11 @@ pub fn build(node: &Node) -> Box<dyn Executor> {
         )),
         Node::CteScan {
             id, input, shared, ..
-        } => Box::new(crate::cte::CteScanExec::new(*id, (**input).clone(), *shared)),
+        } => Box::new(crate::cte::CteScanExec::new(
+            *id,
+            (**input).clone(),
+            *shared,
+        )),
         Node::RecursiveUnion {
             id,
             base,

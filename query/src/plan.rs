@@ -117,7 +117,12 @@ impl Aggregate {
 
 impl fmt::Display for Aggregate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut args: Vec<String> = self.arg.iter().chain(&self.extra).map(ToString::to_string).collect();
+        let mut args: Vec<String> = self
+            .arg
+            .iter()
+            .chain(&self.extra)
+            .map(ToString::to_string)
+            .collect();
         if args.is_empty() {
             args.push("*".into());
         }

@@ -207,8 +207,10 @@ pub struct Planner<'a> {
 }
 
 /// The error for a window call outside a select list or ORDER BY.
-const WINDOW_NOT_ALLOWED: (SqlState, &str) =
-    (windows::WINDOWING_ERROR, "window functions are not allowed here");
+const WINDOW_NOT_ALLOWED: (SqlState, &str) = (
+    windows::WINDOWING_ERROR,
+    "window functions are not allowed here",
+);
 
 fn ident(i: &ast::Ident) -> String {
     // Unquoted identifiers fold to lower case, as in PostgreSQL.
@@ -333,8 +335,9 @@ impl<'a> Planner<'a> {
 
     /// WITH in front of INSERT, UPDATE or DELETE.
     fn with_write(&mut self, q: &ast::Query) -> Result<Plan> {
-        let (ast::SetExpr::Insert(inner) | ast::SetExpr::Update(inner) | ast::SetExpr::Delete(inner)) =
-            q.body.as_ref()
+        let (ast::SetExpr::Insert(inner)
+        | ast::SetExpr::Update(inner)
+        | ast::SetExpr::Delete(inner)) = q.body.as_ref()
         else {
             return Err(Error::internal("not a data-modifying statement"));
         };
@@ -386,9 +389,7 @@ impl<'a> Planner<'a> {
             return self.query_body(q);
         };
         let depth = self.ctes.len();
-        let planned = self
-            .with_clause(with)
-            .and_then(|()| self.query_body(q));
+        let planned = self.with_clause(with).and_then(|()| self.query_body(q));
         self.ctes.truncate(depth);
         planned
     }
@@ -852,9 +853,9 @@ impl<'a> Planner<'a> {
             Some(h) => {
                 let windows = self.windows.take();
                 self.window_error = (
-                windows::WINDOWING_ERROR,
-                "window functions are not allowed in HAVING",
-            );
+                    windows::WINDOWING_ERROR,
+                    "window functions are not allowed in HAVING",
+                );
                 let bound = self.expr(h, &scope, grouping.as_mut());
                 self.windows = windows;
                 self.window_error = WINDOW_NOT_ALLOWED;
@@ -894,9 +895,9 @@ impl<'a> Planner<'a> {
             });
         }
         let windows = self.windows.take();
-        let input_width = grouping.as_ref().map_or(scope.columns.len(), |g| {
-            g.groups.len() + g.aggregates.len()
-        });
+        let input_width = grouping
+            .as_ref()
+            .map_or(scope.columns.len(), |g| g.groups.len() + g.aggregates.len());
         if let Some(g) = grouping {
             node = Node::Aggregate {
                 input: Box::new(node),
@@ -1423,7 +1424,10 @@ impl<'a> Planner<'a> {
             _ => None,
         };
         let distinct = list.is_some_and(|l| {
-            matches!(l.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct))
+            matches!(
+                l.duplicate_treatment,
+                Some(ast::DuplicateTreatment::Distinct)
+            )
         });
         let star = list.is_some_and(|l| {
             l.args.len() == 1
@@ -1491,9 +1495,7 @@ impl<'a> Planner<'a> {
             ("string_agg", Some(DataType::Bytea)) if arg_types[1] == DataType::Bytea => {
                 DataType::Bytea
             }
-            ("string_agg", Some(t)) if t.is_string() && arg_types[1].is_string() => {
-                DataType::Text
-            }
+            ("string_agg", Some(t)) if t.is_string() && arg_types[1].is_string() => DataType::Text,
             ("string_agg", _) => return Err(no_such()),
             ("array_agg", Some(DataType::Array(_))) => {
                 return Err(Error::unsupported("array_agg over arrays"));
@@ -1522,9 +1524,7 @@ impl<'a> Planner<'a> {
                 e
             }
         });
-        let extra: Vec<Expr> = args
-            .map(|(e, t)| cast_to(e, &t, &data_type))
-            .collect();
+        let extra: Vec<Expr> = args.map(|(e, t)| cast_to(e, &t, &data_type)).collect();
         let mut order_by = Vec::new();
         for clause in list.map(|l| l.clauses.as_slice()).unwrap_or_default() {
             match clause {
@@ -2271,7 +2271,10 @@ fn function_args(f: &ast::Function) -> Result<Vec<&ast::Expr>> {
     if f.filter.is_some() {
         return Err(Error::new(
             SqlState::WRONG_OBJECT_TYPE,
-            format!("FILTER specified, but {} is not an aggregate function", f.name),
+            format!(
+                "FILTER specified, but {} is not an aggregate function",
+                f.name
+            ),
         ));
     }
     call_args(f)
@@ -2324,9 +2327,7 @@ fn contains_call(e: &ast::Expr, is: &dyn Fn(&ast::Function) -> bool) -> bool {
         | E::IsFalse(expr)
         | E::IsNotFalse(expr)
         | E::Cast { expr, .. } => inner(expr),
-        E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) => {
-            inner(a) || inner(b)
-        }
+        E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) => inner(a) || inner(b),
         E::Between {
             expr, low, high, ..
         } => inner(expr) || inner(low) || inner(high),

@@ -163,8 +163,7 @@ fn evaluate(
         let mut group = Vec::with_capacity(end - start);
         let mut group_start = Vec::new();
         for i in start..end {
-            if i == start || compare_keys(&f.order_by, &keys[i - 1], &keys[i]) != Ordering::Equal
-            {
+            if i == start || compare_keys(&f.order_by, &keys[i - 1], &keys[i]) != Ordering::Equal {
                 group_start.push(i - start);
             }
             group.push(group_start.len() - 1);

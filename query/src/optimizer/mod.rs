@@ -77,10 +77,7 @@ pub fn map_exprs(node: Node, f: &impl Fn(Expr) -> Expr) -> Node {
         } => Node::Aggregate {
             input: n(input),
             group_by: v(group_by),
-            aggregates: aggregates
-                .into_iter()
-                .map(|a| a.map_exprs(f))
-                .collect(),
+            aggregates: aggregates.into_iter().map(|a| a.map_exprs(f)).collect(),
         },
         Node::Sort { input, keys } => Node::Sort {
             input: n(input),

@@ -127,7 +127,9 @@ impl Planner<'_> {
                     if !spec.partition_by.is_empty() {
                         return Err(Error::new(
                             WINDOWING_ERROR,
-                            format!("cannot override PARTITION BY clause of window \"{base_name}\""),
+                            format!(
+                                "cannot override PARTITION BY clause of window \"{base_name}\""
+                            ),
                         ));
                     }
                     if !spec.order_by.is_empty() && !base.order_by.is_empty() {
@@ -186,7 +188,10 @@ impl Planner<'_> {
             ));
         }
         if list.is_some_and(|l| {
-            matches!(l.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct))
+            matches!(
+                l.duplicate_treatment,
+                Some(ast::DuplicateTreatment::Distinct)
+            )
         }) {
             return Err(Error::unsupported(
                 "DISTINCT is not implemented for window functions",
@@ -327,7 +332,9 @@ impl Planner<'_> {
             && (has_offset(&frame.start_bound) || has_offset(&end))
             && order_types.len() != 1
         {
-            return err("RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column");
+            return err(
+                "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column",
+            );
         }
         if units == FrameUnits::Groups && order_types.is_empty() {
             return err("GROUPS mode requires an ORDER BY clause");
@@ -399,7 +406,11 @@ impl Planner<'_> {
                     SqlState::DATATYPE_MISMATCH,
                     format!(
                         "argument of {} must be type {}, not type {}",
-                        if units == FrameUnits::Range { "RANGE" } else { "ROWS" },
+                        if units == FrameUnits::Range {
+                            "RANGE"
+                        } else {
+                            "ROWS"
+                        },
                         target.name(),
                         t.name()
                     ),
