@@ -1561,7 +1561,7 @@ impl<'a> Planner<'a> {
                         "aggregate functions are not allowed in FILTER",
                     ));
                 }
-                let (e, t) = self.expr(e, scope, g.as_deref_mut())?;
+                let (e, t) = self.expr(e, scope, g)?;
                 Some(bool_type(&e, &t, "FILTER")?)
             }
         };

@@ -37,7 +37,11 @@ pub(super) struct Cte {
 #[derive(Clone, Debug)]
 enum CteKind {
     /// Planned: references scan it.
-    Planned { id: usize, node: Node, shared: bool },
+    Planned {
+        id: usize,
+        node: Box<Node>,
+        shared: bool,
+    },
     /// The recursive term being planned: a reference reads the work table.
     WorkTable { id: usize, references: usize },
     /// A reference is this error (the non-recursive term, or a query of the wrong form).
@@ -80,7 +84,11 @@ impl Planner<'_> {
             self.ctes.push(Cte {
                 name,
                 columns,
-                kind: CteKind::Planned { id, node, shared },
+                kind: CteKind::Planned {
+                    id,
+                    node: Box::new(node),
+                    shared,
+                },
                 level: self.outer.len(),
             });
         }
@@ -148,7 +156,7 @@ impl Planner<'_> {
                 Node::CteScan {
                     name: name.to_string(),
                     id: *id,
-                    input: Box::new(node.clone()),
+                    input: node.clone(),
                     shared: *shared,
                 }
             }
