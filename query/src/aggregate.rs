@@ -19,7 +19,7 @@ use num_bigint::BigInt;
 
 use crate::error::{Error, Result};
 use crate::exec::{Context, HashKey, compare_keys, eval, is_true};
-use crate::plan::Aggregate;
+use crate::plan::{Aggregate, Expr, SortKey};
 use crate::types::{self, BinaryOp, DataType, Numeric, Settings, Value};
 
 /// The aggregates a query may call.
@@ -79,7 +79,10 @@ impl Accumulator {
             best: None,
             items: Vec::new(),
             seen: agg.distinct.then(HashSet::new),
-            held: (!agg.order_by.is_empty()).then(Vec::new),
+            // DISTINCT sorts the values (PostgreSQL dedupes by sorting), which shows in the
+            // order-sensitive aggregates.
+            held: (!agg.order_by.is_empty() || (agg.distinct && order_sensitive(agg)))
+                .then(Vec::new),
         }
     }
 
@@ -232,7 +235,11 @@ impl Accumulator {
     pub fn finish(&self, agg: &Aggregate, settings: &Settings) -> Result<Value> {
         if let Some(held) = &self.held {
             let mut sorted = held.clone();
-            sorted.sort_by(|a, b| compare_keys(&agg.order_by, &a.0, &b.0));
+            if agg.order_by.is_empty() {
+                sorted.sort_by(|a, b| compare_keys(&ascending(a.1.len()), &a.1, &b.1));
+            } else {
+                sorted.sort_by(|a, b| compare_keys(&agg.order_by, &a.0, &b.0));
+            }
             let mut plain = Accumulator {
                 held: None,
                 ..Accumulator::new(agg)
@@ -316,6 +323,22 @@ impl Accumulator {
     }
 }
 
+/// True for the aggregates whose result depends on the order of their input.
+fn order_sensitive(agg: &Aggregate) -> bool {
+    matches!(agg.function.as_str(), "string_agg" | "array_agg")
+}
+
+/// Ascending sort keys over `n` values (the expressions are unused: the values are given).
+fn ascending(n: usize) -> Vec<SortKey> {
+    (0..n)
+        .map(|i| SortKey {
+            expr: Expr::Column(i),
+            desc: false,
+            nulls_first: false,
+        })
+        .collect()
+}
+
 /// The square root of a positive numeric, rounded to the input's scale (as PostgreSQL's
 /// `sqrt_var` at the variance's scale).
 fn numeric_sqrt(v: &Numeric) -> Numeric {
@@ -336,7 +359,7 @@ mod tests {
     fn agg(function: &str, data_type: DataType) -> Aggregate {
         Aggregate {
             function: function.into(),
-            arg: Some(crate::plan::Expr::Column(0)),
+            arg: Some(Expr::Column(0)),
             extra: Vec::new(),
             distinct: false,
             order_by: Vec::new(),

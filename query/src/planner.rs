@@ -1561,7 +1561,16 @@ impl<'a> Planner<'a> {
                         "aggregate functions are not allowed in FILTER",
                     ));
                 }
-                let (e, t) = self.expr(e, scope, g)?;
+                let error = std::mem::replace(
+                    &mut self.window_error,
+                    (
+                        windows::WINDOWING_ERROR,
+                        "window functions are not allowed in FILTER",
+                    ),
+                );
+                let bound = self.expr(e, scope, g);
+                self.window_error = error;
+                let (e, t) = bound?;
                 Some(bool_type(&e, &t, "FILTER")?)
             }
         };

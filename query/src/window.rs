@@ -146,8 +146,8 @@ fn evaluate(
         compare_keys(&part_keys, &a.0, &b.0).then_with(|| compare_keys(&f.order_by, &a.1, &b.1))
     });
     let offsets = Offsets {
-        start: offset(&f.frame.start, f.frame.units, ctx)?,
-        end: offset(&f.frame.end, f.frame.units, ctx)?,
+        start: offset(&f.frame.start, true, f.frame.units, ctx)?,
+        end: offset(&f.frame.end, false, f.frame.units, ctx)?,
     };
     let order: Vec<usize> = keyed.iter().map(|k| k.2).collect();
     let keys: Vec<Vec<Value>> = keyed.iter().map(|k| k.1.clone()).collect();
@@ -186,16 +186,22 @@ fn evaluate(
 }
 
 /// A frame bound's offset, checked as PostgreSQL checks it.
-fn offset(bound: &FrameBound, units: FrameUnits, ctx: &mut Context) -> Result<Option<Value>> {
+fn offset(
+    bound: &FrameBound,
+    start: bool,
+    units: FrameUnits,
+    ctx: &mut Context,
+) -> Result<Option<Value>> {
     let e = match bound {
         FrameBound::Preceding(e) | FrameBound::Following(e) => e,
         _ => return Ok(None),
     };
+    let which = if start { "starting" } else { "ending" };
     let v = eval(e, &[], ctx)?;
     if v.is_null() {
         return Err(Error::new(
             SqlState::NULL_VALUE_NOT_ALLOWED,
-            "frame starting offset must not be null",
+            format!("frame {which} offset must not be null"),
         ));
     }
     let negative = match &v {
@@ -210,9 +216,9 @@ fn offset(bound: &FrameBound, units: FrameUnits, ctx: &mut Context) -> Result<Op
     };
     if negative {
         let message = if units == FrameUnits::Range {
-            "invalid preceding or following size in window function"
+            "invalid preceding or following size in window function".to_string()
         } else {
-            "frame starting offset must not be negative"
+            format!("frame {which} offset must not be negative")
         };
         return Err(Error::new(SqlState("22013"), message));
     }

@@ -46,6 +46,8 @@ enum CteKind {
     WorkTable { id: usize, references: usize },
     /// A reference is this error (the non-recursive term, or a query of the wrong form).
     Forbidden(String),
+    /// A later WITH RECURSIVE query: a reference is not supported.
+    Later,
 }
 
 impl Planner<'_> {
@@ -73,7 +75,20 @@ impl Planner<'_> {
                 return Err(Error::unsupported("data-modifying statements in WITH"));
             }
             let planned = if with.recursive {
-                self.recursive_cte(&name, cte)
+                // PostgreSQL lets WITH RECURSIVE queries refer to later ones; Anchor does not.
+                let depth = self.ctes.len();
+                let level = self.outer.len();
+                for later in with.cte_tables.iter().skip(self.ctes.len() - first + 1) {
+                    self.ctes.push(Cte {
+                        name: ident(&later.alias.name),
+                        columns: Vec::new(),
+                        kind: CteKind::Later,
+                        level,
+                    });
+                }
+                let planned = self.recursive_cte(&name, cte);
+                self.ctes.truncate(depth);
+                planned
             } else {
                 self.query(&cte.query)
             };
@@ -123,6 +138,11 @@ impl Planner<'_> {
         let node = match &mut cte.kind {
             CteKind::Forbidden(message) => {
                 return Err(Error::new(INVALID_RECURSION, message.clone()));
+            }
+            CteKind::Later => {
+                return Err(Error::unsupported(format!(
+                    "reference to WITH query \"{name}\" before its definition"
+                )));
             }
             CteKind::WorkTable { id, references } => {
                 if level != cte.level {

@@ -243,12 +243,12 @@ impl Planner<'_> {
                 format!("function {name}({}) does not exist", list.join(", ")),
             ));
         }
-        // The value argument: untyped literals become text; lag/lead's default joins its type.
-        if let Some(t) = types_.first_mut()
-            && *t == DataType::Unknown
-        {
-            args[0] = cast_to(args[0].clone(), t, &DataType::Text);
-            *t = DataType::Text;
+        // The value argument is polymorphic: it needs a type; lag/lead's default joins it.
+        if name != "ntile" && types_.first() == Some(&DataType::Unknown) {
+            return Err(Error::new(
+                SqlState::DATATYPE_MISMATCH,
+                "could not determine polymorphic type because input has type unknown",
+            ));
         }
         if matches!(name.as_str(), "lag" | "lead") && args.len() == 3 {
             let common = types::common_type(&[types_[0].clone(), types_[2].clone()])?;
@@ -379,42 +379,50 @@ impl Planner<'_> {
                     format!("argument of {what} must not contain variables"),
                 ));
             }
-            let target = match units {
-                FrameUnits::Rows | FrameUnits::Groups => DataType::Int8,
+            let range_unsupported = |key: &DataType| {
+                let offset = if t == DataType::Unknown || t == *key {
+                    String::new()
+                } else {
+                    format!(" and offset type {}", t.name())
+                };
+                Error::unsupported(format!(
+                    "RANGE with offset PRECEDING/FOLLOWING for column type {}{offset}",
+                    key.name()
+                ))
+            };
+            let (target, context) = match units {
+                FrameUnits::Rows | FrameUnits::Groups => {
+                    (DataType::Int8, types::CoercionContext::Assignment)
+                }
                 FrameUnits::Range => match order_types.first() {
-                    Some(k) if k.is_numeric() => k.clone(),
+                    Some(k) if k.is_numeric() => (k.clone(), types::CoercionContext::Implicit),
                     Some(
                         DataType::Date
                         | DataType::Timestamp
                         | DataType::TimestampTz
                         | DataType::Time
                         | DataType::Interval,
-                    ) => DataType::Interval,
-                    Some(k) => {
-                        return Err(Error::unsupported(format!(
-                            "RANGE with offset PRECEDING/FOLLOWING for type {}",
-                            k.name()
-                        )));
-                    }
-                    None => t.clone(),
+                    ) => (DataType::Interval, types::CoercionContext::Implicit),
+                    Some(k) => return Err(range_unsupported(k)),
+                    None => (t.clone(), types::CoercionContext::Implicit),
                 },
             };
-            if t != DataType::Unknown
-                && !types::can_coerce(&t, &target, types::CoercionContext::Implicit)
-            {
-                return Err(Error::new(
-                    SqlState::DATATYPE_MISMATCH,
-                    format!(
-                        "argument of {} must be type {}, not type {}",
-                        if units == FrameUnits::Range {
-                            "RANGE"
-                        } else {
-                            "ROWS"
-                        },
-                        target.name(),
-                        t.name()
+            if t != DataType::Unknown && !types::can_coerce(&t, &target, context) {
+                return Err(match (units, order_types.first()) {
+                    (FrameUnits::Range, Some(k)) => range_unsupported(k),
+                    _ => Error::new(
+                        SqlState::DATATYPE_MISMATCH,
+                        format!(
+                            "argument of {} must be type bigint, not type {}",
+                            if units == FrameUnits::Rows {
+                                "ROWS"
+                            } else {
+                                "GROUPS"
+                            },
+                            t.name()
+                        ),
                     ),
-                ));
+                });
             }
             Ok(cast_to(e, &t, &target))
         };
