@@ -1459,6 +1459,13 @@ impl<'a> Planner<'a> {
                     ));
                 }
                 let (e, t) = self.expr(a, scope, g.as_deref_mut())?;
+                if t == DataType::Unknown && name == "array_agg" {
+                    return Err(Error::new(
+                        SqlState::AMBIGUOUS_FUNCTION,
+                        "function array_agg(unknown) is not unique",
+                    )
+                    .with_hint("Could not choose a best candidate function. You might need to add explicit type casts."));
+                }
                 let (e, t) = if t == DataType::Unknown {
                     (cast_to(e, &t, &DataType::Text), DataType::Text)
                 } else {
