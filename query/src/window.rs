@@ -100,8 +100,9 @@ impl Partition<'_> {
         self.group_start[self.group[i] + 1]
     }
 
-    fn group_bound(&self, g: isize) -> usize {
-        let groups = self.group_start.len() as isize - 1;
+    /// The first position of group `g` (the partition's end past the last group).
+    fn group_bound(&self, g: i64) -> usize {
+        let groups = self.group_start.len() as i64 - 1;
         self.group_start[g.clamp(0, groups) as usize]
     }
 }
@@ -237,28 +238,26 @@ fn count_of(v: &Value) -> Result<i64> {
     }
 }
 
-/// The frame `[start, end)` of position `i`.
+/// The frame `[start, end)` of position `i`. Offsets are counts here (ROWS, GROUPS), checked
+/// non-negative; arithmetic saturates, so huge offsets mean "the partition's end".
 fn frame(f: &WindowFunction, p: &Partition, o: &Offsets, i: usize) -> Result<(usize, usize)> {
     let len = p.len() as i64;
     let here = i as i64;
-    let clamp = |x: i64| x.clamp(0, len) as usize;
-    let g = p.group[i] as isize;
+    let rows = |x: i64| x.clamp(0, len) as usize;
+    let group = p.group[i] as i64;
+    let count = |v: &Option<Value>| count_of(v.as_ref().unwrap_or(&Value::Null));
     let start = match (&f.frame.start, f.frame.units) {
         (FrameBound::UnboundedPreceding, _) => 0,
         (FrameBound::UnboundedFollowing, _) => p.len(),
         (FrameBound::CurrentRow, FrameUnits::Rows) => i,
         (FrameBound::CurrentRow, _) => p.group_start[p.group[i]],
-        (FrameBound::Preceding(_), FrameUnits::Rows) => {
-            clamp(here.saturating_sub(count_of(o.start.as_ref().unwrap_or(&Value::Null))?))
-        }
-        (FrameBound::Following(_), FrameUnits::Rows) => {
-            clamp(here.saturating_add(count_of(o.start.as_ref().unwrap_or(&Value::Null))?))
-        }
+        (FrameBound::Preceding(_), FrameUnits::Rows) => rows(here.saturating_sub(count(&o.start)?)),
+        (FrameBound::Following(_), FrameUnits::Rows) => rows(here.saturating_add(count(&o.start)?)),
         (FrameBound::Preceding(_), FrameUnits::Groups) => {
-            p.group_bound(g - count_of(o.start.as_ref().unwrap_or(&Value::Null))? as isize)
+            p.group_bound(group.saturating_sub(count(&o.start)?))
         }
         (FrameBound::Following(_), FrameUnits::Groups) => {
-            p.group_bound(g + count_of(o.start.as_ref().unwrap_or(&Value::Null))? as isize)
+            p.group_bound(group.saturating_add(count(&o.start)?))
         }
         (bound, FrameUnits::Range) => range_bound(f, p, o.start.as_ref(), bound, i, true)?,
     };
@@ -268,13 +267,13 @@ fn frame(f: &WindowFunction, p: &Partition, o: &Offsets, i: usize) -> Result<(us
         (FrameBound::CurrentRow, FrameUnits::Rows) => i + 1,
         (FrameBound::CurrentRow, _) => p.peers_end(i),
         (FrameBound::Preceding(_), FrameUnits::Rows) => {
-            clamp(here.saturating_sub(count_of(o.end.as_ref().unwrap_or(&Value::Null))?) + 1)
+            rows(here.saturating_sub(count(&o.end)?).saturating_add(1))
         }
         (FrameBound::Following(_), FrameUnits::Rows) => {
-            clamp(here.saturating_add(count_of(o.end.as_ref().unwrap_or(&Value::Null))?) + 1)
+            rows(here.saturating_add(count(&o.end)?).saturating_add(1))
         }
         (FrameBound::Preceding(_), FrameUnits::Groups) => {
-            let target = g - count_of(o.end.as_ref().unwrap_or(&Value::Null))? as isize;
+            let target = group.saturating_sub(count(&o.end)?);
             if target < 0 {
                 0
             } else {
@@ -282,7 +281,7 @@ fn frame(f: &WindowFunction, p: &Partition, o: &Offsets, i: usize) -> Result<(us
             }
         }
         (FrameBound::Following(_), FrameUnits::Groups) => {
-            p.group_bound(g + count_of(o.end.as_ref().unwrap_or(&Value::Null))? as isize + 1)
+            p.group_bound(group.saturating_add(count(&o.end)?).saturating_add(1))
         }
         (bound, FrameUnits::Range) => range_bound(f, p, o.end.as_ref(), bound, i, false)?,
     };
@@ -313,7 +312,11 @@ fn range_bound(
         } else {
             BinaryOp::Plus
         };
-        types::binary_op(op, current, offset)?
+        match types::binary_op(op, current, offset) {
+            Ok(v) => v,
+            // Past the type's range: beyond every row in that direction.
+            Err(_) => return Ok(if towards_start { 0 } else { p.len() }),
+        }
     };
     let order = |k: &Value| -> Ordering {
         match (k.is_null(), target.is_null()) {
