@@ -45,7 +45,7 @@ enum CteKind {
     /// The recursive term being planned: a reference reads the work table.
     WorkTable { id: usize, references: usize },
     /// A reference is this error (the non-recursive term, or a query of the wrong form).
-    Forbidden(String),
+    Forbidden(SqlState, String),
     /// A later WITH RECURSIVE query: a reference is not supported.
     Later,
 }
@@ -136,8 +136,8 @@ impl Planner<'_> {
             return Ok(None);
         };
         let node = match &mut cte.kind {
-            CteKind::Forbidden(message) => {
-                return Err(Error::new(INVALID_RECURSION, message.clone()));
+            CteKind::Forbidden(code, message) => {
+                return Err(Error::new(*code, message.clone()));
             }
             CteKind::Later => {
                 return Err(Error::unsupported(format!(
@@ -235,10 +235,10 @@ impl Planner<'_> {
     ) -> Result<(Node, Vec<(String, DataType)>)> {
         let q = &cte.query;
         let level = self.outer.len();
-        let forbid = |message: String| Cte {
+        let forbid = |code: SqlState, message: String| Cte {
             name: name.to_string(),
             columns: Vec::new(),
-            kind: CteKind::Forbidden(message),
+            kind: CteKind::Forbidden(code, message),
             level,
         };
         let union = match q.body.as_ref() {
@@ -253,16 +253,44 @@ impl Planner<'_> {
             _ => None,
         };
         let Some((quantifier, left, right)) = union else {
-            self.ctes.push(forbid(format!(
-                "recursive query \"{name}\" does not have the form non-recursive-term UNION [ALL] recursive-term"
-            )));
+            // A UNION with ORDER BY, LIMIT or OFFSET has the form, but not the support.
+            let is_union = matches!(
+                q.body.as_ref(),
+                ast::SetExpr::SetOperation {
+                    op: ast::SetOperator::Union,
+                    ..
+                }
+            );
+            let clause = match &q.limit_clause {
+                _ if q.order_by.is_some() => Some("ORDER BY"),
+                Some(ast::LimitClause::LimitOffset { limit: Some(_), .. })
+                | Some(ast::LimitClause::OffsetCommaLimit { .. }) => Some("LIMIT"),
+                Some(_) => Some("OFFSET"),
+                None => None,
+            };
+            let refusal = match clause {
+                Some(clause) if is_union => forbid(
+                    SqlState::FEATURE_NOT_SUPPORTED,
+                    format!("{clause} in a recursive query is not implemented"),
+                ),
+                _ => forbid(
+                    INVALID_RECURSION,
+                    format!(
+                        "recursive query \"{name}\" does not have the form non-recursive-term UNION [ALL] recursive-term"
+                    ),
+                ),
+            };
+            self.ctes.push(refusal);
             let planned = self.query(q);
             self.ctes.pop();
             return planned;
         };
-        self.ctes.push(forbid(format!(
-            "recursive reference to query \"{name}\" must not appear within its non-recursive term"
-        )));
+        self.ctes.push(forbid(
+            INVALID_RECURSION,
+            format!(
+                "recursive reference to query \"{name}\" must not appear within its non-recursive term"
+            ),
+        ));
         let base = self.set_expr(left);
         self.ctes.pop();
         let (base, base_columns) = base?;
