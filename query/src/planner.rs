@@ -2125,7 +2125,15 @@ fn contains_call(e: &ast::Expr, is: &dyn Fn(&ast::Function) -> bool) -> bool {
     let inner = |x: &ast::Expr| contains_call(x, is);
     match e {
         E::Function(f) => {
+            let in_window = match &f.over {
+                Some(ast::WindowType::WindowSpec(w)) => {
+                    w.partition_by.iter().any(inner) || w.order_by.iter().any(|o| inner(&o.expr))
+                }
+                _ => false,
+            };
             is(f)
+                || in_window
+                || f.filter.as_deref().is_some_and(inner)
                 || matches!(&f.args, ast::FunctionArguments::List(l) if l.args.iter().any(|a| matches!(a, ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) if inner(x))))
         }
         E::BinaryOp { left, right, .. } => inner(left) || inner(right),

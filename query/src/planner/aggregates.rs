@@ -186,7 +186,7 @@ impl Planner<'_> {
         let filter = match &f.filter {
             None => None,
             Some(e) => {
-                if !over_window && has_aggregate(e) {
+                if has_aggregate(e) {
                     return Err(Error::new(
                         SqlState::GROUPING_ERROR,
                         "aggregate functions are not allowed in FILTER",
