@@ -1,6 +1,6 @@
 //! Executors of WITH queries.
 //!
-//! A WITH query referenced in FROM is a [`Node::CteScan`](crate::plan::Node::CteScan) over
+//! A WITH query referenced in FROM is a [`Node::CteScan`] over
 //! the query's plan. A shared one (one that reads no row of an enclosing query) is computed
 //! once per statement: the first reference to run it to the end leaves its rows in the
 //! context, and later references read them, as PostgreSQL's materialized CTEs. Rows stream as
@@ -9,7 +9,7 @@
 //!
 //! WITH RECURSIVE runs the working-table algorithm: the non-recursive term's rows are the
 //! first round; each further round runs the recursive term with
-//! [`Node::WorkTable`](crate::plan::Node::WorkTable) reading the previous round's rows, until
+//! [`Node::WorkTable`] reading the previous round's rows, until
 //! a round produces nothing. With UNION (not ALL) a row seen before is dropped, in the first
 //! round too, so a recursion through a cycle ends.
 

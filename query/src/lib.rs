@@ -8,7 +8,9 @@
 //!    the transaction) and types every expression ([`types::DataType`]), producing a
 //!    [`planner::Plan`] whose queries are trees of [`plan::Node`]s over [`plan::Expr`]s.
 //! 3. [`exec`] turns nodes into pull iterators ([`exec::Executor`]) that read and write rows
-//!    ([`storage::Row`], vectors of [`types::Value`]) through [`storage::Transaction`].
+//!    ([`storage::Row`], vectors of [`types::Value`]) through [`storage::Transaction`];
+//!    aggregate state is in [`aggregate`], window functions in [`window`], WITH queries in
+//!    [`cte`].
 //! 4. [`storage::Local`] implements that trait with MVCC over a local engine
 //!    (`anchor_engine::mvcc`), encoding keys with `anchor_engine::keycode` and rows with
 //!    [`types::encode_row`].
