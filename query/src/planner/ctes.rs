@@ -46,17 +46,17 @@ enum CteKind {
     WorkTable { id: usize, references: usize },
     /// A reference is this error (the non-recursive term, or a query of the wrong form).
     Forbidden(SqlState, String),
-    /// A later WITH RECURSIVE query: a reference is not supported.
-    Later,
+    /// A WITH RECURSIVE query not planned yet: a reference defers the query that makes it.
+    Later { referenced: bool },
 }
 
 impl Planner<'_> {
     /// Plans a WITH clause's queries into the current WITH scope.
     pub(super) fn with_clause(&mut self, with: &ast::With) -> Result<()> {
-        let first = self.ctes.len();
+        let mut names: Vec<String> = Vec::new();
         for cte in &with.cte_tables {
             let name = ident(&cte.alias.name);
-            if self.ctes[first..].iter().any(|c| c.name == name) {
+            if names.contains(&name) {
                 return Err(Error::new(
                     SqlState("42712"),
                     format!("WITH query name \"{name}\" specified more than once"),
@@ -74,39 +74,81 @@ impl Planner<'_> {
             ) {
                 return Err(Error::unsupported("data-modifying statements in WITH"));
             }
-            let planned = if with.recursive {
-                // PostgreSQL lets WITH RECURSIVE queries refer to later ones; Anchor does not.
+            names.push(name);
+        }
+        if !with.recursive {
+            for (name, cte) in names.into_iter().zip(&with.cte_tables) {
+                let (node, columns) = self.query(&cte.query)?;
+                self.push_cte(name, cte, node, columns)?;
+            }
+            return Ok(());
+        }
+        // WITH RECURSIVE queries may refer to later ones: plan each once those it reads are
+        // planned. A query that reads one still pending waits for the next pass.
+        let mut pending: Vec<(String, &ast::Cte)> =
+            names.into_iter().zip(&with.cte_tables).collect();
+        while !pending.is_empty() {
+            let mut waiting = Vec::new();
+            for (i, (name, cte)) in pending.iter().enumerate() {
                 let depth = self.ctes.len();
                 let level = self.outer.len();
-                for later in with.cte_tables.iter().skip(self.ctes.len() - first + 1) {
+                // Those not planned yet: deferred in this pass, or not tried yet.
+                let unplanned: Vec<String> = waiting
+                    .iter()
+                    .chain(pending.iter().skip(i + 1))
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                for other in unplanned {
                     self.ctes.push(Cte {
-                        name: ident(&later.alias.name),
+                        name: other,
                         columns: Vec::new(),
-                        kind: CteKind::Later,
+                        kind: CteKind::Later { referenced: false },
                         level,
                     });
                 }
-                let planned = self.recursive_cte(&name, cte);
+                let planned = self.recursive_cte(name, cte);
+                let deferred = self.ctes[depth..]
+                    .iter()
+                    .any(|c| matches!(c.kind, CteKind::Later { referenced: true }));
                 self.ctes.truncate(depth);
-                planned
-            } else {
-                self.query(&cte.query)
-            };
-            let (node, columns) = planned?;
-            let columns = renamed(&name, &cte.alias, columns)?;
-            let shared = !crate::exec::correlated(&node, 1) && !self.reads_open_work_table(&node);
-            let id = self.new_id();
-            self.ctes.push(Cte {
-                name,
-                columns,
-                kind: CteKind::Planned {
-                    id,
-                    node: Box::new(node),
-                    shared,
-                },
-                level: self.outer.len(),
-            });
+                if deferred {
+                    waiting.push((name.clone(), *cte));
+                    continue;
+                }
+                let (node, columns) = planned?;
+                self.push_cte(name.clone(), cte, node, columns)?;
+            }
+            if waiting.len() == pending.len() {
+                return Err(Error::unsupported(
+                    "mutual recursion between WITH items is not implemented",
+                ));
+            }
+            pending = waiting;
         }
+        Ok(())
+    }
+
+    /// Adds a planned WITH query to the scope.
+    fn push_cte(
+        &mut self,
+        name: String,
+        cte: &ast::Cte,
+        node: Node,
+        columns: Vec<(String, DataType)>,
+    ) -> Result<()> {
+        let columns = renamed(&name, &cte.alias, columns)?;
+        let shared = !crate::exec::correlated(&node, 1) && !self.reads_open_work_table(&node);
+        let id = self.new_id();
+        self.ctes.push(Cte {
+            name,
+            columns,
+            kind: CteKind::Planned {
+                id,
+                node: Box::new(node),
+                shared,
+            },
+            level: self.outer.len(),
+        });
         Ok(())
     }
 
@@ -139,9 +181,10 @@ impl Planner<'_> {
             CteKind::Forbidden(code, message) => {
                 return Err(Error::new(*code, message.clone()));
             }
-            CteKind::Later => {
+            CteKind::Later { referenced } => {
+                *referenced = true;
                 return Err(Error::unsupported(format!(
-                    "reference to WITH query \"{name}\" before its definition"
+                    "reference to WITH query \"{name}\" before it is planned"
                 )));
             }
             CteKind::WorkTable { id, references } => {
