@@ -11,7 +11,9 @@
 //! error; it fixes the column types. Then the recursive term is planned while the name means
 //! the work table ([`Node::WorkTable`]), which it may read once, not from a subquery nor
 //! from the NULL-padded side of an outer join (SQLSTATE 42P19, as PostgreSQL). A recursive
-//! term that never reads it makes an ordinary UNION.
+//! term that never reads it makes an ordinary UNION. The queries of WITH RECURSIVE may also
+//! read later ones: each is planned once those it reads are, and a query that reads one not
+//! yet planned waits for the next pass (no progress in a pass is mutual recursion, 0A000).
 
 use anchor_grammar::ast;
 
