@@ -13,13 +13,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::time::Instant;
 
+use crate::aggregate::Accumulator;
 use crate::error::{Error, Result, SqlState};
 use crate::functions;
 use crate::plan::{Aggregate, Expr, JoinKind, Node, SetOpKind, SortKey};
 use crate::settings::Variables;
 use crate::storage::{Row, Rows, Transaction};
 use crate::sysfuncs;
-use crate::types::{self, BinaryOp, DataType, Settings, Value};
+use crate::types::{self, DataType, Settings, Value};
 use parking_lot::Mutex;
 
 /// What every executor call needs.
@@ -41,6 +42,10 @@ pub struct Context<'a> {
     pub deadline: Option<Instant>,
     /// The session's settings, for `current_setting` and `set_config`.
     pub vars: Option<Arc<Mutex<Variables>>>,
+    /// Rows of shared WITH queries, computed once per statement, by [`Node::CteScan`] id.
+    pub ctes: HashMap<usize, Arc<Vec<Row>>>,
+    /// The rows of the previous round of each running recursive union, by id.
+    pub work_tables: HashMap<usize, Arc<Vec<Row>>>,
 }
 
 impl<'a> Context<'a> {
@@ -60,12 +65,15 @@ impl<'a> Context<'a> {
             subqueries: HashMap::new(),
             deadline: None,
             vars: None,
+            ctes: HashMap::new(),
+            work_tables: HashMap::new(),
         }
     }
 }
 
 impl Context<'_> {
-    fn check_cancel(&self) -> Result<()> {
+    /// An error if the statement was canceled.
+    pub(crate) fn check_cancel(&self) -> Result<()> {
         if self.cancel.load(AtomicOrdering::Relaxed) {
             return Err(Error::new(
                 SqlState::QUERY_CANCELED,
@@ -182,6 +190,29 @@ pub fn build(node: &Node) -> Box<dyn Executor> {
             right: build(right),
             output: None,
         }),
+        Node::Window { input, functions } => Box::new(crate::window::WindowExec::new(
+            build(input),
+            functions.clone(),
+        )),
+        Node::CteScan {
+            id, input, shared, ..
+        } => Box::new(crate::cte::CteScanExec::new(
+            *id,
+            (**input).clone(),
+            *shared,
+        )),
+        Node::RecursiveUnion {
+            id,
+            base,
+            recursive,
+            distinct,
+        } => Box::new(crate::cte::RecursiveUnionExec::new(
+            *id,
+            (**base).clone(),
+            (**recursive).clone(),
+            *distinct,
+        )),
+        Node::WorkTable { id, .. } => Box::new(crate::cte::WorkTableExec::new(*id)),
     }
 }
 
@@ -205,6 +236,10 @@ pub fn width(node: &Node) -> usize {
             ..
         } => group_by.len() + aggregates.len(),
         Node::SetOp { left, .. } => width(left),
+        Node::Window { input, functions } => width(input) + functions.len(),
+        Node::CteScan { input, .. } => width(input),
+        Node::RecursiveUnion { base, .. } => width(base),
+        Node::WorkTable { width, .. } => *width,
     }
 }
 
@@ -324,7 +359,7 @@ fn concat(left: &Row, right: &Row) -> Row {
 
 /// A hashable, equality-comparable group of values (for hash joins, grouping, DISTINCT).
 #[derive(Clone, Debug)]
-struct HashKey(Vec<Value>);
+pub(crate) struct HashKey(pub(crate) Vec<Value>);
 
 impl PartialEq for HashKey {
     fn eq(&self, other: &Self) -> bool {
@@ -498,100 +533,6 @@ impl Executor for JoinExec {
     }
 }
 
-/// The running state of one aggregate in one group.
-#[derive(Clone, Debug)]
-struct Accumulator {
-    count: i64,
-    sum: Option<Value>,
-    best: Option<Value>,
-    seen: Option<HashSet<HashKey>>,
-}
-
-impl Accumulator {
-    fn new(agg: &Aggregate) -> Self {
-        Accumulator {
-            count: 0,
-            sum: None,
-            best: None,
-            seen: agg.distinct.then(HashSet::new),
-        }
-    }
-
-    fn add(&mut self, agg: &Aggregate, value: Option<Value>) -> Result<()> {
-        let Some(value) = value else {
-            // count(*) counts rows.
-            self.count += 1;
-            return Ok(());
-        };
-        if matches!(value, Value::Null) {
-            return Ok(());
-        }
-        if let Some(seen) = &mut self.seen
-            && !seen.insert(HashKey(vec![value.clone()]))
-        {
-            return Ok(());
-        }
-        self.count += 1;
-        match agg.function.as_str() {
-            "sum" | "avg" => {
-                let widened = match (&agg.function[..], &value) {
-                    // PostgreSQL sums small integers into bigint and bigints into numeric.
-                    ("sum", Value::Int2(_) | Value::Int4(_)) => {
-                        value.cast(&DataType::Int8, &Settings::default())?
-                    }
-                    ("sum", Value::Int8(_))
-                    | ("avg", Value::Int2(_) | Value::Int4(_) | Value::Int8(_)) => value.cast(
-                        &DataType::Numeric {
-                            precision: None,
-                            scale: None,
-                        },
-                        &Settings::default(),
-                    )?,
-                    _ => value,
-                };
-                self.sum = Some(match self.sum.take() {
-                    None => widened,
-                    Some(sum) => types::binary_op(BinaryOp::Plus, &sum, &widened)?,
-                });
-            }
-            "min" | "max" => {
-                let replace = match &self.best {
-                    None => true,
-                    Some(best) => {
-                        let ord = value.sort_cmp(best);
-                        if agg.function == "min" {
-                            ord == Ordering::Less
-                        } else {
-                            ord == Ordering::Greater
-                        }
-                    }
-                };
-                if replace {
-                    self.best = Some(value);
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    fn finish(&self, agg: &Aggregate, settings: &Settings) -> Result<Value> {
-        Ok(match agg.function.as_str() {
-            "count" => Value::Int8(self.count),
-            "sum" => self.sum.clone().unwrap_or(Value::Null),
-            "avg" => match &self.sum {
-                None => Value::Null,
-                Some(sum) => {
-                    let count = Value::Int8(self.count).cast(&sum.data_type(), settings)?;
-                    types::binary_op(BinaryOp::Divide, sum, &count)?
-                }
-            },
-            "min" | "max" => self.best.clone().unwrap_or(Value::Null),
-            other => return Err(Error::unsupported(format!("aggregate function {other}"))),
-        })
-    }
-}
-
 struct AggregateExec {
     input: Box<dyn Executor>,
     group_by: Vec<Expr>,
@@ -621,11 +562,7 @@ impl Executor for AggregateExec {
                     }
                 };
                 for (acc, agg) in accs.iter_mut().zip(&self.aggregates) {
-                    let value = match &agg.arg {
-                        Some(arg) => Some(eval(arg, &row, ctx)?),
-                        None => None,
-                    };
-                    acc.add(agg, value)?;
+                    acc.feed(agg, &row, ctx)?;
                 }
             }
             // Without GROUP BY there is exactly one group, even over no rows.
@@ -650,7 +587,7 @@ impl Executor for AggregateExec {
 }
 
 /// Compares two rows by sort keys already evaluated into `a` and `b`.
-fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> Ordering {
+pub(crate) fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> Ordering {
     for (k, (x, y)) in keys.iter().zip(a.iter().zip(b)) {
         let ord = match (matches!(x, Value::Null), matches!(y, Value::Null)) {
             (true, true) => Ordering::Equal,
@@ -1046,7 +983,7 @@ fn in_values(v: &Value, values: &[Value], negated: bool) -> Result<Value> {
 }
 
 /// True if `node`, a subquery `level` levels deep, reads a row of a query outside it.
-fn correlated(node: &Node, level: usize) -> bool {
+pub(crate) fn correlated(node: &Node, level: usize) -> bool {
     let mut found = false;
     crate::plan::visit_exprs(node, &mut |e| found |= refers_outside(e, level));
     found

@@ -8,14 +8,18 @@
 //!    the transaction) and types every expression ([`types::DataType`]), producing a
 //!    [`planner::Plan`] whose queries are trees of [`plan::Node`]s over [`plan::Expr`]s.
 //! 3. [`exec`] turns nodes into pull iterators ([`exec::Executor`]) that read and write rows
-//!    ([`storage::Row`], vectors of [`types::Value`]) through [`storage::Transaction`].
+//!    ([`storage::Row`], vectors of [`types::Value`]) through [`storage::Transaction`];
+//!    aggregate state is in [`aggregate`], window functions in [`window`], WITH queries in
+//!    [`cte`].
 //! 4. [`storage::Local`] implements that trait with MVCC over a local engine
 //!    (`anchor_engine::mvcc`), encoding keys with `anchor_engine::keycode` and rows with
 //!    [`types::encode_row`].
 //! 5. The session returns [`session::StatementResult`]s (command tag, columns, rows), or an
 //!    [`Error`] that knows its SQLSTATE.
 
+pub mod aggregate;
 pub mod catalog;
+pub mod cte;
 pub mod ddl;
 pub mod dml;
 pub mod error;
@@ -30,6 +34,7 @@ pub mod settings;
 pub mod storage;
 pub mod sysfuncs;
 pub mod types;
+pub mod window;
 
 pub use error::{Error, Result, SqlState};
 pub use session::{Database, Session, StatementResult};

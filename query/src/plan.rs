@@ -74,10 +74,81 @@ pub struct Aggregate {
     pub function: String,
     /// Its argument; `None` for `count(*)`.
     pub arg: Option<Expr>,
+    /// Further arguments (string_agg's delimiter).
+    pub extra: Vec<Expr>,
     /// `DISTINCT` inside the call.
     pub distinct: bool,
+    /// `ORDER BY` inside the call: the order in which values are fed to the aggregate.
+    pub order_by: Vec<SortKey>,
+    /// `FILTER (WHERE ...)`: only rows satisfying it are fed to the aggregate.
+    pub filter: Option<Expr>,
     /// The result type.
     pub data_type: DataType,
+}
+
+impl Aggregate {
+    /// Every expression of the call: argument, further arguments, ORDER BY keys, FILTER.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.arg
+            .iter()
+            .chain(&self.extra)
+            .chain(self.order_by.iter().map(|k| &k.expr))
+            .chain(&self.filter)
+    }
+
+    /// The call with `f` applied to each of its expressions.
+    pub fn map_exprs(self, f: &impl Fn(Expr) -> Expr) -> Aggregate {
+        Aggregate {
+            arg: self.arg.map(f),
+            extra: self.extra.into_iter().map(f).collect(),
+            order_by: self
+                .order_by
+                .into_iter()
+                .map(|k| SortKey {
+                    expr: f(k.expr),
+                    ..k
+                })
+                .collect(),
+            filter: self.filter.map(f),
+            ..self
+        }
+    }
+}
+
+impl fmt::Display for Aggregate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut args: Vec<String> = self
+            .arg
+            .iter()
+            .chain(&self.extra)
+            .map(ToString::to_string)
+            .collect();
+        if args.is_empty() {
+            args.push("*".into());
+        }
+        write!(
+            f,
+            "{}({}{}",
+            self.function,
+            if self.distinct { "DISTINCT " } else { "" },
+            args.join(", ")
+        )?;
+        if !self.order_by.is_empty() {
+            let keys: Vec<String> = self.order_by.iter().map(ToString::to_string).collect();
+            write!(f, " ORDER BY {}", keys.join(", "))?;
+        }
+        write!(f, ")")?;
+        if let Some(filter) = &self.filter {
+            write!(f, " FILTER (WHERE {filter})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for SortKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.expr, if self.desc { " DESC" } else { "" })
+    }
 }
 
 /// How a join combines rows.
@@ -202,6 +273,183 @@ pub enum Node {
         /// The right input.
         right: Box<Node>,
     },
+    /// Window functions: each input row followed by one value per function, computed over
+    /// the row's window (see [`crate::window`]).
+    Window {
+        /// The input.
+        input: Box<Node>,
+        /// The calls.
+        functions: Vec<WindowFunction>,
+    },
+    /// The rows of a WITH query. A shared one is computed once per statement and its rows are
+    /// reused by every reference, as PostgreSQL's materialized CTEs.
+    CteScan {
+        /// The WITH query's name (for EXPLAIN).
+        name: String,
+        /// Identifies the WITH query within the statement.
+        id: usize,
+        /// The WITH query's plan.
+        input: Box<Node>,
+        /// Computed once for the statement (false when it reads an enclosing query's row).
+        shared: bool,
+    },
+    /// WITH RECURSIVE's `non-recursive-term UNION [ALL] recursive-term`: the recursive term
+    /// runs over the rows of the previous round ([`Node::WorkTable`]) until a round adds none.
+    RecursiveUnion {
+        /// Identifies the recursion (its work table).
+        id: usize,
+        /// The non-recursive term.
+        base: Box<Node>,
+        /// The recursive term.
+        recursive: Box<Node>,
+        /// UNION rather than UNION ALL: rows seen before are dropped (so cycles end).
+        distinct: bool,
+    },
+    /// The rows the previous round of the recursive union `id` produced.
+    WorkTable {
+        /// The recursive union.
+        id: usize,
+        /// Its number of columns.
+        width: usize,
+    },
+}
+
+/// A window function call: its function, arguments and window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowFunction {
+    /// The function: row_number, rank, lag, ..., or an aggregate's name.
+    pub function: String,
+    /// Its arguments (over the window node's input row).
+    pub args: Vec<Expr>,
+    /// The aggregate, when an aggregate is called over the window.
+    pub aggregate: Option<Aggregate>,
+    /// `PARTITION BY`.
+    pub partition_by: Vec<Expr>,
+    /// `ORDER BY` within each partition.
+    pub order_by: Vec<SortKey>,
+    /// The frame: which rows of the partition an aggregate or first/last/nth_value sees.
+    pub frame: Frame,
+    /// The result type.
+    pub data_type: DataType,
+}
+
+/// A window frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frame {
+    /// How the bounds' offsets count.
+    pub units: FrameUnits,
+    /// The first row.
+    pub start: FrameBound,
+    /// The last row.
+    pub end: FrameBound,
+}
+
+/// What a frame offset counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameUnits {
+    /// Rows.
+    Rows,
+    /// A distance in the value of the (single) ORDER BY key; CURRENT ROW includes peers.
+    Range,
+    /// Groups of peers.
+    Groups,
+}
+
+/// One end of a window frame.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FrameBound {
+    /// The partition's first row.
+    UnboundedPreceding,
+    /// `n PRECEDING` (the offset is evaluated once per statement).
+    Preceding(Expr),
+    /// The current row (with its peers, in RANGE and GROUPS mode).
+    CurrentRow,
+    /// `n FOLLOWING`.
+    Following(Expr),
+    /// The partition's last row.
+    UnboundedFollowing,
+}
+
+impl WindowFunction {
+    /// Every expression of the call: arguments, aggregate, partition and order keys, offsets.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        fn offset(b: &FrameBound) -> Option<&Expr> {
+            match b {
+                FrameBound::Preceding(e) | FrameBound::Following(e) => Some(e),
+                _ => None,
+            }
+        }
+        self.args
+            .iter()
+            .chain(self.aggregate.iter().flat_map(Aggregate::exprs))
+            .chain(&self.partition_by)
+            .chain(self.order_by.iter().map(|k| &k.expr))
+            .chain(offset(&self.frame.start))
+            .chain(offset(&self.frame.end))
+    }
+
+    /// The call with `f` applied to each of its expressions.
+    pub fn map_exprs(self, f: &impl Fn(Expr) -> Expr) -> WindowFunction {
+        let bound = |b: FrameBound| match b {
+            FrameBound::Preceding(e) => FrameBound::Preceding(f(e)),
+            FrameBound::Following(e) => FrameBound::Following(f(e)),
+            other => other,
+        };
+        WindowFunction {
+            args: self.args.into_iter().map(f).collect(),
+            aggregate: self.aggregate.map(|a| a.map_exprs(f)),
+            partition_by: self.partition_by.into_iter().map(f).collect(),
+            order_by: self
+                .order_by
+                .into_iter()
+                .map(|k| SortKey {
+                    expr: f(k.expr),
+                    ..k
+                })
+                .collect(),
+            frame: Frame {
+                start: bound(self.frame.start),
+                end: bound(self.frame.end),
+                ..self.frame
+            },
+            ..self
+        }
+    }
+}
+
+impl fmt::Display for WindowFunction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.aggregate {
+            Some(a) => write!(f, "{a}")?,
+            None => {
+                let args: Vec<String> = self.args.iter().map(ToString::to_string).collect();
+                write!(f, "{}({})", self.function, args.join(", "))?;
+            }
+        }
+        let mut parts = Vec::new();
+        if !self.partition_by.is_empty() {
+            let keys: Vec<String> = self.partition_by.iter().map(ToString::to_string).collect();
+            parts.push(format!("PARTITION BY {}", keys.join(", ")));
+        }
+        if !self.order_by.is_empty() {
+            let keys: Vec<String> = self.order_by.iter().map(ToString::to_string).collect();
+            parts.push(format!("ORDER BY {}", keys.join(", ")));
+        }
+        let bound = |b: &FrameBound| match b {
+            FrameBound::UnboundedPreceding => "UNBOUNDED PRECEDING".to_string(),
+            FrameBound::Preceding(e) => format!("{e} PRECEDING"),
+            FrameBound::CurrentRow => "CURRENT ROW".to_string(),
+            FrameBound::Following(e) => format!("{e} FOLLOWING"),
+            FrameBound::UnboundedFollowing => "UNBOUNDED FOLLOWING".to_string(),
+        };
+        parts.push(format!(
+            "{:?} BETWEEN {} AND {}",
+            self.frame.units,
+            bound(&self.frame.start),
+            bound(&self.frame.end)
+        ));
+        write!(f, " OVER ({})", parts.join(" "))
+    }
 }
 
 /// A set operation.
@@ -312,7 +560,7 @@ pub fn visit_exprs(node: &Node, f: &mut impl FnMut(&Expr)) {
         } => {
             group_by
                 .iter()
-                .chain(aggregates.iter().filter_map(|a| a.arg.as_ref()))
+                .chain(aggregates.iter().flat_map(Aggregate::exprs))
                 .for_each(&mut all);
             visit_exprs(input, f);
         }
@@ -333,6 +581,21 @@ pub fn visit_exprs(node: &Node, f: &mut impl FnMut(&Expr)) {
             visit_exprs(left, f);
             visit_exprs(right, f);
         }
+        Node::Window { input, functions } => {
+            functions
+                .iter()
+                .flat_map(WindowFunction::exprs)
+                .for_each(&mut all);
+            visit_exprs(input, f);
+        }
+        Node::CteScan { input, .. } => visit_exprs(input, f),
+        Node::RecursiveUnion {
+            base, recursive, ..
+        } => {
+            visit_exprs(base, f);
+            visit_exprs(recursive, f);
+        }
+        Node::WorkTable { .. } => {}
     }
 }
 
@@ -409,7 +672,36 @@ impl Node {
                 left: b(left),
                 right: b(right),
             },
-            leaf @ (Node::Nothing | Node::Scan { .. } | Node::Values { .. }) => leaf,
+            Node::Window { input, functions } => Node::Window {
+                input: b(input),
+                functions,
+            },
+            Node::CteScan {
+                name,
+                id,
+                input,
+                shared,
+            } => Node::CteScan {
+                name,
+                id,
+                input: b(input),
+                shared,
+            },
+            Node::RecursiveUnion {
+                id,
+                base,
+                recursive,
+                distinct,
+            } => Node::RecursiveUnion {
+                id,
+                base: b(base),
+                recursive: b(recursive),
+                distinct,
+            },
+            leaf @ (Node::Nothing
+            | Node::Scan { .. }
+            | Node::Values { .. }
+            | Node::WorkTable { .. }) => leaf,
         }
     }
 
@@ -477,17 +769,7 @@ impl Node {
                 aggregates,
             } => {
                 let groups: Vec<String> = group_by.iter().map(ToString::to_string).collect();
-                let aggs: Vec<String> = aggregates
-                    .iter()
-                    .map(|a| {
-                        let arg = a.arg.as_ref().map_or("*".to_string(), ToString::to_string);
-                        format!(
-                            "{}({}{arg})",
-                            a.function,
-                            if a.distinct { "DISTINCT " } else { "" }
-                        )
-                    })
-                    .collect();
+                let aggs: Vec<String> = aggregates.iter().map(ToString::to_string).collect();
                 writeln!(
                     f,
                     "Aggregate: group by [{}] compute [{}]",
@@ -528,6 +810,28 @@ impl Node {
                 left.fmt_indent(f, depth + 1)?;
                 right.fmt_indent(f, depth + 1)
             }
+            Node::Window { input, functions } => {
+                let list: Vec<String> = functions.iter().map(ToString::to_string).collect();
+                writeln!(f, "WindowAgg: {}", list.join(", "))?;
+                input.fmt_indent(f, depth + 1)
+            }
+            Node::CteScan {
+                name, input, id, ..
+            } => {
+                writeln!(f, "CTE Scan on {name} (cte{id})")?;
+                input.fmt_indent(f, depth + 1)
+            }
+            Node::RecursiveUnion {
+                base,
+                recursive,
+                distinct,
+                ..
+            } => {
+                writeln!(f, "Recursive Union{}", if *distinct { "" } else { " All" })?;
+                base.fmt_indent(f, depth + 1)?;
+                recursive.fmt_indent(f, depth + 1)
+            }
+            Node::WorkTable { id, .. } => writeln!(f, "WorkTable Scan (cte{id})"),
         }
     }
 }

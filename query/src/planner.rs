@@ -12,8 +12,13 @@
 //! column, an aggregate call becomes a reference to its result, and any other reference to a
 //! column of the FROM clause is error 42803.
 
+mod aggregates;
+mod ctes;
+mod windows;
+
 use anchor_grammar::ast;
 
+use crate::aggregate::AGGREGATES;
 use crate::catalog::{Column, DEFAULT_SCHEMA, Identity, Index, Table};
 use crate::dml::{OnConflict, Returning};
 use crate::error::{Error, Result, SqlState};
@@ -229,8 +234,6 @@ struct Grouping {
     aggregates: Vec<Aggregate>,
 }
 
-const AGGREGATES: &[&str] = &["count", "sum", "avg", "min", "max"];
-
 /// Plans statements against the catalog a transaction sees.
 pub struct Planner<'a> {
     txn: &'a mut dyn Transaction,
@@ -238,7 +241,21 @@ pub struct Planner<'a> {
     outer: Vec<Scope>,
     /// Run the optimizer over queries (golden tests turn it off to show the plan before).
     optimize: bool,
+    /// WITH queries in scope, innermost last.
+    ctes: Vec<ctes::Cte>,
+    /// The last id given to a WITH query or recursion.
+    next_id: usize,
+    /// The window calls of the select list being bound (`None` where they are not allowed).
+    windows: Option<windows::Windows>,
+    /// The error for a window call where none is allowed.
+    window_error: (SqlState, &'static str),
 }
+
+/// The error for a window call outside a select list or ORDER BY.
+const WINDOW_NOT_ALLOWED: (SqlState, &str) = (
+    windows::WINDOWING_ERROR,
+    "window functions are not allowed here",
+);
 
 fn ident(i: &ast::Ident) -> String {
     // Unquoted identifiers fold to lower case, as in PostgreSQL.
@@ -286,6 +303,10 @@ impl<'a> Planner<'a> {
             txn,
             outer: Vec::new(),
             optimize: true,
+            ctes: Vec::new(),
+            next_id: 0,
+            windows: None,
+            window_error: WINDOW_NOT_ALLOWED,
         }
     }
 
@@ -295,12 +316,24 @@ impl<'a> Planner<'a> {
             txn,
             outer: Vec::new(),
             optimize: false,
+            ctes: Vec::new(),
+            next_id: 0,
+            windows: None,
+            window_error: WINDOW_NOT_ALLOWED,
         }
     }
 
     /// Plans one statement.
     pub fn plan(&mut self, stmt: &ast::Statement) -> Result<Plan> {
         match stmt {
+            ast::Statement::Query(q)
+                if matches!(
+                    q.body.as_ref(),
+                    ast::SetExpr::Insert(_) | ast::SetExpr::Update(_) | ast::SetExpr::Delete(_)
+                ) =>
+            {
+                self.with_write(q)
+            }
             ast::Statement::Query(q) => {
                 let (node, mut columns) = self.query(q)?;
                 let node = self.optimized(node);
@@ -365,6 +398,23 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// WITH in front of INSERT, UPDATE or DELETE.
+    fn with_write(&mut self, q: &ast::Query) -> Result<Plan> {
+        let (ast::SetExpr::Insert(inner)
+        | ast::SetExpr::Update(inner)
+        | ast::SetExpr::Delete(inner)) = q.body.as_ref()
+        else {
+            return Err(Error::internal("not a data-modifying statement"));
+        };
+        let depth = self.ctes.len();
+        let planned = match &q.with {
+            Some(with) => self.with_clause(with).and_then(|()| self.plan(inner)),
+            None => self.plan(inner),
+        };
+        self.ctes.truncate(depth);
+        planned
+    }
+
     fn optimized(&self, node: Node) -> Node {
         if self.optimize {
             crate::optimizer::optimize(node)
@@ -406,9 +456,17 @@ impl<'a> Planner<'a> {
 
     /// Plans a query; returns its node and output columns.
     fn query(&mut self, q: &ast::Query) -> Result<(Node, Vec<(String, DataType)>)> {
-        if q.with.is_some() {
-            return Err(Error::unsupported("WITH"));
-        }
+        let Some(with) = &q.with else {
+            return self.query_body(q);
+        };
+        let depth = self.ctes.len();
+        let planned = self.with_clause(with).and_then(|()| self.query_body(q));
+        self.ctes.truncate(depth);
+        planned
+    }
+
+    /// Plans a query after its WITH clause.
+    fn query_body(&mut self, q: &ast::Query) -> Result<(Node, Vec<(String, DataType)>)> {
         if !q.locks.is_empty() {
             return Err(Error::unsupported("SELECT ... FOR UPDATE/SHARE"));
         }
@@ -601,6 +659,15 @@ impl<'a> Planner<'a> {
                     }
                     Some(ast::JoinConstraint::None) | None => None,
                 };
+                match kind {
+                    JoinKind::Left => self.check_outer_join(&right)?,
+                    JoinKind::Right => self.check_outer_join(&node)?,
+                    JoinKind::Full => {
+                        self.check_outer_join(&node)?;
+                        self.check_outer_join(&right)?;
+                    }
+                    JoinKind::Inner => {}
+                }
                 node = join_node(node, right, kind, on, scope.columns.len());
                 scope = joined;
             }
@@ -626,6 +693,11 @@ impl<'a> Planner<'a> {
                 args: None,
                 ..
             } => {
+                if let [ast::ObjectNamePart::Identifier(single)] = name.0.as_slice()
+                    && let Some(found) = self.cte_scan(&ident(single), alias.as_ref())?
+                {
+                    return Ok(found);
+                }
                 let table = self.table(name)?;
                 if let Some(sql) = &table.view {
                     return self.view(&table, sql, alias.as_ref());
@@ -683,10 +755,12 @@ impl<'a> Planner<'a> {
         alias: Option<&ast::TableAlias>,
     ) -> Result<(Node, Scope)> {
         let query = parse_query(sql)?;
-        // The view's query sees no enclosing query.
+        // The view's query sees no enclosing query, nor its WITH queries.
         let outer = std::mem::take(&mut self.outer);
+        let ctes = std::mem::take(&mut self.ctes);
         let planned = self.query(&query);
         self.outer = outer;
+        self.ctes = ctes;
         let (node, _) = planned?;
         Ok((node, Scope::of_table(table, alias)))
     }
@@ -738,8 +812,26 @@ impl<'a> Planner<'a> {
         select: &ast::Select,
         order_by: &[ast::OrderByExpr],
     ) -> Result<(Node, Vec<(String, DataType)>)> {
+        // A subquery has its own window calls; the enclosing query's resume after it.
+        let windows = self.windows.take();
+        let error = std::mem::replace(&mut self.window_error, WINDOW_NOT_ALLOWED);
+        let planned = self.select_inner(select, order_by);
+        self.windows = windows;
+        self.window_error = error;
+        planned
+    }
+
+    fn select_inner(
+        &mut self,
+        select: &ast::Select,
+        order_by: &[ast::OrderByExpr],
+    ) -> Result<(Node, Vec<(String, DataType)>)> {
         let (mut node, scope) = self.from(&select.from)?;
         if let Some(selection) = &select.selection {
+            self.window_error = (
+                windows::WINDOWING_ERROR,
+                "window functions are not allowed in WHERE",
+            );
             let (pred, t) = self.expr(selection, &scope, None)?;
             let pred = bool_type(&pred, &t, "WHERE")?;
             node = Node::Filter {
@@ -801,6 +893,10 @@ impl<'a> Planner<'a> {
             || order_by.iter().any(|o| has_aggregate(&o.expr));
         let mut grouping = None;
         if aggregating {
+            self.window_error = (
+                windows::WINDOWING_ERROR,
+                "window functions are not allowed in GROUP BY",
+            );
             let mut groups = Vec::new();
             let mut group_types = Vec::new();
             for g in group_exprs {
@@ -817,6 +913,8 @@ impl<'a> Planner<'a> {
             });
         }
         // The select list, HAVING and ORDER BY keys, bound over the FROM row or the groups.
+        self.window_error = WINDOW_NOT_ALLOWED;
+        self.windows = Some(windows::Windows::new(&select.named_window)?);
         let mut exprs = Vec::new();
         let mut columns = Vec::new();
         for (e, name) in &items {
@@ -826,7 +924,15 @@ impl<'a> Planner<'a> {
         }
         let having = match &select.having {
             Some(h) => {
-                let (e, t) = self.expr(h, &scope, grouping.as_mut())?;
+                let windows = self.windows.take();
+                self.window_error = (
+                    windows::WINDOWING_ERROR,
+                    "window functions are not allowed in HAVING",
+                );
+                let bound = self.expr(h, &scope, grouping.as_mut());
+                self.windows = windows;
+                self.window_error = WINDOW_NOT_ALLOWED;
+                let (e, t) = bound?;
                 Some(bool_type(&e, &t, "HAVING")?)
             }
             None => None,
@@ -861,6 +967,10 @@ impl<'a> Planner<'a> {
                 nulls_first: o.options.nulls_first.unwrap_or(desc),
             });
         }
+        let windows = self.windows.take();
+        let input_width = grouping
+            .as_ref()
+            .map_or(scope.columns.len(), |g| g.groups.len() + g.aggregates.len());
         if let Some(g) = grouping {
             node = Node::Aggregate {
                 input: Box::new(node),
@@ -874,8 +984,9 @@ impl<'a> Planner<'a> {
                 };
             }
         }
+        let (windowed, exprs) = Self::place_windows(windows, node, exprs, input_width);
         node = Node::Project {
-            input: Box::new(node),
+            input: Box::new(windowed),
             exprs,
         };
         match &select.distinct {
@@ -954,13 +1065,18 @@ impl<'a> Planner<'a> {
         scope: &Scope,
         mut grouping: Option<&mut Grouping>,
     ) -> Result<(Expr, DataType)> {
+        if let ast::Expr::Function(f) = e
+            && f.over.is_some()
+        {
+            return self.window_call(f, scope, grouping);
+        }
         if let Some(g) = grouping.as_deref_mut() {
             if let ast::Expr::Function(f) = e
                 && let Some(name) = aggregate_name(f)
             {
                 return self.aggregate(&name, f, scope, g);
             }
-            if !has_aggregate(e) {
+            if !has_aggregate(e) && !has_window(e) {
                 let (bound, t) = self.expr(e, scope, None)?;
                 if let Some(i) = g.groups.iter().position(|x| *x == bound) {
                     return Ok((Expr::Column(i), g.group_types[i].clone()));
@@ -1228,6 +1344,12 @@ impl<'a> Planner<'a> {
                         format!("aggregate functions are not allowed here: {name}"),
                     ));
                 }
+                if crate::window::arity(&name).is_some() {
+                    return Err(Error::new(
+                        SqlState::WRONG_OBJECT_TYPE,
+                        format!("window function {name} requires an OVER clause"),
+                    ));
+                }
                 let args = function_args(f)?;
                 let mut bound = Vec::new();
                 let mut arg_types = Vec::new();
@@ -1328,70 +1450,8 @@ impl<'a> Planner<'a> {
         scope: &Scope,
         g: &mut Grouping,
     ) -> Result<(Expr, DataType)> {
-        let distinct = matches!(&f.args, ast::FunctionArguments::List(l) if matches!(l.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)));
-        let star = matches!(&f.args, ast::FunctionArguments::List(l)
-            if l.args.len() == 1 && matches!(l.args[0], ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)));
-        let (arg, arg_type) = if star {
-            if name != "count" {
-                return Err(Error::new(
-                    SqlState::SYNTAX_ERROR,
-                    format!("{name}(*) is not valid"),
-                ));
-            }
-            (None, None)
-        } else {
-            let args = function_args(f)?;
-            if args.len() != 1 {
-                return Err(Error::new(
-                    SqlState::UNDEFINED_FUNCTION,
-                    format!("function {name} takes one argument"),
-                ));
-            }
-            // Arguments are bound over the FROM row; aggregates do not nest.
-            if has_aggregate(args[0]) {
-                return Err(Error::new(
-                    SqlState::GROUPING_ERROR,
-                    "aggregate function calls cannot be nested",
-                ));
-            }
-            let (a, t) = self.expr(args[0], scope, None)?;
-            let (a, t) = if t == DataType::Unknown {
-                (cast_to(a, &t, &DataType::Text), DataType::Text)
-            } else {
-                (a, t)
-            };
-            (Some(a), Some(t))
-        };
-        let data_type = match (name, &arg_type) {
-            ("count", _) => DataType::Int8,
-            ("sum", Some(DataType::Int2 | DataType::Int4)) => DataType::Int8,
-            ("sum", Some(DataType::Int8))
-            | ("avg", Some(DataType::Int2 | DataType::Int4 | DataType::Int8)) => {
-                DataType::Numeric {
-                    precision: None,
-                    scale: None,
-                }
-            }
-            ("sum" | "avg", Some(DataType::Float4 | DataType::Float8)) => DataType::Float8,
-            ("sum" | "avg", Some(DataType::Numeric { .. })) => DataType::Numeric {
-                precision: None,
-                scale: None,
-            },
-            ("sum" | "avg", Some(t)) if *t != DataType::Interval => {
-                return Err(Error::new(
-                    SqlState::UNDEFINED_FUNCTION,
-                    format!("function {name}({}) does not exist", t.name()),
-                ));
-            }
-            (_, Some(t)) => t.clone(),
-            (_, None) => DataType::Int8,
-        };
-        let agg = Aggregate {
-            function: name.to_string(),
-            arg,
-            distinct,
-            data_type: data_type.clone(),
-        };
+        let agg = self.aggregate_call(name, f, scope, None, false)?;
+        let data_type = agg.data_type.clone();
         let index = match g.aggregates.iter().position(|a| *a == agg) {
             Some(i) => i,
             None => {
@@ -2174,6 +2234,9 @@ fn resolve_output_index(
 }
 
 fn aggregate_name(f: &ast::Function) -> Option<String> {
+    if f.over.is_some() {
+        return None;
+    }
     let name = function_name(f).ok()?;
     AGGREGATES.contains(&name.as_str()).then_some(name)
 }
@@ -2191,11 +2254,22 @@ fn function_name(f: &ast::Function) -> Result<String> {
 
 fn function_args(f: &ast::Function) -> Result<Vec<&ast::Expr>> {
     if f.over.is_some() {
-        return Err(Error::unsupported("window functions"));
+        return Err(Error::internal("window call bound as a scalar function"));
     }
     if f.filter.is_some() {
-        return Err(Error::unsupported("aggregate FILTER"));
+        return Err(Error::new(
+            SqlState::WRONG_OBJECT_TYPE,
+            format!(
+                "FILTER specified, but {} is not an aggregate function",
+                f.name
+            ),
+        ));
     }
+    call_args(f)
+}
+
+/// A call's plain arguments.
+fn call_args(f: &ast::Function) -> Result<Vec<&ast::Expr>> {
     match &f.args {
         ast::FunctionArguments::None => Ok(Vec::new()),
         ast::FunctionArguments::List(list) => list
@@ -2214,13 +2288,32 @@ fn function_args(f: &ast::Function) -> Result<Vec<&ast::Expr>> {
 
 /// True if `e` contains an aggregate call outside any subquery.
 fn has_aggregate(e: &ast::Expr) -> bool {
+    contains_call(e, &|f| aggregate_name(f).is_some())
+}
+
+/// True if `e` contains a window function call outside any subquery.
+fn has_window(e: &ast::Expr) -> bool {
+    contains_call(e, &|f| f.over.is_some())
+}
+
+/// True if `e` contains a call satisfying `is` outside any subquery.
+fn contains_call(e: &ast::Expr, is: &dyn Fn(&ast::Function) -> bool) -> bool {
     use ast::Expr as E;
+    let inner = |x: &ast::Expr| contains_call(x, is);
     match e {
         E::Function(f) => {
-            aggregate_name(f).is_some()
-                || matches!(&f.args, ast::FunctionArguments::List(l) if l.args.iter().any(|a| matches!(a, ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) if has_aggregate(x))))
+            let in_window = match &f.over {
+                Some(ast::WindowType::WindowSpec(w)) => {
+                    w.partition_by.iter().any(inner) || w.order_by.iter().any(|o| inner(&o.expr))
+                }
+                _ => false,
+            };
+            is(f)
+                || in_window
+                || f.filter.as_deref().is_some_and(inner)
+                || matches!(&f.args, ast::FunctionArguments::List(l) if l.args.iter().any(|a| matches!(a, ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) if inner(x))))
         }
-        E::BinaryOp { left, right, .. } => has_aggregate(left) || has_aggregate(right),
+        E::BinaryOp { left, right, .. } => inner(left) || inner(right),
         E::UnaryOp { expr, .. }
         | E::Nested(expr)
         | E::IsNull(expr)
@@ -2229,17 +2322,15 @@ fn has_aggregate(e: &ast::Expr) -> bool {
         | E::IsNotTrue(expr)
         | E::IsFalse(expr)
         | E::IsNotFalse(expr)
-        | E::Cast { expr, .. } => has_aggregate(expr),
-        E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) => {
-            has_aggregate(a) || has_aggregate(b)
-        }
+        | E::Cast { expr, .. } => inner(expr),
+        E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) => inner(a) || inner(b),
         E::Between {
             expr, low, high, ..
-        } => has_aggregate(expr) || has_aggregate(low) || has_aggregate(high),
-        E::InList { expr, list, .. } => has_aggregate(expr) || list.iter().any(has_aggregate),
-        E::InSubquery { expr, .. } => has_aggregate(expr),
+        } => inner(expr) || inner(low) || inner(high),
+        E::InList { expr, list, .. } => inner(expr) || list.iter().any(inner),
+        E::InSubquery { expr, .. } => inner(expr),
         E::Like { expr, pattern, .. } | E::ILike { expr, pattern, .. } => {
-            has_aggregate(expr) || has_aggregate(pattern)
+            inner(expr) || inner(pattern)
         }
         E::Case {
             operand,
@@ -2247,11 +2338,11 @@ fn has_aggregate(e: &ast::Expr) -> bool {
             else_result,
             ..
         } => {
-            operand.as_deref().is_some_and(has_aggregate)
+            operand.as_deref().is_some_and(inner)
                 || conditions
                     .iter()
-                    .any(|c| has_aggregate(&c.condition) || has_aggregate(&c.result))
-                || else_result.as_deref().is_some_and(has_aggregate)
+                    .any(|c| inner(&c.condition) || inner(&c.result))
+                || else_result.as_deref().is_some_and(inner)
         }
         _ => false,
     }

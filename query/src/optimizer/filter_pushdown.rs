@@ -99,7 +99,7 @@ fn collect(e: &Expr, set: &mut BTreeSet<usize>) -> bool {
 }
 
 /// `e` with every column number `i` of its own row replaced by `f(i)`.
-pub(super) fn renumber(e: Expr, f: &impl Fn(usize) -> usize) -> Expr {
+pub(crate) fn renumber(e: Expr, f: &impl Fn(usize) -> usize) -> Expr {
     let r = |x: Box<Expr>| Box::new(renumber(*x, f));
     match e {
         Expr::Column(i) => Expr::Column(f(i)),

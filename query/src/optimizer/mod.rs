@@ -77,10 +77,7 @@ pub fn map_exprs(node: Node, f: &impl Fn(Expr) -> Expr) -> Node {
         } => Node::Aggregate {
             input: n(input),
             group_by: v(group_by),
-            aggregates: aggregates
-                .into_iter()
-                .map(|a| crate::plan::Aggregate { arg: o(a.arg), ..a })
-                .collect(),
+            aggregates: aggregates.into_iter().map(|a| a.map_exprs(f)).collect(),
         },
         Node::Sort { input, keys } => Node::Sort {
             input: n(input),
@@ -113,5 +110,32 @@ pub fn map_exprs(node: Node, f: &impl Fn(Expr) -> Expr) -> Node {
             left: n(left),
             right: n(right),
         },
+        Node::Window { input, functions } => Node::Window {
+            input: n(input),
+            functions: functions.into_iter().map(|w| w.map_exprs(f)).collect(),
+        },
+        Node::CteScan {
+            name,
+            id,
+            input,
+            shared,
+        } => Node::CteScan {
+            name,
+            id,
+            input: n(input),
+            shared,
+        },
+        Node::RecursiveUnion {
+            id,
+            base,
+            recursive,
+            distinct,
+        } => Node::RecursiveUnion {
+            id,
+            base: n(base),
+            recursive: n(recursive),
+            distinct,
+        },
+        Node::WorkTable { id, width } => Node::WorkTable { id, width },
     }
 }

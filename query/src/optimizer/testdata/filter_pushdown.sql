@@ -6,3 +6,7 @@ SELECT * FROM a, b, c WHERE c.k = b.y AND a.x = c.k AND c.k IN (1, 2);
 SELECT * FROM a LEFT JOIN b ON a.x = b.y WHERE b.w IS NULL;
 SELECT * FROM a WHERE a.x > (SELECT max(y) FROM b WHERE b.w = a.z) AND a.z = 3;
 SELECT a.z, count(*) FROM a, b WHERE a.x + 1 = b.y GROUP BY a.z HAVING count(*) > 1;
+-- A filter above a window stays above it: below, it would change the window's rows.
+SELECT * FROM (SELECT x, row_number() OVER (PARTITION BY z ORDER BY x) AS rn FROM a, b WHERE a.x = b.y) t WHERE rn = 1 AND x > 2;
+-- A filter above a WITH query's scan stays above it: the rows are shared by every reference.
+WITH w AS (SELECT x, z FROM a) SELECT * FROM w, b WHERE w.x = b.y AND w.z = 1;
