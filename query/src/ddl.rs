@@ -1,7 +1,7 @@
 //! Executing DDL that changes existing rows: `ALTER TABLE` (see the planner's `alter`
 //! module for how an alteration is described).
 
-use crate::catalog::Table;
+use crate::catalog::{ForeignKey, Table};
 use crate::error::{Error, Result, SqlState};
 use crate::exec::{self, Context};
 use crate::planner::Alteration;
@@ -19,6 +19,7 @@ pub fn alter_table(a: Alteration, ctx: &mut Context) -> Result<()> {
         sequences,
         drop,
         redefine,
+        foreign_keys,
     } = a;
     for mut seq in sequences {
         seq.oid = ctx.txn.next_oid()?;
@@ -40,6 +41,7 @@ pub fn alter_table(a: Alteration, ctx: &mut Context) -> Result<()> {
     }
     let Some(exprs) = rewrite else {
         ctx.txn.alter_table(&new)?;
+        add_foreign_keys(&new, foreign_keys, ctx)?;
         if !not_null.is_empty() || !checks.is_empty() {
             let rows: Vec<Row> = ctx
                 .txn
@@ -67,6 +69,14 @@ pub fn alter_table(a: Alteration, ctx: &mut Context) -> Result<()> {
         }
         validate(&new, &row, &not_null, &checks, ctx)?;
         ctx.txn.insert(&new, row)?;
+    }
+    add_foreign_keys(&new, foreign_keys, ctx)
+}
+
+fn add_foreign_keys(table: &Table, foreign_keys: Vec<ForeignKey>, ctx: &mut Context) -> Result<()> {
+    let mut table = table.clone();
+    for fk in foreign_keys {
+        table = crate::foreign_key::add_foreign_key(ctx, &table, fk)?;
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ use std::ops::ControlFlow;
 use anchor_grammar::ast;
 
 use super::{Plan, Planner, Scope, assign_cast, cast_to, ident, object_name, parse_expr};
-use crate::catalog::{Check, Column, Index, Table};
+use crate::catalog::{Check, Column, ForeignKey, Index, Table};
 use crate::error::{Error, Result, SqlState};
 use crate::plan::Expr;
 use crate::types::{self, DataType};
@@ -38,8 +38,11 @@ pub struct Alteration {
     pub sequences: Vec<Table>,
     /// Relations to drop (sequences owned by dropped columns).
     pub drop: Vec<Table>,
-    /// Other relations whose definitions change (sequences whose owner column was renamed).
+    /// Other relations whose definitions change (sequences whose owner column was renamed,
+    /// tables whose foreign keys name columns that moved).
     pub redefine: Vec<Table>,
+    /// Foreign keys to add once the new definition is in place (existing rows are checked).
+    pub foreign_keys: Vec<ForeignKey>,
 }
 
 fn no_column(table: &Table, name: &str) -> Error {
@@ -87,6 +90,10 @@ fn mentions(sql: &str, name: &str) -> bool {
     .is_break()
 }
 
+fn cascade(behavior: &Option<ast::DropBehavior>) -> bool {
+    matches!(behavior, Some(ast::DropBehavior::Cascade))
+}
+
 impl Planner<'_> {
     /// `ALTER TABLE`.
     pub(super) fn alter_table(&mut self, alter: &ast::AlterTable) -> Result<Plan> {
@@ -128,6 +135,7 @@ impl Planner<'_> {
             sequences: Vec::new(),
             drop: Vec::new(),
             redefine: Vec::new(),
+            foreign_keys: Vec::new(),
         };
         // Expressions over the old row; `layout` is false once columns were added or dropped
         // (a USING clause then cannot be bound against the old row).
@@ -163,6 +171,7 @@ impl Planner<'_> {
                 ast::AlterTableOperation::DropColumn {
                     column_names,
                     if_exists,
+                    drop_behavior,
                     ..
                 } => {
                     for c in column_names {
@@ -173,7 +182,7 @@ impl Planner<'_> {
                             }
                             return Err(no_column(&a.new, &name));
                         };
-                        self.drop_column(&mut a, i)?;
+                        self.drop_column(&mut a, i, cascade(drop_behavior))?;
                         exprs.remove(i);
                         rewrite = true;
                         layout = false;
@@ -318,6 +327,8 @@ impl Planner<'_> {
                     let pkey = format!("{}_pkey", a.new.name);
                     if let Some(p) = a.new.checks.iter().position(|c| c.name == name) {
                         a.new.checks.remove(p);
+                    } else if let Some(p) = a.new.foreign_keys.iter().position(|f| f.name == name) {
+                        a.new.foreign_keys.remove(p);
                     } else if let Some(p) = a
                         .new
                         .indexes
@@ -459,9 +470,10 @@ impl Planner<'_> {
         Ok(value)
     }
 
-    /// Removes column `i` and what depends on it: indexes and CHECKs over it, the primary key
-    /// if it is part of it, and sequences it owns.
-    fn drop_column(&mut self, a: &mut Alteration, i: usize) -> Result<()> {
+    /// Removes column `i` and what depends on it: indexes, CHECKs and foreign keys over it,
+    /// the primary key if it is part of it, and sequences it owns. A column that other
+    /// tables' foreign keys reference is 2BP01 unless `cascade` (which drops those keys).
+    fn drop_column(&mut self, a: &mut Alteration, i: usize, cascade: bool) -> Result<()> {
         let name = a.new.columns[i].name.clone();
         a.new.columns.remove(i);
         let renumber = |cols: &mut Vec<usize>| {
@@ -482,6 +494,54 @@ impl Planner<'_> {
             renumber(pk);
         }
         a.new.checks.retain(|c| !mentions(&c.expr, &name));
+        let own = a.new.oid;
+        a.new.foreign_keys.retain(|f| {
+            !f.columns.contains(&i) && !(f.referenced == own && f.referenced_columns.contains(&i))
+        });
+        for fk in &mut a.new.foreign_keys {
+            renumber(&mut fk.columns);
+            if fk.referenced == own {
+                renumber(&mut fk.referenced_columns);
+            }
+        }
+        for &child_oid in &a.old.referenced_by {
+            if child_oid == own {
+                continue;
+            }
+            let Some(mut child) = self.txn.table_by_oid(child_oid)? else {
+                continue;
+            };
+            if let Some(fk) = child
+                .foreign_keys
+                .iter()
+                .find(|f| f.referenced == own && f.referenced_columns.contains(&i))
+            {
+                if !cascade {
+                    return Err(Error::new(
+                        SqlState::DEPENDENT_OBJECTS_STILL_EXIST,
+                        format!(
+                            "cannot drop column {name} of table {} because other objects depend on it",
+                            a.new.name
+                        ),
+                    )
+                    .with_detail(format!(
+                        "constraint {} on table {} depends on column {name} of table {}",
+                        fk.name, child.name, a.new.name
+                    ))
+                    .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+                }
+            }
+            child
+                .foreign_keys
+                .retain(|f| !(f.referenced == own && f.referenced_columns.contains(&i)));
+            for fk in &mut child.foreign_keys {
+                if fk.referenced == own {
+                    renumber(&mut fk.referenced_columns);
+                }
+            }
+            a.redefine.retain(|t| t.oid != child.oid);
+            a.redefine.push(child);
+        }
         for seq in self.owned_sequences(a.old.oid, Some(&name))? {
             a.drop.push(seq);
         }
@@ -558,6 +618,23 @@ impl Planner<'_> {
                     unique: true,
                     primary: false,
                 });
+            }
+            ast::TableConstraint::ForeignKey(fk) => {
+                let cols = fk
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        let n = ident(c);
+                        a.new.column_index(&n).ok_or_else(|| {
+                            Error::new(
+                                SqlState::UNDEFINED_COLUMN,
+                                format!("column \"{n}\" referenced in foreign key constraint does not exist"),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<usize>>>()?;
+                let bound = self.foreign_key(&a.new, fk.name.as_ref().map(ident), cols, fk)?;
+                a.foreign_keys.push(bound);
             }
             ast::TableConstraint::PrimaryKey(pk) => {
                 let cols = columns(&pk.columns, &a.new)?;
