@@ -496,7 +496,7 @@ impl Planner<'_> {
         a.new.checks.retain(|c| !mentions(&c.expr, &name));
         let own = a.new.oid;
         a.new.foreign_keys.retain(|f| {
-            !f.columns.contains(&i) && !(f.referenced == own && f.referenced_columns.contains(&i))
+            !(f.columns.contains(&i) || (f.referenced == own && f.referenced_columns.contains(&i)))
         });
         for fk in &mut a.new.foreign_keys {
             renumber(&mut fk.columns);
