@@ -515,21 +515,20 @@ impl Planner<'_> {
                 .foreign_keys
                 .iter()
                 .find(|f| f.referenced == own && f.referenced_columns.contains(&i))
+                && !cascade
             {
-                if !cascade {
-                    return Err(Error::new(
-                        SqlState::DEPENDENT_OBJECTS_STILL_EXIST,
-                        format!(
-                            "cannot drop column {name} of table {} because other objects depend on it",
-                            a.new.name
-                        ),
-                    )
-                    .with_detail(format!(
-                        "constraint {} on table {} depends on column {name} of table {}",
-                        fk.name, child.name, a.new.name
-                    ))
-                    .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
-                }
+                return Err(Error::new(
+                    SqlState::DEPENDENT_OBJECTS_STILL_EXIST,
+                    format!(
+                        "cannot drop column {name} of table {} because other objects depend on it",
+                        a.new.name
+                    ),
+                )
+                .with_detail(format!(
+                    "constraint {} on table {} depends on column {name} of table {}",
+                    fk.name, child.name, a.new.name
+                ))
+                .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
             }
             child
                 .foreign_keys
