@@ -14,6 +14,8 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub struct SqlState(pub &'static str);
 
 impl SqlState {
+    /// 08P01: a malformed or out-of-place protocol message.
+    pub const PROTOCOL_VIOLATION: SqlState = SqlState("08P01");
     /// 0A000: the feature is not supported.
     pub const FEATURE_NOT_SUPPORTED: SqlState = SqlState("0A000");
     /// 21000: a scalar subquery returned more than one row, and similar.

@@ -29,6 +29,7 @@ pub mod functions;
 pub mod optimizer;
 pub mod plan;
 pub mod planner;
+pub mod prepared;
 pub mod session;
 pub mod settings;
 pub mod storage;

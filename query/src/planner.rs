@@ -249,6 +249,8 @@ pub struct Planner<'a> {
     windows: Option<windows::Windows>,
     /// The error for a window call where none is allowed.
     window_error: (SqlState, &'static str),
+    /// Declared types of the parameters `$1`, `$2`, ... (`unknown`: inferred from use).
+    params: Vec<DataType>,
 }
 
 /// The error for a window call outside a select list or ORDER BY.
@@ -307,6 +309,7 @@ impl<'a> Planner<'a> {
             next_id: 0,
             windows: None,
             window_error: WINDOW_NOT_ALLOWED,
+            params: Vec::new(),
         }
     }
 
@@ -320,7 +323,14 @@ impl<'a> Planner<'a> {
             next_id: 0,
             windows: None,
             window_error: WINDOW_NOT_ALLOWED,
+            params: Vec::new(),
         }
+    }
+
+    /// Declares the types of the parameters (`unknown` for those left to inference).
+    pub fn with_params(mut self, types: &[DataType]) -> Self {
+        self.params = types.to_vec();
+        self
     }
 
     /// Plans one statement.
@@ -1106,7 +1116,13 @@ impl<'a> Planner<'a> {
                 [_, q, c] => self.column(Some(&ident(q)), &ident(c), scope)?,
                 _ => return Err(Error::unsupported(format!("column reference {e}"))),
             },
-            ast::Expr::Value(v) => literal(&v.value)?,
+            ast::Expr::Value(v) => match literal(&v.value)? {
+                (Expr::Param(i), _) => {
+                    let t = self.params.get(i).cloned().unwrap_or(DataType::Unknown);
+                    (Expr::Param(i), t)
+                }
+                other => other,
+            },
             ast::Expr::Nested(inner) => self.expr(inner, scope, g)?,
             ast::Expr::UnaryOp { op, expr } => {
                 let (inner, t) = self.expr(expr, scope, g)?;
@@ -1586,7 +1602,7 @@ impl<'a> Planner<'a> {
             .source
             .as_ref()
             .ok_or_else(|| Error::unsupported("INSERT without a source"))?;
-        let substituted = ddl::substitute_defaults(&table, &targets, source)?;
+        let substituted = ddl::substitute_defaults(&table, &targets, source, &self.params)?;
         let (node, columns) = self.query(substituted.as_ref().unwrap_or(source))?;
         if columns.len() > targets.len() {
             return Err(Error::new(

@@ -5,6 +5,7 @@
 //! statement answers 25P02 until `ROLLBACK` (or `COMMIT`, which then rolls back), as in
 //! PostgreSQL.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
@@ -17,6 +18,7 @@ use anchor_grammar::ast;
 use crate::error::{Error, Result, SqlState};
 use crate::exec::{self, Context};
 use crate::planner::{Plan, Planner};
+use crate::prepared::{self, Prepared};
 use crate::settings::{self, Variables};
 use crate::storage::{Local, Row, Transaction};
 use crate::types::{self, DataType, Settings, Value};
@@ -63,6 +65,7 @@ impl Database {
             vars: Arc::new(Mutex::new(Variables::default())),
             settings: Settings::default(),
             cancel: Arc::new(AtomicBool::new(false)),
+            prepared: HashMap::new(),
         }
     }
 }
@@ -110,6 +113,8 @@ pub struct Session {
     /// What the type system needs of `vars`, refreshed after each statement.
     settings: Settings,
     cancel: Arc<AtomicBool>,
+    /// Statements prepared with SQL's PREPARE, by name.
+    prepared: HashMap<String, Arc<Prepared>>,
 }
 
 impl Session {
@@ -170,7 +175,7 @@ impl Session {
     /// Runs one parsed statement.
     pub fn statement(&mut self, stmt: &ast::Statement) -> Result<StatementResult> {
         self.cancel.store(false, AtomicOrdering::Relaxed);
-        let result = self.dispatch(stmt);
+        let result = self.dispatch(stmt, None);
         self.settings = Settings {
             now: self.settings.now,
             ..self.vars.lock().types()
@@ -178,7 +183,106 @@ impl Session {
         result
     }
 
-    fn dispatch(&mut self, stmt: &ast::Statement) -> Result<StatementResult> {
+    /// Prepares `sql` (one statement, or none) for execution with
+    /// [`execute_prepared`](Self::execute_prepared): parses it, plans it, and works out its
+    /// parameter types (`declared`, where not `unknown`) and result columns.
+    pub fn prepare(&mut self, sql: &str, declared: &[DataType]) -> Result<Arc<Prepared>> {
+        let mut stmts = anchor_grammar::parse(sql).map_err(syntax_error)?;
+        if stmts.len() > 1 {
+            return Err(Error::new(
+                SqlState::SYNTAX_ERROR,
+                "cannot insert multiple commands into a prepared statement",
+            ));
+        }
+        let Some(anchor_grammar::Statement::Sql(stmt)) = stmts.pop() else {
+            return Ok(Arc::new(Prepared {
+                statement: None,
+                param_types: declared.to_vec(),
+                columns: Vec::new(),
+                plan: parking_lot::Mutex::new(None),
+            }));
+        };
+        self.prepare_statement(*stmt, declared)
+    }
+
+    fn prepare_statement(
+        &mut self,
+        stmt: ast::Statement,
+        declared: &[DataType],
+    ) -> Result<Arc<Prepared>> {
+        if self.failed {
+            return Err(aborted());
+        }
+        if !plannable(&stmt) {
+            let columns = match &stmt {
+                ast::Statement::ShowVariable { variable } => show_columns(variable),
+                ast::Statement::Execute { name: Some(n), .. } => self
+                    .prepared
+                    .get(&n.to_string().to_lowercase())
+                    .map(|p| p.columns.clone())
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            return Ok(Arc::new(Prepared {
+                statement: Some(stmt),
+                param_types: declared.to_vec(),
+                columns,
+                plan: parking_lot::Mutex::new(None),
+            }));
+        }
+        let epoch = self.db.local.catalog_epoch();
+        let plan = match &mut self.block {
+            Some(Block::Open(txn)) => Planner::new(txn.as_mut())
+                .with_params(declared)
+                .plan(&stmt)?,
+            _ => {
+                let mut txn = self.db.local.begin(IsolationLevel::ReadCommitted, true)?;
+                let plan = Planner::new(&mut txn).with_params(declared).plan(&stmt);
+                Box::new(txn).rollback()?;
+                plan?
+            }
+        };
+        Ok(Arc::new(Prepared {
+            param_types: prepared::infer_params(&plan, declared),
+            columns: prepared::describe(&plan),
+            statement: Some(stmt),
+            plan: parking_lot::Mutex::new(Some((epoch, plan))),
+        }))
+    }
+
+    /// Executes a prepared statement with `params` (one value per parameter, of its type).
+    pub fn execute_prepared(
+        &mut self,
+        prepared: &Prepared,
+        params: &[Value],
+    ) -> Result<StatementResult> {
+        if params.len() != prepared.param_types.len() {
+            return Err(Error::new(
+                SqlState::PROTOCOL_VIOLATION,
+                format!(
+                    "bind message supplies {} parameters, but prepared statement requires {}",
+                    params.len(),
+                    prepared.param_types.len()
+                ),
+            ));
+        }
+        let Some(stmt) = &prepared.statement else {
+            return Ok(StatementResult::command(""));
+        };
+        self.cancel.store(false, AtomicOrdering::Relaxed);
+        let result = self.dispatch(stmt, Some((prepared, params)));
+        self.settings = Settings {
+            now: self.settings.now,
+            ..self.vars.lock().types()
+        };
+        result
+    }
+
+    fn dispatch(
+        &mut self,
+        stmt: &ast::Statement,
+        bound: Option<(&Prepared, &[Value])>,
+    ) -> Result<StatementResult> {
         match stmt {
             ast::Statement::StartTransaction { modes, .. } => return self.begin(modes),
             ast::Statement::Commit { .. } => {
@@ -239,7 +343,7 @@ impl Session {
         match result {
             Ok(Some(r)) => Ok(r),
             Err(e) => Err(e),
-            Ok(None) => self.run_in_transaction(stmt),
+            Ok(None) => self.run_in_transaction(stmt, bound),
         }
     }
 
@@ -275,6 +379,70 @@ impl Session {
                 }
                 StatementResult::command("RESET")
             }
+            ast::Statement::Prepare {
+                name,
+                data_types,
+                statement,
+            } => {
+                let name = name.value.to_lowercase();
+                if self.prepared.contains_key(&name) {
+                    return Err(Error::new(
+                        SqlState::DUPLICATE_PREPARED_STATEMENT,
+                        format!("prepared statement \"{name}\" already exists"),
+                    ));
+                }
+                let declared = data_types
+                    .iter()
+                    .map(DataType::from_sql)
+                    .collect::<Result<Vec<_>>>()?;
+                let prepared = self.prepare_statement(statement.as_ref().clone(), &declared)?;
+                self.prepared.insert(name, prepared);
+                StatementResult::command("PREPARE")
+            }
+            ast::Statement::Execute {
+                name: Some(name),
+                parameters,
+                using,
+                into,
+                immediate: false,
+                ..
+            } if using.is_empty() && into.is_empty() => {
+                let name = name.to_string().to_lowercase();
+                let prepared = self.prepared.get(&name).cloned().ok_or_else(|| {
+                    Error::new(
+                        SqlState::INVALID_SQL_STATEMENT_NAME,
+                        format!("prepared statement \"{name}\" does not exist"),
+                    )
+                })?;
+                if parameters.len() != prepared.param_types.len() {
+                    return Err(prepared::wrong_count(
+                        &name,
+                        prepared.param_types.len(),
+                        parameters.len(),
+                    ));
+                }
+                let params = self.evaluate(parameters, &prepared.param_types)?;
+                return match &prepared.statement {
+                    Some(stmt) => self.dispatch(stmt, Some((&prepared, &params))).map(Some),
+                    None => Ok(Some(StatementResult::command(""))),
+                };
+            }
+            ast::Statement::Deallocate { name, .. } => {
+                let name = name.value.to_lowercase();
+                if name == "all" {
+                    self.prepared.clear();
+                } else if self.prepared.remove(&name).is_none() {
+                    return Err(Error::new(
+                        SqlState::INVALID_SQL_STATEMENT_NAME,
+                        format!("prepared statement \"{name}\" does not exist"),
+                    ));
+                }
+                StatementResult::command(if name == "all" {
+                    "DEALLOCATE ALL"
+                } else {
+                    "DEALLOCATE"
+                })
+            }
             ast::Statement::Discard { object_type } => {
                 if self.block.is_some() {
                     return Err(Error::new(
@@ -284,6 +452,15 @@ impl Session {
                 }
                 if matches!(object_type, ast::DiscardObject::ALL) {
                     self.vars.lock().reset_all();
+                    self.prepared.clear();
+                }
+                if matches!(
+                    object_type,
+                    ast::DiscardObject::ALL | ast::DiscardObject::SEQUENCES
+                ) {
+                    let mut vars = self.vars.lock();
+                    vars.currval.clear();
+                    vars.lastval = None;
                 }
                 StatementResult::command(format!("DISCARD {object_type}"))
             }
@@ -336,17 +513,25 @@ impl Session {
         Ok(Box::new(txn))
     }
 
-    /// Plans and runs `stmt` in the open block, or in a transaction of its own.
-    fn run_in_transaction(&mut self, stmt: &ast::Statement) -> Result<StatementResult> {
+    /// Plans and runs `stmt` (or runs its prepared plan with its parameters) in the open
+    /// block, or in a transaction of its own.
+    fn run_in_transaction(
+        &mut self,
+        stmt: &ast::Statement,
+        bound: Option<(&Prepared, &[Value])>,
+    ) -> Result<StatementResult> {
         let timeout = self.vars.lock().millis("statement_timeout");
-        let deadline = (timeout > 0).then(|| Instant::now() + Duration::from_millis(timeout));
+        let env = Env {
+            deadline: (timeout > 0).then(|| Instant::now() + Duration::from_millis(timeout)),
+            epoch: self.db.local.catalog_epoch(),
+        };
         if self.block.is_some() {
             let settings = self.settings.clone();
             let vars = self.vars.clone();
             let cancel = self.cancel.clone();
             let txn = self.open_block(None)?;
             txn.new_statement();
-            let result = run(txn.as_mut(), &settings, &vars, cancel, deadline, stmt);
+            let result = run(txn.as_mut(), &settings, &vars, cancel, &env, stmt, bound);
             if result.is_err() {
                 self.failed = true;
             }
@@ -360,8 +545,9 @@ impl Session {
             &self.settings,
             &self.vars,
             self.cancel.clone(),
-            deadline,
+            &env,
             stmt,
+            bound,
         );
         match result {
             Ok(r) => match txn.commit() {
@@ -522,34 +708,20 @@ impl Session {
     }
 
     fn show(&mut self, variable: &[ast::Ident]) -> Result<StatementResult> {
-        let words: Vec<String> = variable.iter().map(|i| i.value.to_lowercase()).collect();
-        let name = match words.join(" ").as_str() {
-            "time zone" => "TimeZone".to_string(),
-            "transaction isolation level" => "transaction_isolation".to_string(),
-            "session authorization" => "session_authorization".to_string(),
-            "all" => {
-                let rows = self
-                    .vars
-                    .lock()
-                    .all()
-                    .into_iter()
-                    .map(|(n, v, d)| vec![Value::Text(n), Value::Text(v), Value::Text(d)])
-                    .collect::<Vec<_>>();
-                return Ok(StatementResult {
-                    tag: "SHOW".into(),
-                    columns: vec![
-                        ("name".into(), DataType::Text),
-                        ("setting".into(), DataType::Text),
-                        ("description".into(), DataType::Text),
-                    ],
-                    rows,
-                });
-            }
-            _ => variable
-                .iter()
-                .map(|i| i.value.clone())
-                .collect::<Vec<_>>()
-                .join("."),
+        let columns = show_columns(variable);
+        let Some(name) = show_name(variable) else {
+            let rows = self
+                .vars
+                .lock()
+                .all()
+                .into_iter()
+                .map(|(n, v, d)| vec![Value::Text(n), Value::Text(v), Value::Text(d)])
+                .collect::<Vec<_>>();
+            return Ok(StatementResult {
+                tag: "SHOW".into(),
+                columns,
+                rows,
+            });
         };
         let value = match (name.as_str(), &self.block) {
             ("transaction_isolation", Some(Block::Pending { isolation, .. })) => {
@@ -560,17 +732,65 @@ impl Session {
             }
             _ => self.vars.lock().show(&name)?,
         };
-        let column = settings::canonical_name(&name)?;
-        let column = if column.contains('.') {
-            column
-        } else {
-            column.to_lowercase()
-        };
         Ok(StatementResult {
             tag: "SHOW".into(),
-            columns: vec![(column, DataType::Text)],
+            columns,
             rows: vec![vec![Value::Text(value)]],
         })
+    }
+
+    /// Evaluates EXECUTE's arguments and brings them to the parameters' types.
+    fn evaluate(&mut self, args: &[ast::Expr], types: &[DataType]) -> Result<Vec<Value>> {
+        if args.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let mut parsed =
+            anchor_grammar::parse(&format!("SELECT {}", list.join(", "))).map_err(syntax_error)?;
+        let Some(anchor_grammar::Statement::Sql(select)) = parsed.pop() else {
+            return Err(Error::internal("EXECUTE arguments did not parse"));
+        };
+        let result = self.run_in_transaction(&select, None)?;
+        let row = result.rows.into_iter().next().unwrap_or_default();
+        row.into_iter()
+            .zip(types)
+            .map(|(v, t)| v.cast(t, &self.settings))
+            .collect()
+    }
+}
+
+/// The setting `SHOW` names (`None` for `SHOW ALL`).
+fn show_name(variable: &[ast::Ident]) -> Option<String> {
+    let words: Vec<String> = variable.iter().map(|i| i.value.to_lowercase()).collect();
+    Some(match words.join(" ").as_str() {
+        "time zone" => "TimeZone".to_string(),
+        "transaction isolation level" => "transaction_isolation".to_string(),
+        "session authorization" => "session_authorization".to_string(),
+        "all" => return None,
+        _ => variable
+            .iter()
+            .map(|i| i.value.clone())
+            .collect::<Vec<_>>()
+            .join("."),
+    })
+}
+
+/// The columns `SHOW` answers with: the setting's name, or name, setting and description.
+fn show_columns(variable: &[ast::Ident]) -> Vec<(String, DataType)> {
+    match show_name(variable) {
+        None => ["name", "setting", "description"]
+            .into_iter()
+            .map(|n| (n.to_string(), DataType::Text))
+            .collect(),
+        Some(name) => {
+            let column = settings::canonical_name(&name).unwrap_or(name);
+            let column = if column.contains('.') {
+                column
+            } else {
+                column.to_lowercase()
+            };
+            vec![(column, DataType::Text)]
+        }
     }
 }
 
@@ -705,20 +925,86 @@ fn no_block(what: &'static str) -> impl Fn() -> Error {
     }
 }
 
-/// Plans and executes one statement in `txn`.
+/// What a statement's execution needs besides the transaction.
+struct Env {
+    /// When statement_timeout runs out.
+    deadline: Option<Instant>,
+    /// The catalog epoch when the statement began.
+    epoch: u64,
+}
+
+/// Plans and executes one statement in `txn`, or runs a prepared statement's plan (planned
+/// again if the catalog changed since) with its parameters.
 fn run(
     txn: &mut dyn Transaction,
     settings: &Settings,
     vars: &Arc<Mutex<Variables>>,
     cancel: Arc<AtomicBool>,
-    deadline: Option<Instant>,
+    env: &Env,
     stmt: &ast::Statement,
+    bound: Option<(&Prepared, &[Value])>,
 ) -> Result<StatementResult> {
-    let plan = Planner::new(txn).plan(stmt)?;
-    let mut ctx = Context::new(txn, settings, &[], cancel);
-    ctx.deadline = deadline;
+    let (plan, params) = match bound {
+        None => (Planner::new(txn).plan(stmt)?, &[][..]),
+        Some((prepared, params)) => {
+            let mut cached = prepared.plan.lock();
+            let plan = match cached.as_ref() {
+                Some((epoch, plan)) if *epoch == env.epoch => plan.clone(),
+                _ => {
+                    let plan = Planner::new(txn)
+                        .with_params(&prepared.param_types)
+                        .plan(stmt)?;
+                    if prepared::describe(&plan) != prepared.columns {
+                        return Err(Error::unsupported(
+                            "cached plan must not change result type",
+                        ));
+                    }
+                    *cached = Some((env.epoch, plan.clone()));
+                    plan
+                }
+            };
+            (plan, params)
+        }
+    };
+    let mut ctx = Context::new(txn, settings, params, cancel);
+    ctx.deadline = env.deadline;
     ctx.vars = Some(vars.clone());
     execute_plan(plan, &mut ctx)
+}
+
+/// True for statements that are planned; the others are about the session (transaction
+/// control, settings, prepared statements) and run without a plan.
+fn plannable(stmt: &ast::Statement) -> bool {
+    !matches!(
+        stmt,
+        ast::Statement::StartTransaction { .. }
+            | ast::Statement::Commit { .. }
+            | ast::Statement::Rollback { .. }
+            | ast::Statement::Savepoint { .. }
+            | ast::Statement::ReleaseSavepoint { .. }
+            | ast::Statement::Set(_)
+            | ast::Statement::ShowVariable { .. }
+            | ast::Statement::Reset(_)
+            | ast::Statement::Discard { .. }
+            | ast::Statement::Prepare { .. }
+            | ast::Statement::Execute { .. }
+            | ast::Statement::Deallocate { .. }
+    )
+}
+
+fn syntax_error(e: anchor_grammar::ParseError) -> Error {
+    let mut err = Error::new(SqlState::SYNTAX_ERROR, e.message.clone());
+    if let Some(p) = e.position {
+        err = err.with_position(p);
+    }
+    err
+}
+
+fn aborted() -> Error {
+    Error::new(
+        SqlState::IN_FAILED_SQL_TRANSACTION,
+        "current transaction is aborted, commands ignored until end of transaction block",
+    )
 }
 
 /// Executes a plan.

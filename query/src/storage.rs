@@ -21,6 +21,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use anchor_engine::KeyRange;
 use anchor_engine::keycode::{self, Order};
@@ -203,6 +204,9 @@ fn sequence_step(seq: &Sequence, v: i64) -> Option<i64> {
 pub struct Local {
     mvcc: Arc<Mvcc>,
     counters: Arc<Mutex<Counters>>,
+    /// Moves whenever a catalog entry is written, and when a transaction that wrote one
+    /// ends: a plan made at one epoch is stale at another.
+    epoch: Arc<AtomicU64>,
 }
 
 impl Local {
@@ -211,6 +215,7 @@ impl Local {
         Local {
             mvcc,
             counters: Arc::new(Mutex::new(Counters::default())),
+            epoch: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -230,7 +235,14 @@ impl Local {
             txn,
             mvcc: self.mvcc.clone(),
             counters: self.counters.clone(),
+            epoch: self.epoch.clone(),
+            ddl: false,
         })
+    }
+
+    /// The catalog epoch (see the field): cached plans are valid while it stays.
+    pub fn catalog_epoch(&self) -> u64 {
+        self.epoch.load(AtomicOrdering::SeqCst)
     }
 }
 
@@ -239,6 +251,9 @@ pub struct LocalTransaction {
     txn: mvcc::Transaction,
     mvcc: Arc<Mvcc>,
     counters: Arc<Mutex<Counters>>,
+    epoch: Arc<AtomicU64>,
+    /// This transaction wrote the catalog.
+    ddl: bool,
 }
 
 impl LocalTransaction {
@@ -262,6 +277,11 @@ impl LocalTransaction {
         let n = entry.0;
         entry.0 += 1;
         Ok(n)
+    }
+
+    fn catalog_changed(&mut self) {
+        self.ddl = true;
+        self.epoch.fetch_add(1, AtomicOrdering::SeqCst);
     }
 
     /// A sequence's state: in memory, or read from its stored key (a new sequence starts
@@ -451,6 +471,7 @@ impl Transaction for LocalTransaction {
     }
 
     fn rename_table(&mut self, table: &Table, name: &str) -> Result<()> {
+        self.catalog_changed();
         let new_key = table_name_key(&table.schema, name);
         if self.txn.get(&new_key)?.is_some() {
             return Err(Error::new(
@@ -465,6 +486,7 @@ impl Transaction for LocalTransaction {
     }
 
     fn alter_table(&mut self, table: &Table) -> Result<()> {
+        self.catalog_changed();
         let def = serde_json::to_vec(table).map_err(Error::internal)?;
         self.txn.set(&table_def_key(table.oid), &def)?;
         Ok(())
@@ -508,6 +530,7 @@ impl Transaction for LocalTransaction {
     }
 
     fn drop_table(&mut self, table: &Table) -> Result<()> {
+        self.catalog_changed();
         self.truncate(table)?;
         self.txn
             .delete(&table_name_key(&table.schema, &table.name))?;
@@ -720,10 +743,20 @@ impl Transaction for LocalTransaction {
     }
 
     fn commit(self: Box<Self>) -> Result<()> {
-        Ok(self.txn.commit()?)
+        let (epoch, ddl) = (self.epoch.clone(), self.ddl);
+        let result = self.txn.commit();
+        if ddl {
+            epoch.fetch_add(1, AtomicOrdering::SeqCst);
+        }
+        Ok(result?)
     }
 
     fn rollback(self: Box<Self>) -> Result<()> {
-        Ok(self.txn.rollback()?)
+        let (epoch, ddl) = (self.epoch.clone(), self.ddl);
+        let result = self.txn.rollback();
+        if ddl {
+            epoch.fetch_add(1, AtomicOrdering::SeqCst);
+        }
+        Ok(result?)
     }
 }

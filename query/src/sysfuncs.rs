@@ -11,6 +11,11 @@ use crate::types::{DataType, Value};
 /// The database every session is in until the wire layer names one.
 pub const DEFAULT_DATABASE: &str = "anchor";
 
+/// The internal function behind `SELECT * FROM seq`: `(oid, false)` is the sequence's last
+/// value, `(oid, true)` whether it was handed out. Not callable from SQL (the binder does not
+/// know it).
+pub const SEQUENCE_STATE: &str = "anchor sequence state";
+
 /// The result type of system function `name` over `args`; `None` if `name` is not one.
 pub fn return_type(name: &str, args: &[DataType]) -> Result<Option<DataType>> {
     let text_like =
@@ -126,6 +131,23 @@ pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Valu
                 return Ok(Some(Value::Null));
             }
             sequence_call(name, args, ctx)?
+        }
+        SEQUENCE_STATE => {
+            let (Value::Int8(oid), Value::Bool(field)) = (&args[0], &args[1]) else {
+                return Err(Error::internal("malformed sequence state call"));
+            };
+            let seq = u32::try_from(*oid)
+                .ok()
+                .map(|oid| ctx.txn.table_by_oid(oid))
+                .transpose()?
+                .flatten()
+                .ok_or_else(|| Error::new(SqlState::UNDEFINED_TABLE, "sequence does not exist"))?;
+            let (last, called) = ctx.txn.sequence_value(&seq)?;
+            if *field {
+                Value::Bool(called)
+            } else {
+                Value::Int8(last)
+            }
         }
         "lastval" => {
             let vars = ctx

@@ -201,14 +201,28 @@ pub(super) fn is_default(e: &ast::Expr) -> bool {
 }
 
 /// `source` with each `DEFAULT` of its VALUES rows replaced by the default expression of
-/// the column it goes to (`NULL` without one), and the check that GENERATED ALWAYS identity
-/// columns get no explicit value (428C9). `targets` are the table columns the source's
-/// columns go to, in order.
+/// the column it goes to (`NULL` without one), each parameter of undeclared type given the
+/// type of its column (as PostgreSQL infers it), and the check that GENERATED ALWAYS
+/// identity columns get no explicit value (428C9). `targets` are the table columns the
+/// source's columns go to, in order; `declared` the declared parameter types.
 pub(super) fn substitute_defaults(
     table: &Table,
     targets: &[usize],
     source: &ast::Query,
+    declared: &[DataType],
 ) -> Result<Option<ast::Query>> {
+    let untyped_param = |e: &ast::Expr| match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Placeholder(p) => p
+                .trim_start_matches('$')
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .is_some_and(|i| declared.get(i).is_none_or(|t| *t == DataType::Unknown)),
+            _ => false,
+        },
+        _ => false,
+    };
     let always = |i: usize| table.columns[i].identity == Some(Identity::Always);
     let ast::SetExpr::Values(values) = source.body.as_ref() else {
         if let Some(&i) = targets.iter().find(|&&i| always(i)) {
@@ -216,7 +230,11 @@ pub(super) fn substitute_defaults(
         }
         return Ok(None);
     };
-    if !values.rows.iter().flat_map(|r| &r.content).any(is_default)
+    if !values
+        .rows
+        .iter()
+        .flat_map(|r| &r.content)
+        .any(|e| is_default(e) || untyped_param(e))
         && !targets.iter().any(|&i| always(i))
     {
         return Ok(None);
@@ -230,6 +248,10 @@ pub(super) fn substitute_defaults(
             if !is_default(cell) {
                 if always(column) {
                     return Err(explicit_identity(table, column));
+                }
+                if untyped_param(cell) {
+                    let t = table.columns[column].data_type.without_typmod();
+                    *cell = super::parse_expr(&format!("{cell}::{}", t.name()))?;
                 }
                 continue;
             }
@@ -319,14 +341,23 @@ impl Planner<'_> {
         })
     }
 
-    /// `SELECT ... FROM seq`: one row with the sequence's state.
+    /// `SELECT ... FROM seq`: one row with the sequence's state, read when the statement
+    /// runs (a prepared statement's plan outlives one execution).
     pub(super) fn sequence_scan(&mut self, table: &Table) -> Result<Node> {
-        let (last, called) = self.txn.sequence_value(table)?;
+        let state = |field: bool| {
+            Expr::Function(
+                crate::sysfuncs::SEQUENCE_STATE.into(),
+                vec![
+                    Expr::Literal(Value::Int8(table.oid.into())),
+                    Expr::Literal(Value::Bool(field)),
+                ],
+            )
+        };
         Ok(Node::Values {
             rows: vec![vec![
-                Expr::Literal(Value::Int8(last)),
+                state(false),
                 Expr::Literal(Value::Int8(0)),
-                Expr::Literal(Value::Bool(called)),
+                state(true),
             ]],
         })
     }
