@@ -169,6 +169,9 @@ struct ScopeColumn {
     qualifier: Option<String>,
     name: String,
     data_type: DataType,
+    /// Merged away by `JOIN ... USING` or `NATURAL JOIN`: reachable only qualified
+    /// (`a.x`), and left out of an unqualified `*`.
+    hidden: bool,
 }
 
 /// The columns a FROM clause makes visible, in the order of the rows it produces.
@@ -191,6 +194,7 @@ impl Scope {
                     qualifier: Some(qualifier.clone()),
                     name: c.name.clone(),
                     data_type: c.data_type.clone(),
+                    hidden: false,
                 })
                 .collect(),
         }
@@ -208,7 +212,7 @@ impl Scope {
         for (i, c) in self.columns.iter().enumerate() {
             let qualifies = match qualifier {
                 Some(q) => c.qualifier.as_deref() == Some(q),
-                None => true,
+                None => !c.hidden,
             };
             if qualifies && c.name == name {
                 if found.is_some() {
@@ -656,16 +660,34 @@ impl<'a> Planner<'a> {
                     other => return Err(Error::unsupported(format!("join {other:?}"))),
                 };
                 let joined = scope.join(&rscope);
+                let mut using = None;
                 let on = match constraint {
                     Some(ast::JoinConstraint::On(e)) => {
                         let (e, t) = self.expr(e, &joined, None)?;
                         Some(bool_type(&e, &t, "JOIN/ON")?)
                     }
-                    Some(ast::JoinConstraint::Using(_)) => {
-                        return Err(Error::unsupported("JOIN ... USING"));
+                    Some(ast::JoinConstraint::Using(names)) => {
+                        let names = names
+                            .iter()
+                            .map(|n| object_name(n).map(|(_, n)| n))
+                            .collect::<Result<Vec<_>>>()?;
+                        let (on, merge) = using_join(&scope, &rscope, &names)?;
+                        using = Some(merge);
+                        on
                     }
                     Some(ast::JoinConstraint::Natural) => {
-                        return Err(Error::unsupported("NATURAL JOIN"));
+                        let names: Vec<String> = scope
+                            .columns
+                            .iter()
+                            .filter(|c| !c.hidden)
+                            .filter(|c| {
+                                rscope.columns.iter().any(|r| !r.hidden && r.name == c.name)
+                            })
+                            .map(|c| c.name.clone())
+                            .collect();
+                        let (on, merge) = using_join(&scope, &rscope, &names)?;
+                        using = Some(merge);
+                        on
                     }
                     Some(ast::JoinConstraint::None) | None => None,
                 };
@@ -680,6 +702,9 @@ impl<'a> Planner<'a> {
                 }
                 node = join_node(node, right, kind, on, scope.columns.len());
                 scope = joined;
+                if let Some(merge) = using {
+                    (node, scope) = merge_using(node, scope, kind, &merge);
+                }
             }
             result = Some(match result {
                 None => (node, scope),
@@ -744,6 +769,7 @@ impl<'a> Planner<'a> {
                             qualifier: qualifier.clone(),
                             name: renames.get(i).cloned().unwrap_or_else(|| n.clone()),
                             data_type: t.clone(),
+                            hidden: false,
                         })
                         .collect(),
                 };
@@ -868,7 +894,7 @@ impl<'a> Planner<'a> {
                             "SELECT * with no tables specified is not valid",
                         ));
                     }
-                    for c in &scope.columns {
+                    for c in scope.columns.iter().filter(|c| !c.hidden) {
                         items.push((qualified_ident(c), c.name.clone()));
                     }
                 }
@@ -1041,6 +1067,7 @@ impl<'a> Planner<'a> {
                     qualifier: None,
                     name: n.clone(),
                     data_type: t.clone(),
+                    hidden: false,
                 })
                 .collect(),
         };
@@ -2124,6 +2151,90 @@ impl<T> ReborrowOpt<T> for Option<&mut T> {
 
 fn first_words(s: &str) -> String {
     s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+/// The columns `JOIN ... USING (names)` merges: for each name, its position on the left, its
+/// position on the right (in the joined row) and their common type.
+type UsingColumns = Vec<(usize, usize, DataType)>;
+
+/// The join condition of `USING (names)` and the pairs it merges. Each name must be a
+/// column of both sides (42703) and once on each (42702).
+fn using_join(
+    left: &Scope,
+    right: &Scope,
+    names: &[String],
+) -> Result<(Option<Expr>, UsingColumns)> {
+    let mut on: Option<Expr> = None;
+    let mut merge = Vec::new();
+    for name in names {
+        if names.iter().filter(|n| *n == name).count() > 1 {
+            return Err(Error::new(
+                SqlState::DUPLICATE_COLUMN,
+                format!("column \"{name}\" appears more than once in USING clause"),
+            ));
+        }
+        let find = |scope: &Scope, side: &str| -> Result<usize> {
+            scope.lookup(None, name)?.ok_or_else(|| {
+                Error::new(
+                    SqlState::UNDEFINED_COLUMN,
+                    format!(
+                        "column \"{name}\" specified in USING clause does not exist in {side} table"
+                    ),
+                )
+            })
+        };
+        let l = find(left, "left")?;
+        let r = find(right, "right")?;
+        let (lt, rt) = (&left.columns[l].data_type, &right.columns[r].data_type);
+        let t = types::common_type_in("JOIN/USING", &[lt.clone(), rt.clone()])?;
+        let r = r + left.columns.len();
+        let eq = Expr::Binary(
+            BinaryOp::Eq,
+            Box::new(cast_to(Expr::Column(l), lt, &t)),
+            Box::new(cast_to(Expr::Column(r), rt, &t)),
+        );
+        on = Some(match on {
+            None => eq,
+            Some(prev) => Expr::And(Box::new(prev), Box::new(eq)),
+        });
+        merge.push((l, r, t));
+    }
+    Ok((on, merge))
+}
+
+/// Puts the merged columns of a USING join first (the left value, the right one for a right
+/// join, the non-null one for a full join), and hides the originals from unqualified names.
+fn merge_using(node: Node, scope: Scope, kind: JoinKind, merge: &UsingColumns) -> (Node, Scope) {
+    let mut exprs = Vec::new();
+    let mut columns = Vec::new();
+    for (l, r, t) in merge {
+        let left = cast_to(Expr::Column(*l), &scope.columns[*l].data_type, t);
+        let right = cast_to(Expr::Column(*r), &scope.columns[*r].data_type, t);
+        exprs.push(match kind {
+            JoinKind::Right => right,
+            JoinKind::Full => Expr::Function("coalesce".into(), vec![left, right]),
+            _ => left,
+        });
+        columns.push(ScopeColumn {
+            qualifier: None,
+            name: scope.columns[*l].name.clone(),
+            data_type: t.clone(),
+            hidden: false,
+        });
+    }
+    for (i, c) in scope.columns.iter().enumerate() {
+        exprs.push(Expr::Column(i));
+        let mut c = c.clone();
+        c.hidden |= merge.iter().any(|(l, r, _)| *l == i || *r == i);
+        columns.push(c);
+    }
+    (
+        Node::Project {
+            input: Box::new(node),
+            exprs,
+        },
+        Scope { columns },
+    )
 }
 
 fn join_node(left: Node, right: Node, kind: JoinKind, on: Option<Expr>, left_width: usize) -> Node {

@@ -249,6 +249,7 @@ impl Planner<'_> {
                     qualifier: Some(qualifier.clone()),
                     name: renames.get(i).cloned().unwrap_or_else(|| n.clone()),
                     data_type: t.clone(),
+                    hidden: false,
                 })
                 .collect(),
         };
