@@ -16,7 +16,7 @@ use std::time::Instant;
 use crate::aggregate::Accumulator;
 use crate::error::{Error, Result, SqlState};
 use crate::functions;
-use crate::plan::{Aggregate, Expr, JoinKind, Node, SetOpKind, SortKey};
+use crate::plan::{Aggregate, Expr, JoinKind, Node, RowLocking, SetOpKind, SortKey};
 use crate::settings::Variables;
 use crate::storage::{Row, Rows, Transaction};
 use crate::sysfuncs;
@@ -40,6 +40,8 @@ pub struct Context<'a> {
     pub subqueries: HashMap<usize, Option<Vec<Row>>>,
     /// When `statement_timeout` runs out.
     pub deadline: Option<Instant>,
+    /// `SELECT ... FOR UPDATE / FOR SHARE`: the rows scans read are locked.
+    pub row_locking: Option<RowLocking>,
     /// The session's settings, for `current_setting` and `set_config`.
     pub vars: Option<Arc<Mutex<Variables>>>,
     /// Rows of shared WITH queries, computed once per statement, by [`Node::CteScan`] id.
@@ -64,6 +66,7 @@ impl<'a> Context<'a> {
             cancel,
             subqueries: HashMap::new(),
             deadline: None,
+            row_locking: None,
             vars: None,
             ctes: HashMap::new(),
             work_tables: HashMap::new(),
@@ -284,13 +287,47 @@ impl Executor for Scan {
             let Some(item) = rows.next() else {
                 return Ok(None);
             };
-            let (_, row) = item?;
-            match &self.filter {
-                Some(f) if !is_true(&eval(f, &row, ctx)?) => continue,
-                _ => return Ok(Some(row)),
+            let (key, row) = item?;
+            if let Some(f) = &self.filter
+                && !is_true(&eval(f, &row, ctx)?)
+            {
+                continue;
+            }
+            match lock_scanned(&self.table, &key, row, self.filter.as_ref(), ctx)? {
+                Some(row) => return Ok(Some(row)),
+                None => continue,
             }
         }
     }
+}
+
+/// Under `FOR UPDATE / FOR SHARE`, locks a row a scan of `table` accepted and returns its
+/// newest version if that still passes `filter` (`None`: skip the row). Otherwise returns
+/// the row as it is.
+pub(crate) fn lock_scanned(
+    table: &crate::catalog::Table,
+    key: &[u8],
+    row: Row,
+    filter: Option<&Expr>,
+    ctx: &mut Context,
+) -> Result<Option<Row>> {
+    let Some(locking) = &ctx.row_locking else {
+        return Ok(Some(row));
+    };
+    if !locking.tables.is_empty() && !locking.tables.contains(&table.oid) {
+        return Ok(Some(row));
+    }
+    let (update, policy) = (locking.update, locking.policy);
+    let Some(Some(newest)) = ctx.txn.lock_row(table, key, update, policy)? else {
+        return Ok(None);
+    };
+    if newest != row
+        && let Some(f) = filter
+        && !is_true(&eval(f, &newest, ctx)?)
+    {
+        return Ok(None);
+    }
+    Ok(Some(newest))
 }
 
 struct ValuesExec {

@@ -900,3 +900,16 @@ impl fmt::Display for Expr {
         }
     }
 }
+
+/// The row locks of `SELECT ... FOR UPDATE / FOR SHARE`: each row a scan of the named tables
+/// (every table when none are named) reads and its filter accepts is locked, and the newest
+/// committed version is what the query sees (re-checked against the filter).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowLocking {
+    /// The tables whose rows are locked (`FOR UPDATE OF ...`); empty: all of them.
+    pub tables: Vec<crate::catalog::Oid>,
+    /// `FOR UPDATE` (exclusive) rather than `FOR SHARE`.
+    pub update: bool,
+    /// Wait, `NOWAIT` or `SKIP LOCKED`.
+    pub policy: anchor_engine::mvcc::WaitPolicy,
+}

@@ -23,7 +23,7 @@ use crate::catalog::{Column, DEFAULT_SCHEMA, Identity, Index, Table};
 use crate::dml::{OnConflict, Returning};
 use crate::error::{Error, Result, SqlState};
 use crate::functions;
-use crate::plan::{Aggregate, Expr, JoinKind, Node, SetOpKind, SortKey};
+use crate::plan::{Aggregate, Expr, JoinKind, Node, RowLocking, SetOpKind, SortKey};
 use crate::storage::Transaction;
 use crate::sysfuncs;
 use crate::types::{self, BinaryOp, DataType, Settings, UnaryOp, Value};
@@ -43,6 +43,8 @@ pub enum Plan {
         node: Node,
         /// Output column names and types.
         columns: Vec<(String, DataType)>,
+        /// `FOR UPDATE` / `FOR SHARE`: the rows read are locked.
+        locking: Option<RowLocking>,
     },
     /// INSERT: rows from `source` (one value per table column) go into `table`.
     Insert {
@@ -349,6 +351,18 @@ impl<'a> Planner<'a> {
                 self.with_write(q)
             }
             ast::Statement::Query(q) => {
+                let (locking, unlocked);
+                let q = if q.locks.is_empty() {
+                    locking = None;
+                    q
+                } else {
+                    locking = Some(self.row_locking(q)?);
+                    unlocked = ast::Query {
+                        locks: Vec::new(),
+                        ..q.as_ref().clone()
+                    };
+                    &unlocked
+                };
                 let (node, mut columns) = self.query(q)?;
                 let node = self.optimized(node);
                 // What is still untyped at the top is text, as in PostgreSQL.
@@ -357,7 +371,11 @@ impl<'a> Planner<'a> {
                         *t = DataType::Text;
                     }
                 }
-                Ok(Plan::Query { node, columns })
+                Ok(Plan::Query {
+                    node,
+                    columns,
+                    locking,
+                })
             }
             ast::Statement::Insert(insert) => self.insert(insert),
             ast::Statement::Update(update) => self.update(update),
@@ -427,6 +445,93 @@ impl<'a> Planner<'a> {
         };
         self.ctes.truncate(depth);
         planned
+    }
+
+    /// The row locks of `SELECT ... FOR UPDATE / FOR SHARE`, with PostgreSQL's restrictions.
+    fn row_locking(&mut self, q: &ast::Query) -> Result<RowLocking> {
+        let mut locking = RowLocking {
+            tables: Vec::new(),
+            update: false,
+            policy: anchor_engine::mvcc::WaitPolicy::Wait,
+        };
+        let what = if q.locks.iter().any(|l| l.lock_type == ast::LockType::Update) {
+            "FOR UPDATE"
+        } else {
+            "FOR SHARE"
+        };
+        let refuse = |clause: &str| {
+            Err(Error::unsupported(format!(
+                "{what} is not allowed with {clause}"
+            )))
+        };
+        match q.body.as_ref() {
+            ast::SetExpr::Select(select) => {
+                if select.distinct.is_some() {
+                    return refuse("DISTINCT clause");
+                }
+                if !matches!(&select.group_by, ast::GroupByExpr::Expressions(e, _) if e.is_empty())
+                {
+                    return refuse("GROUP BY clause");
+                }
+                if select.having.is_some() {
+                    return refuse("HAVING clause");
+                }
+                let aggregate = select.projection.iter().any(|item| match item {
+                    ast::SelectItem::UnnamedExpr(e)
+                    | ast::SelectItem::ExprWithAlias { expr: e, .. } => has_aggregate(e),
+                    _ => false,
+                });
+                if aggregate {
+                    return refuse("aggregate functions");
+                }
+            }
+            ast::SetExpr::SetOperation { .. } => return refuse("UNION/INTERSECT/EXCEPT"),
+            _ => {}
+        }
+        for lock in &q.locks {
+            locking.update |= lock.lock_type == ast::LockType::Update;
+            match lock.nonblock {
+                Some(ast::NonBlock::Nowait) => {
+                    locking.policy = anchor_engine::mvcc::WaitPolicy::NoWait
+                }
+                Some(ast::NonBlock::SkipLocked) => {
+                    locking.policy = anchor_engine::mvcc::WaitPolicy::SkipLocked
+                }
+                None => {}
+            }
+            if let Some(of) = &lock.of {
+                let (_, name) = object_name(of)?;
+                let oid = self.lock_target(q, &name)?;
+                locking.tables.push(oid);
+            }
+        }
+        Ok(locking)
+    }
+
+    /// The table that `FOR UPDATE OF name` means: a FROM item of the query named (or
+    /// aliased) `name`.
+    fn lock_target(&mut self, q: &ast::Query, name: &str) -> Result<crate::catalog::Oid> {
+        if let ast::SetExpr::Select(select) = q.body.as_ref() {
+            let factors = select.from.iter().flat_map(|t| {
+                std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation))
+            });
+            for factor in factors {
+                if let ast::TableFactor::Table {
+                    name: table, alias, ..
+                } = factor
+                {
+                    let (_, table_name) = object_name(table)?;
+                    let visible = alias.as_ref().map(|a| ident(&a.name)).unwrap_or(table_name);
+                    if visible == name {
+                        return Ok(self.table(table)?.oid);
+                    }
+                }
+            }
+        }
+        Err(Error::new(
+            SqlState::UNDEFINED_TABLE,
+            format!("relation \"{name}\" in FOR UPDATE clause not found in FROM clause"),
+        ))
     }
 
     fn optimized(&self, node: Node) -> Node {

@@ -1010,7 +1010,12 @@ fn aborted() -> Error {
 /// Executes a plan.
 pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
     Ok(match plan {
-        Plan::Query { node, columns } => {
+        Plan::Query {
+            node,
+            columns,
+            locking,
+        } => {
+            ctx.row_locking = locking;
             let rows = exec::collect(&node, ctx)?;
             StatementResult {
                 tag: format!("SELECT {}", rows.len()),

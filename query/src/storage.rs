@@ -72,6 +72,16 @@ pub trait Transaction: Send {
     /// writer that holds it), as a foreign key check locks the parent row it found; false if
     /// the newest committed version of the row (or this transaction's own) is gone.
     fn lock_shared(&mut self, table: &Table, key: &[u8]) -> Result<bool>;
+    /// Locks the row at `key` for `SELECT ... FOR UPDATE` (`update`) or `FOR SHARE`, as
+    /// `policy` says: `None` if SKIP LOCKED skipped it, else its newest committed version
+    /// (or this transaction's own), `Some(None)` if that is gone.
+    fn lock_row(
+        &mut self,
+        table: &Table,
+        key: &[u8],
+        update: bool,
+        policy: mvcc::WaitPolicy,
+    ) -> Result<Option<Option<Row>>>;
     /// The rows whose values in `index` start with `prefix`.
     fn scan_index(&mut self, table: &Table, index: &Index, prefix: &[Value]) -> Result<Rows>;
     /// Inserts a row, enforcing the primary key and unique indexes (23505).
@@ -562,6 +572,29 @@ impl Transaction for LocalTransaction {
         {
             mvcc::Locked::Row(value) => Ok(value.is_some()),
             mvcc::Locked::Skipped => Ok(false),
+        }
+    }
+
+    fn lock_row(
+        &mut self,
+        table: &Table,
+        key: &[u8],
+        update: bool,
+        policy: mvcc::WaitPolicy,
+    ) -> Result<Option<Option<Row>>> {
+        let mut full = row_prefix(table.oid);
+        full.extend_from_slice(key);
+        let mode = if update {
+            mvcc::LockMode::Update
+        } else {
+            mvcc::LockMode::Share
+        };
+        match self.txn.lock(&full, mode, policy)? {
+            mvcc::Locked::Row(Some(bytes)) => {
+                Ok(Some(Some(types::decode_row(&bytes, &table.types())?)))
+            }
+            mvcc::Locked::Row(None) => Ok(Some(None)),
+            mvcc::Locked::Skipped => Ok(None),
         }
     }
 

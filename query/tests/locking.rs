@@ -1,0 +1,161 @@
+//! `SELECT ... FOR UPDATE / FOR SHARE` across sessions: NOWAIT, SKIP LOCKED, share locks,
+//! and a waiting locker that sees the newest committed row.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use anchor_query::{Database, Session};
+
+fn run(s: &mut Session, sql: &str) -> Result<Vec<Vec<String>>, String> {
+    let mut out = Vec::new();
+    for r in s.execute(sql) {
+        let r = r.map_err(|e| e.sqlstate().code().to_string())?;
+        let settings = s.settings().clone();
+        out = r
+            .rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|v| v.to_text(&settings).unwrap_or_else(|| "NULL".into()))
+                    .collect()
+            })
+            .collect();
+    }
+    Ok(out)
+}
+
+fn setup() -> Arc<Database> {
+    let db = Database::memory().unwrap();
+    let mut s = db.session();
+    run(
+        &mut s,
+        "CREATE TABLE jobs (id int PRIMARY KEY, state text);
+         INSERT INTO jobs VALUES (1, 'new'), (2, 'new'), (3, 'new')",
+    )
+    .unwrap();
+    db
+}
+
+#[test]
+fn nowait_and_skip_locked() {
+    let db = setup();
+    let (mut a, mut b) = (db.session(), db.session());
+    run(&mut a, "BEGIN").unwrap();
+    assert_eq!(
+        run(&mut a, "SELECT id FROM jobs WHERE id = 1 FOR UPDATE").unwrap(),
+        vec![vec!["1"]]
+    );
+    run(&mut b, "BEGIN").unwrap();
+    assert_eq!(
+        run(&mut b, "SELECT id FROM jobs WHERE id = 1 FOR UPDATE NOWAIT").unwrap_err(),
+        "55P03"
+    );
+    run(&mut b, "ROLLBACK").unwrap();
+    run(&mut b, "BEGIN").unwrap();
+    assert_eq!(
+        run(
+            &mut b,
+            "SELECT id FROM jobs ORDER BY id FOR UPDATE SKIP LOCKED"
+        )
+        .unwrap(),
+        vec![vec!["2"], vec!["3"]]
+    );
+    run(&mut b, "ROLLBACK").unwrap();
+    // Plain reads never wait.
+    assert_eq!(
+        run(&mut b, "SELECT count(*) FROM jobs").unwrap(),
+        vec![vec!["3"]]
+    );
+    run(&mut a, "COMMIT").unwrap();
+    run(&mut b, "BEGIN").unwrap();
+    assert_eq!(
+        run(&mut b, "SELECT id FROM jobs WHERE id = 1 FOR UPDATE NOWAIT").unwrap(),
+        vec![vec!["1"]]
+    );
+    run(&mut b, "COMMIT").unwrap();
+}
+
+#[test]
+fn share_locks_share() {
+    let db = setup();
+    let (mut a, mut b) = (db.session(), db.session());
+    run(&mut a, "BEGIN").unwrap();
+    run(&mut a, "SELECT * FROM jobs WHERE id = 2 FOR SHARE").unwrap();
+    run(&mut b, "BEGIN").unwrap();
+    assert_eq!(
+        run(&mut b, "SELECT id FROM jobs WHERE id = 2 FOR SHARE NOWAIT").unwrap(),
+        vec![vec!["2"]]
+    );
+    assert_eq!(
+        run(&mut b, "SELECT id FROM jobs WHERE id = 2 FOR UPDATE NOWAIT").unwrap_err(),
+        "55P03"
+    );
+}
+
+#[test]
+fn a_waiting_locker_sees_the_newest_row() {
+    let db = setup();
+    let mut a = db.session();
+    run(&mut a, "BEGIN").unwrap();
+    run(&mut a, "UPDATE jobs SET state = 'taken' WHERE id = 3").unwrap();
+    let db2 = db.clone();
+    let waiter = thread::spawn(move || {
+        let mut b = db2.session();
+        run(&mut b, "BEGIN").unwrap();
+        let rows = run(
+            &mut b,
+            "SELECT id, state FROM jobs WHERE id >= 2 ORDER BY id FOR UPDATE",
+        );
+        run(&mut b, "COMMIT").unwrap();
+        rows
+    });
+    thread::sleep(Duration::from_millis(200));
+    run(&mut a, "COMMIT").unwrap();
+    assert_eq!(
+        waiter.join().unwrap().unwrap(),
+        vec![vec!["2", "new"], vec!["3", "taken"]]
+    );
+    // A row updated so that it no longer matches is left out.
+    run(&mut a, "BEGIN").unwrap();
+    run(&mut a, "UPDATE jobs SET state = 'done' WHERE id = 2").unwrap();
+    let db3 = db.clone();
+    let waiter = thread::spawn(move || {
+        let mut b = db3.session();
+        run(&mut b, "BEGIN").unwrap();
+        run(&mut b, "SELECT id FROM jobs WHERE state = 'new' FOR UPDATE")
+    });
+    thread::sleep(Duration::from_millis(200));
+    run(&mut a, "COMMIT").unwrap();
+    assert_eq!(waiter.join().unwrap().unwrap(), vec![vec!["1"]]);
+}
+
+#[test]
+fn restrictions() {
+    let db = setup();
+    let mut s = db.session();
+    for sql in [
+        "SELECT count(*) FROM jobs FOR UPDATE",
+        "SELECT DISTINCT state FROM jobs FOR UPDATE",
+        "SELECT state FROM jobs GROUP BY state FOR SHARE",
+    ] {
+        assert_eq!(run(&mut s, sql).unwrap_err(), "0A000", "{sql}");
+    }
+    assert_eq!(
+        run(&mut s, "SELECT * FROM jobs FOR UPDATE OF nope").unwrap_err(),
+        "42P01"
+    );
+    assert_eq!(
+        run(
+            &mut s,
+            "SELECT j.id FROM jobs j WHERE id = 1 FOR UPDATE OF j"
+        )
+        .unwrap(),
+        vec![vec!["1"]]
+    );
+    run(&mut s, "BEGIN READ ONLY").unwrap();
+    assert_eq!(
+        run(&mut s, "SELECT * FROM jobs FOR UPDATE").unwrap_err(),
+        "25006"
+    );
+}
