@@ -37,12 +37,40 @@ pub use sqlparser::ast;
 pub enum Statement {
     /// A SQL statement in sqlparser's syntax tree (boxed: the tree is large).
     Sql(Box<ast::Statement>),
+    /// A maintenance command in PostgreSQL's syntax, which sqlparser does not read.
+    Maintenance(Maintenance),
+}
+
+/// PostgreSQL's maintenance commands: `CHECKPOINT` and `VACUUM` in every form
+/// (`VACUUM ANALYZE t`, `VACUUM (VERBOSE, ANALYZE) t1, t2`, `VACUUM FULL`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Maintenance {
+    /// `CHECKPOINT`.
+    Checkpoint,
+    /// `VACUUM`: whether it also analyzes, and the tables it names (none: all).
+    Vacuum {
+        /// `ANALYZE` was among its options.
+        analyze: bool,
+        /// The tables, as written.
+        tables: Vec<ast::ObjectName>,
+    },
 }
 
 impl fmt::Display for Statement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Statement::Sql(statement) => statement.fmt(f),
+            Statement::Maintenance(Maintenance::Checkpoint) => f.write_str("CHECKPOINT"),
+            Statement::Maintenance(Maintenance::Vacuum { analyze, tables }) => {
+                f.write_str("VACUUM")?;
+                if *analyze {
+                    f.write_str(" ANALYZE")?;
+                }
+                for (i, t) in tables.iter().enumerate() {
+                    write!(f, "{}{t}", if i == 0 { " " } else { ", " })?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -92,6 +120,123 @@ fn tokenize(sql: &str) -> Result<Vec<TokenWithSpan>, ParseError> {
 }
 
 fn parse_tokens(sql: &str, tokens: Vec<TokenWithSpan>) -> Result<Vec<Statement>, ParseError> {
+    let chunks = split_statements(&tokens);
+    if !chunks.iter().any(|c| maintenance_word(c).is_some()) {
+        return parse_sqlparser(sql, tokens);
+    }
+    // Statement by statement: ours for maintenance commands, sqlparser's for the rest.
+    let mut out = Vec::new();
+    for chunk in chunks {
+        match maintenance_word(&chunk) {
+            Some(word) => out.push(Statement::Maintenance(maintenance(sql, word, &chunk)?)),
+            None => out.extend(parse_sqlparser(sql, chunk)?),
+        }
+    }
+    Ok(out)
+}
+
+/// The tokens of each statement (split at top-level semicolons, each with its `;`).
+fn split_statements(tokens: &[TokenWithSpan]) -> Vec<Vec<TokenWithSpan>> {
+    let mut chunks = vec![Vec::new()];
+    for token in tokens {
+        chunks.last_mut().expect("never empty").push(token.clone());
+        if token.token == Token::SemiColon {
+            chunks.push(Vec::new());
+        }
+    }
+    chunks.retain(|c| c.iter().any(|t| significant(&t.token)));
+    chunks
+}
+
+fn significant(token: &Token) -> bool {
+    !matches!(token, Token::Whitespace(_) | Token::SemiColon | Token::EOF)
+}
+
+/// `CHECKPOINT` or `VACUUM` if the statement starts with it.
+fn maintenance_word(chunk: &[TokenWithSpan]) -> Option<&'static str> {
+    match chunk
+        .iter()
+        .find(|t| significant(&t.token))
+        .map(|t| &t.token)
+    {
+        Some(Token::Word(w)) if w.quote_style.is_none() => ["CHECKPOINT", "VACUUM"]
+            .into_iter()
+            .find(|k| w.value.eq_ignore_ascii_case(k)),
+        _ => None,
+    }
+}
+
+/// Reads `CHECKPOINT` or `VACUUM [options] [table [, ...]]`.
+fn maintenance(sql: &str, word: &str, chunk: &[TokenWithSpan]) -> Result<Maintenance, ParseError> {
+    let tokens: Vec<&TokenWithSpan> = chunk.iter().filter(|t| significant(&t.token)).collect();
+    let unexpected = |t: &TokenWithSpan| {
+        ParseError::from_parser(
+            sqlparser::parser::ParserError::ParserError(format!(
+                "syntax error at or near \"{}\"",
+                t.token
+            )),
+            sql,
+            chunk,
+        )
+    };
+    if word == "CHECKPOINT" {
+        return match tokens.get(1) {
+            None => Ok(Maintenance::Checkpoint),
+            Some(t) => Err(unexpected(t)),
+        };
+    }
+    let mut analyze = false;
+    let mut rest = &tokens[1..];
+    // VACUUM (option [value], ...)
+    if rest.first().is_some_and(|t| t.token == Token::LParen) {
+        let close = rest
+            .iter()
+            .position(|t| t.token == Token::RParen)
+            .ok_or_else(|| unexpected(rest[0]))?;
+        analyze = rest[1..close]
+            .iter()
+            .any(|t| matches!(&t.token, Token::Word(w) if w.value.eq_ignore_ascii_case("analyze")));
+        rest = &rest[close + 1..];
+    }
+    // VACUUM [FULL] [FREEZE] [VERBOSE] [ANALYZE]
+    while let Some(Token::Word(w)) = rest.first().map(|t| &t.token) {
+        let option = ["FULL", "FREEZE", "VERBOSE", "ANALYZE", "ANALYSE"]
+            .into_iter()
+            .find(|k| w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
+        match option {
+            Some("ANALYZE" | "ANALYSE") => analyze = true,
+            Some(_) => {}
+            None => break,
+        }
+        rest = &rest[1..];
+    }
+    // table [(columns)] [, ...]
+    let mut tables = Vec::new();
+    let mut parts: Vec<ast::Ident> = Vec::new();
+    let mut depth = 0;
+    for t in rest {
+        match &t.token {
+            Token::LParen => depth += 1,
+            Token::RParen if depth > 0 => depth -= 1,
+            _ if depth > 0 => {}
+            Token::Word(w) => parts.push(match w.quote_style {
+                Some(q) => ast::Ident::with_quote(q, w.value.clone()),
+                None => ast::Ident::new(w.value.clone()),
+            }),
+            Token::Period => {}
+            Token::Comma if !parts.is_empty() => {
+                tables.push(ast::ObjectName::from(std::mem::take(&mut parts)))
+            }
+            _ => return Err(unexpected(t)),
+        }
+    }
+    if !parts.is_empty() {
+        tables.push(ast::ObjectName::from(parts));
+    }
+    Ok(Maintenance::Vacuum { analyze, tables })
+}
+
+fn parse_sqlparser(sql: &str, tokens: Vec<TokenWithSpan>) -> Result<Vec<Statement>, ParseError> {
     // Kept for the error message: the parser consumes its copy.
     let kept = tokens.clone();
     Parser::new(&PostgreSqlDialect {})

@@ -5,6 +5,7 @@ fn one(sql: &str) -> ast::Statement {
     assert_eq!(statements.len(), 1, "{sql}");
     match statements.remove(0) {
         Statement::Sql(statement) => *statement,
+        other => panic!("{sql}: not sqlparser's: {other:?}"),
     }
 }
 
@@ -159,4 +160,37 @@ fn escapes_are_decoded() {
         value.value,
         ast::Value::EscapedStringLiteral("a\nb".to_string())
     );
+}
+
+#[test]
+fn maintenance_commands() {
+    let stmts = parse("CHECKPOINT; vacuum analyze pgbench_branches; SELECT 1").unwrap();
+    assert_eq!(stmts.len(), 3);
+    assert_eq!(stmts[0], Statement::Maintenance(Maintenance::Checkpoint));
+    match &stmts[1] {
+        Statement::Maintenance(Maintenance::Vacuum { analyze, tables }) => {
+            assert!(*analyze);
+            assert_eq!(tables.len(), 1);
+            assert_eq!(tables[0].to_string(), "pgbench_branches");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(stmts[2], Statement::Sql(_)));
+    match &parse("VACUUM (VERBOSE, ANALYZE) s.t1 (a, b), t2").unwrap()[0] {
+        Statement::Maintenance(Maintenance::Vacuum { analyze, tables }) => {
+            assert!(*analyze);
+            let names: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
+            assert_eq!(names, ["s.t1", "t2"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    match &parse("VACUUM FULL").unwrap()[0] {
+        Statement::Maintenance(Maintenance::Vacuum { analyze, tables }) => {
+            assert!(!*analyze);
+            assert!(tables.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(parse("CHECKPOINT now").is_err());
+    assert!(parse("VACUUM t +").is_err());
 }

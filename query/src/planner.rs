@@ -2757,7 +2757,7 @@ fn parse_query(sql: &str) -> Result<ast::Query> {
             ast::Statement::Query(q) => Ok(*q),
             _ => Err(Error::internal("stored query is not a query")),
         },
-        None => Err(Error::internal("empty stored query")),
+        _ => Err(Error::internal("stored query is not a query")),
     }
 }
 
@@ -2780,6 +2780,6 @@ pub fn parse_expr(sql: &str) -> Result<ast::Expr> {
             },
             _ => Err(Error::internal("stored expression is not an expression")),
         },
-        None => Err(Error::internal("empty stored expression")),
+        _ => Err(Error::internal("stored expression is not an expression")),
     }
 }

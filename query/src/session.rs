@@ -161,8 +161,10 @@ impl Session {
         };
         let mut results = Vec::new();
         for stmt in stmts {
-            let anchor_grammar::Statement::Sql(stmt) = stmt;
-            let result = self.statement(&stmt);
+            let result = match stmt {
+                anchor_grammar::Statement::Sql(stmt) => self.statement(&stmt),
+                anchor_grammar::Statement::Maintenance(m) => self.maintenance(&m),
+            };
             let failed = result.is_err();
             results.push(result);
             if failed {
@@ -183,6 +185,73 @@ impl Session {
         result
     }
 
+    /// Runs `CHECKPOINT` or `VACUUM`. Storage reclaims space by itself (compaction and MVCC
+    /// garbage collection), so both only answer; `VACUUM ANALYZE` also analyzes.
+    pub fn maintenance(&mut self, m: &anchor_grammar::Maintenance) -> Result<StatementResult> {
+        if self.failed {
+            return Err(aborted());
+        }
+        match m {
+            anchor_grammar::Maintenance::Checkpoint => Ok(StatementResult::command("CHECKPOINT")),
+            anchor_grammar::Maintenance::Vacuum { analyze, tables } => {
+                if self.block.is_some() {
+                    self.failed = true;
+                    return Err(Error::new(
+                        SqlState::ACTIVE_SQL_TRANSACTION,
+                        "VACUUM cannot run inside a transaction block",
+                    ));
+                }
+                let analysis = |table_name| {
+                    ast::Statement::Analyze(ast::Analyze {
+                        table_name,
+                        partitions: None,
+                        for_columns: false,
+                        columns: Vec::new(),
+                        cache_metadata: false,
+                        noscan: false,
+                        compute_statistics: false,
+                        has_table_keyword: false,
+                    })
+                };
+                let statements: Vec<ast::Statement> = if tables.is_empty() {
+                    vec![analysis(None)]
+                } else {
+                    tables.iter().map(|t| analysis(Some(t.clone()))).collect()
+                };
+                if *analyze {
+                    for statement in statements {
+                        self.statement(&statement)?;
+                    }
+                } else {
+                    let mut txn = self.db.local.begin(IsolationLevel::ReadCommitted, true)?;
+                    for t in tables {
+                        let parts: Vec<String> =
+                            t.0.iter()
+                                .map(|p| match p.as_ident() {
+                                    Some(i) if i.quote_style.is_some() => i.value.clone(),
+                                    Some(i) => i.value.to_lowercase(),
+                                    None => p.to_string(),
+                                })
+                                .collect();
+                        let (schema, name) = match parts.as_slice() {
+                            [name] => (crate::catalog::DEFAULT_SCHEMA, name.as_str()),
+                            [schema, name] => (schema.as_str(), name.as_str()),
+                            _ => return Err(Error::unsupported(format!("VACUUM of {t}"))),
+                        };
+                        if txn.table(schema, name)?.is_none() {
+                            return Err(Error::new(
+                                SqlState::UNDEFINED_TABLE,
+                                format!("relation \"{name}\" does not exist"),
+                            ));
+                        }
+                    }
+                    Box::new(txn).rollback()?;
+                }
+                Ok(StatementResult::command("VACUUM"))
+            }
+        }
+    }
+
     /// Prepares `sql` (one statement, or none) for execution with
     /// [`execute_prepared`](Self::execute_prepared): parses it, plans it, and works out its
     /// parameter types (`declared`, where not `unknown`) and result columns.
@@ -193,6 +262,11 @@ impl Session {
                 SqlState::SYNTAX_ERROR,
                 "cannot insert multiple commands into a prepared statement",
             ));
+        }
+        if let Some(anchor_grammar::Statement::Maintenance(m)) = stmts.last() {
+            return Err(Error::unsupported(format!(
+                "{m:?} as a prepared statement (send it as a simple query)"
+            )));
         }
         let Some(anchor_grammar::Statement::Sql(stmt)) = stmts.pop() else {
             return Ok(Arc::new(Prepared {

@@ -23,8 +23,10 @@ fn golden(rule: &str, apply: fn(crate::plan::Node) -> crate::plan::Node) {
         .collect::<Vec<_>>()
         .join("\n");
     for sql in input.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-        let anchor_grammar::Statement::Sql(stmt) =
-            anchor_grammar::parse(sql).unwrap().pop().unwrap();
+        let Some(anchor_grammar::Statement::Sql(stmt)) = anchor_grammar::parse(sql).unwrap().pop()
+        else {
+            panic!("not a SQL statement: {sql}");
+        };
         let plan = crate::planner::Planner::unoptimized(txn.as_mut() as &mut dyn Transaction)
             .plan(&stmt)
             .unwrap();
