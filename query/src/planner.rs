@@ -103,6 +103,20 @@ pub enum Plan {
         /// IF NOT EXISTS.
         if_not_exists: bool,
     },
+    /// CREATE SCHEMA.
+    CreateSchema {
+        /// The schema's name.
+        name: String,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// DROP SCHEMA.
+    DropSchema {
+        /// The schemas.
+        schemas: Vec<String>,
+        /// The relations in them (CASCADE), dropped first.
+        contents: Vec<Table>,
+    },
     /// DROP SEQUENCE.
     DropSequence {
         /// The sequences.
@@ -257,6 +271,8 @@ pub struct Planner<'a> {
     window_error: (SqlState, &'static str),
     /// Declared types of the parameters `$1`, `$2`, ... (`unknown`: inferred from use).
     params: Vec<DataType>,
+    /// Where unqualified names are looked up, and created (the first that exists).
+    search_path: Vec<String>,
 }
 
 /// The error for a window call outside a select list or ORDER BY.
@@ -316,6 +332,7 @@ impl<'a> Planner<'a> {
             windows: None,
             window_error: WINDOW_NOT_ALLOWED,
             params: Vec::new(),
+            search_path: vec![DEFAULT_SCHEMA.to_string()],
         }
     }
 
@@ -330,7 +347,14 @@ impl<'a> Planner<'a> {
             windows: None,
             window_error: WINDOW_NOT_ALLOWED,
             params: Vec::new(),
+            search_path: vec![DEFAULT_SCHEMA.to_string()],
         }
+    }
+
+    /// Sets the schemas unqualified names are looked up in (the session's `search_path`).
+    pub fn with_search_path(mut self, path: Vec<String>) -> Self {
+        self.search_path = path;
+        self
     }
 
     /// Declares the types of the parameters (`unknown` for those left to inference).
@@ -383,6 +407,11 @@ impl<'a> Planner<'a> {
             ast::Statement::CreateTable(create) => self.create_table(create),
             ast::Statement::CreateIndex(create) => self.create_index(create),
             ast::Statement::AlterTable(alter) => self.alter_table(alter),
+            ast::Statement::CreateSchema {
+                schema_name,
+                if_not_exists,
+                ..
+            } => self.create_schema(schema_name, *if_not_exists),
             ast::Statement::CreateSequence {
                 temporary,
                 if_not_exists,
@@ -562,13 +591,27 @@ impl<'a> Planner<'a> {
     }
 
     fn table(&mut self, name: &ast::ObjectName) -> Result<Table> {
+        let qualified = name.0.len() > 1;
         let (schema, name) = object_name(name)?;
-        self.txn.table(&schema, &name)?.ok_or_else(|| {
-            Error::new(
-                SqlState::UNDEFINED_TABLE,
-                format!("relation \"{name}\" does not exist"),
-            )
-        })
+        let schemas = if qualified {
+            vec![schema.clone()]
+        } else {
+            self.search_path.clone()
+        };
+        for schema in &schemas {
+            if let Some(t) = self.txn.table(schema, &name)? {
+                return Ok(t);
+            }
+        }
+        let shown = if qualified {
+            format!("{schema}.{name}")
+        } else {
+            name
+        };
+        Err(Error::new(
+            SqlState::UNDEFINED_TABLE,
+            format!("relation \"{shown}\" does not exist"),
+        ))
     }
 
     // ---- queries
@@ -910,7 +953,7 @@ impl<'a> Planner<'a> {
         if create.materialized {
             return Err(Error::unsupported("CREATE MATERIALIZED VIEW"));
         }
-        let (schema, name) = object_name(&create.name)?;
+        let (schema, name) = self.creation_name(&create.name)?;
         let (_, columns) = self.query(&create.query)?;
         if create.columns.len() > columns.len() {
             return Err(Error::new(
@@ -1730,10 +1773,16 @@ impl<'a> Planner<'a> {
                 })
                 .collect::<Result<_>>()?
         };
-        let source = insert
-            .source
-            .as_ref()
-            .ok_or_else(|| Error::unsupported("INSERT without a source"))?;
+        // DEFAULT VALUES: one row of defaults.
+        let all_defaults;
+        let source = match &insert.source {
+            Some(source) => source.as_ref(),
+            None => {
+                let defaults = vec!["DEFAULT"; targets.len()].join(", ");
+                all_defaults = parse_query(&format!("VALUES ({defaults})"))?;
+                &all_defaults
+            }
+        };
         let substituted = ddl::substitute_defaults(&table, &targets, source, &self.params)?;
         let (node, columns) = self.query(substituted.as_ref().unwrap_or(source))?;
         if columns.len() > targets.len() {
@@ -1899,13 +1948,7 @@ impl<'a> Planner<'a> {
     // ---- DDL
 
     fn create_table(&mut self, create: &ast::CreateTable) -> Result<Plan> {
-        let (schema, name) = object_name(&create.name)?;
-        if schema != DEFAULT_SCHEMA {
-            return Err(Error::new(
-                SqlState::INVALID_SCHEMA_NAME,
-                format!("schema \"{schema}\" does not exist"),
-            ));
-        }
+        let (schema, name) = self.creation_name(&create.name)?;
         if let Some(query) = &create.query {
             if !create.columns.is_empty() {
                 return Err(Error::unsupported(
@@ -2217,6 +2260,7 @@ impl<'a> Planner<'a> {
                     cascade,
                 })
             }
+            ast::ObjectType::Schema => self.drop_schemas(names, if_exists, cascade),
             ast::ObjectType::Index => {
                 let mut indexes = Vec::new();
                 let all = self.txn.tables()?;

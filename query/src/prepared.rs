@@ -19,6 +19,9 @@ use crate::plan::{Expr, Node, visit_exprs};
 use crate::planner::Plan;
 use crate::types::DataType;
 
+/// What a cached plan depends on: the catalog epoch and the search path.
+pub(crate) type PlanKey = (u64, Vec<String>);
+
 /// A prepared statement.
 #[derive(Debug)]
 pub struct Prepared {
@@ -28,9 +31,9 @@ pub struct Prepared {
     pub param_types: Vec<DataType>,
     /// The result's columns (empty for a statement without rows).
     pub columns: Vec<(String, DataType)>,
-    /// The plan and the catalog epoch it was made at; `None` for statements about the
-    /// session (BEGIN, SET, ...), which are not planned.
-    pub(crate) plan: Mutex<Option<(u64, Plan)>>,
+    /// The plan, with the catalog epoch and search path it was made under; `None` for
+    /// statements about the session (BEGIN, SET, ...), which are not planned.
+    pub(crate) plan: Mutex<Option<(PlanKey, Plan)>>,
 }
 
 impl Prepared {

@@ -304,14 +304,21 @@ impl Session {
                 plan: parking_lot::Mutex::new(None),
             }));
         }
-        let epoch = self.db.local.catalog_epoch();
+        let key = (
+            self.db.local.catalog_epoch(),
+            self.vars.lock().search_path(),
+        );
         let plan = match &mut self.block {
             Some(Block::Open(txn)) => Planner::new(txn.as_mut())
+                .with_search_path(key.1.clone())
                 .with_params(declared)
                 .plan(&stmt)?,
             _ => {
                 let mut txn = self.db.local.begin(IsolationLevel::ReadCommitted, true)?;
-                let plan = Planner::new(&mut txn).with_params(declared).plan(&stmt);
+                let plan = Planner::new(&mut txn)
+                    .with_search_path(key.1.clone())
+                    .with_params(declared)
+                    .plan(&stmt);
                 Box::new(txn).rollback()?;
                 plan?
             }
@@ -320,7 +327,7 @@ impl Session {
             param_types: prepared::infer_params(&plan, declared),
             columns: prepared::describe(&plan),
             statement: Some(stmt),
-            plan: parking_lot::Mutex::new(Some((epoch, plan))),
+            plan: parking_lot::Mutex::new(Some((key, plan))),
         }))
     }
 
@@ -1018,14 +1025,21 @@ fn run(
     stmt: &ast::Statement,
     bound: Option<(&Prepared, &[Value])>,
 ) -> Result<StatementResult> {
+    let search_path = vars.lock().search_path();
     let (plan, params) = match bound {
-        None => (Planner::new(txn).plan(stmt)?, &[][..]),
+        None => (
+            Planner::new(txn).with_search_path(search_path).plan(stmt)?,
+            &[][..],
+        ),
         Some((prepared, params)) => {
             let mut cached = prepared.plan.lock();
             let plan = match cached.as_ref() {
-                Some((epoch, plan)) if *epoch == env.epoch => plan.clone(),
+                Some(((epoch, path), plan)) if *epoch == env.epoch && *path == search_path => {
+                    plan.clone()
+                }
                 _ => {
                     let plan = Planner::new(txn)
+                        .with_search_path(search_path.clone())
                         .with_params(&prepared.param_types)
                         .plan(stmt)?;
                     if prepared::describe(&plan) != prepared.columns {
@@ -1033,7 +1047,7 @@ fn run(
                             "cached plan must not change result type",
                         ));
                     }
-                    *cached = Some((env.epoch, plan.clone()));
+                    *cached = Some(((env.epoch, search_path), plan.clone()));
                     plan
                 }
             };
@@ -1154,6 +1168,29 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             StatementResult::command("ALTER TABLE")
         }
         Plan::Command(tag) => StatementResult::command(tag),
+        Plan::CreateSchema {
+            name,
+            if_not_exists,
+        } => {
+            if if_not_exists && ctx.txn.schemas()?.iter().any(|(_, n)| *n == name) {
+                return Ok(StatementResult::command("CREATE SCHEMA"));
+            }
+            ctx.txn.create_schema(&name)?;
+            StatementResult::command("CREATE SCHEMA")
+        }
+        Plan::DropSchema { schemas, contents } => {
+            let (tables, others): (Vec<_>, Vec<_>) = contents
+                .into_iter()
+                .partition(|t| t.view.is_none() && t.sequence.is_none());
+            crate::foreign_key::drop_tables(ctx.txn, &tables, true)?;
+            for t in &others {
+                ctx.txn.drop_table(t)?;
+            }
+            for name in &schemas {
+                ctx.txn.drop_schema(name)?;
+            }
+            StatementResult::command("DROP SCHEMA")
+        }
         Plan::DropSequence { sequences } => {
             for s in &sequences {
                 ctx.txn.drop_table(s)?;

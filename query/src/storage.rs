@@ -45,6 +45,13 @@ pub type Rows = Box<dyn Iterator<Item = Result<(RowKey, Row)>> + Send>;
 pub trait Transaction: Send {
     /// Every table this transaction can see.
     fn tables(&mut self) -> Result<Vec<Table>>;
+    /// Every schema: the built-in ones (`pg_catalog`, `public`) and those created, with
+    /// their object ids, by name.
+    fn schemas(&mut self) -> Result<Vec<(Oid, String)>>;
+    /// Records a new schema (23505-like 42P06 if it exists).
+    fn create_schema(&mut self, name: &str) -> Result<()>;
+    /// Removes a schema created by `create_schema` (the caller removes what is in it).
+    fn drop_schema(&mut self, name: &str) -> Result<()>;
     /// The table `schema.name`, if it exists.
     fn table(&mut self, schema: &str, name: &str) -> Result<Option<Table>>;
     /// The table with object id `oid`, if it exists.
@@ -117,6 +124,16 @@ pub trait Transaction: Send {
 
 const TABLE_DEF: u8 = 0x01;
 const TABLE_NAME: u8 = 0x02;
+const SCHEMA: u8 = 0x03;
+
+/// The schemas every database has, with PostgreSQL's object ids.
+pub const BUILTIN_SCHEMAS: &[(Oid, &str)] = &[(11, "pg_catalog"), (2200, "public")];
+
+fn schema_key(name: &str) -> Vec<u8> {
+    let mut k = vec![SCHEMA];
+    keycode::encode_bytes(&mut k, name.as_bytes());
+    k
+}
 const ROW: u8 = 0x10;
 const INDEX: u8 = 0x11;
 
@@ -434,6 +451,46 @@ impl LocalTransaction {
 }
 
 impl Transaction for LocalTransaction {
+    fn schemas(&mut self) -> Result<Vec<(Oid, String)>> {
+        let mut out: Vec<(Oid, String)> = BUILTIN_SCHEMAS
+            .iter()
+            .map(|(oid, name)| (*oid, name.to_string()))
+            .collect();
+        for item in self.txn.scan(KeyRange::prefix(&[SCHEMA]))? {
+            let (key, value) = item?;
+            let name = keycode::decode_bytes(&mut &key[1..])
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| Error::new(SqlState::DATA_CORRUPTED, "malformed schema key"))?;
+            let oid = value
+                .try_into()
+                .map(Oid::from_be_bytes)
+                .map_err(|_| Error::new(SqlState::DATA_CORRUPTED, "malformed schema entry"))?;
+            out.push((oid, name));
+        }
+        out.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(out)
+    }
+
+    fn create_schema(&mut self, name: &str) -> Result<()> {
+        if self.schemas()?.iter().any(|(_, n)| n == name) {
+            return Err(Error::new(
+                SqlState::DUPLICATE_SCHEMA,
+                format!("schema \"{name}\" already exists"),
+            ));
+        }
+        let oid = self.next_oid()?;
+        self.catalog_changed();
+        self.txn.set(&schema_key(name), &oid.to_be_bytes())?;
+        Ok(())
+    }
+
+    fn drop_schema(&mut self, name: &str) -> Result<()> {
+        self.catalog_changed();
+        self.txn.delete(&schema_key(name))?;
+        Ok(())
+    }
+
     fn tables(&mut self) -> Result<Vec<Table>> {
         let scan = self.txn.scan(KeyRange::prefix(&[TABLE_DEF]))?;
         scan.map(|item| Self::decode_table(&item?.1)).collect()

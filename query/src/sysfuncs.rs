@@ -112,8 +112,13 @@ pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Valu
         )),
         "current_database" => Value::Text(DEFAULT_DATABASE.into()),
         "current_schema" => {
-            let vars = ctx.vars.as_ref().map(|v| v.lock().search_path());
-            match vars.and_then(|p| p.into_iter().next()) {
+            let path = ctx.vars.as_ref().map(|v| v.lock().search_path());
+            let existing = ctx.txn.schemas()?;
+            match path
+                .unwrap_or_default()
+                .into_iter()
+                .find(|s| existing.iter().any(|(_, n)| n == s))
+            {
                 Some(s) => Value::Text(s),
                 None => Value::Null,
             }
@@ -229,9 +234,13 @@ fn find_sequence(name: &str, ctx: &mut Context) -> Result<Table> {
         }
     }
     parts.push(current);
-    let (schema, relation) = match parts.as_slice() {
-        [relation] => (DEFAULT_SCHEMA.to_string(), relation.clone()),
-        [schema, relation] => (schema.clone(), relation.clone()),
+    let path = match &ctx.vars {
+        Some(vars) => vars.lock().search_path(),
+        None => vec![DEFAULT_SCHEMA.to_string()],
+    };
+    let (schemas, relation) = match parts.as_slice() {
+        [relation] => (path, relation.clone()),
+        [schema, relation] => (vec![schema.clone()], relation.clone()),
         _ => {
             return Err(Error::new(
                 SqlState::INVALID_NAME,
@@ -239,7 +248,14 @@ fn find_sequence(name: &str, ctx: &mut Context) -> Result<Table> {
             ));
         }
     };
-    match ctx.txn.table(&schema, &relation)? {
+    let mut found = None;
+    for schema in &schemas {
+        if let Some(t) = ctx.txn.table(schema, &relation)? {
+            found = Some(t);
+            break;
+        }
+    }
+    match found {
         Some(t) if t.sequence.is_some() => Ok(t),
         Some(t) => Err(Error::new(
             SqlState::WRONG_OBJECT_TYPE,

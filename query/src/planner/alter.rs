@@ -220,8 +220,9 @@ impl Planner<'_> {
                 ast::AlterTableOperation::RenameTable { table_name } => {
                     let (ast::RenameTableNameKind::As(name) | ast::RenameTableNameKind::To(name)) =
                         table_name;
+                    let qualified = name.0.len() > 1;
                     let (schema, name) = object_name(name)?;
-                    if schema != a.new.schema {
+                    if qualified && schema != a.new.schema {
                         return Err(Error::unsupported("moving a table to another schema"));
                     }
                     a.new.name = name;

@@ -308,8 +308,7 @@ impl Planner<'_> {
         if temporary {
             return Err(Error::unsupported("temporary sequences"));
         }
-        let (schema, seq_name) = object_name(name)?;
-        self.check_schema(&schema)?;
+        let (schema, seq_name) = self.creation_name(name)?;
         let mut def = sequence(data_type, options)?;
         if let Some(owner) = owned_by {
             let parts = &owner.0;
@@ -371,7 +370,8 @@ impl Planner<'_> {
         identity: Option<Identity>,
         options: &[ast::SequenceOptions],
     ) -> Result<Table> {
-        let seq_name = self.free_relation_name(&format!("{}_{}_seq", table.name, column.name))?;
+        let seq_name =
+            self.free_relation_name(table, &format!("{}_{}_seq", table.name, column.name))?;
         let ty = match &column.data_type {
             t @ (DataType::Int2 | DataType::Int4 | DataType::Int8) => t.clone(),
             other => {
@@ -396,25 +396,137 @@ impl Planner<'_> {
         Ok(sequence_table(&table.schema, &seq_name, def))
     }
 
-    /// `base`, or `base1`, `base2`, ... : the first name no relation has.
-    fn free_relation_name(&mut self, base: &str) -> Result<String> {
+    /// `base`, or `base1`, `base2`, ... : the first name no relation of `table`'s schema has.
+    fn free_relation_name(&mut self, table: &Table, base: &str) -> Result<String> {
         let mut name = base.to_string();
         let mut n = 0;
-        while self.txn.table(super::DEFAULT_SCHEMA, &name)?.is_some() {
+        while self.txn.table(&table.schema, &name)?.is_some() {
             n += 1;
             name = format!("{base}{n}");
         }
         Ok(name)
     }
 
-    /// Fails unless `schema` exists.
+    /// Fails unless `schema` exists (3F000).
     pub(super) fn check_schema(&mut self, schema: &str) -> Result<()> {
-        if schema != super::DEFAULT_SCHEMA {
+        if !self.txn.schemas()?.iter().any(|(_, n)| n == schema) {
             return Err(Error::new(
                 SqlState::INVALID_SCHEMA_NAME,
                 format!("schema \"{schema}\" does not exist"),
             ));
         }
         Ok(())
+    }
+
+    /// The schema and name of a relation being created: its own schema if qualified (which
+    /// must exist), else the first schema of the search path that exists.
+    pub(super) fn creation_name(&mut self, name: &ast::ObjectName) -> Result<(String, String)> {
+        let (schema, relation) = object_name(name)?;
+        if name.0.len() > 1 {
+            self.check_schema(&schema)?;
+            return Ok((schema, relation));
+        }
+        let existing = self.txn.schemas()?;
+        let schema = self
+            .search_path
+            .iter()
+            .find(|s| existing.iter().any(|(_, n)| n == *s))
+            .ok_or_else(|| {
+                Error::new(
+                    SqlState::INVALID_SCHEMA_NAME,
+                    "no schema has been selected to create in",
+                )
+            })?;
+        Ok((schema.clone(), relation))
+    }
+
+    /// `CREATE SCHEMA`.
+    pub(super) fn create_schema(
+        &mut self,
+        name: &ast::SchemaName,
+        if_not_exists: bool,
+    ) -> Result<Plan> {
+        let name = match name {
+            ast::SchemaName::Simple(n) | ast::SchemaName::NamedAuthorization(n, _) => {
+                match n.0.as_slice() {
+                    [part] => match part.as_ident() {
+                        Some(i) => super::ident(i),
+                        None => return Err(Error::unsupported(format!("schema name {n}"))),
+                    },
+                    _ => {
+                        return Err(Error::new(
+                            SqlState::SYNTAX_ERROR,
+                            format!("improper qualified name (too many dotted names): {n}"),
+                        ));
+                    }
+                }
+            }
+            ast::SchemaName::UnnamedAuthorization(role) => super::ident(role),
+        };
+        if name.starts_with("pg_") {
+            return Err(Error::new(
+                SqlState::RESERVED_NAME,
+                format!("unacceptable schema name \"{name}\""),
+            )
+            .with_detail("The prefix \"pg_\" is reserved for system schemas."));
+        }
+        Ok(Plan::CreateSchema {
+            name,
+            if_not_exists,
+        })
+    }
+
+    /// `DROP SCHEMA`: RESTRICT refuses a schema with relations in it (2BP01), CASCADE drops
+    /// them too.
+    pub(super) fn drop_schemas(
+        &mut self,
+        names: &[ast::ObjectName],
+        if_exists: bool,
+        cascade: bool,
+    ) -> Result<Plan> {
+        let existing = self.txn.schemas()?;
+        let tables = self.txn.tables()?;
+        let mut schemas = Vec::new();
+        let mut contents = Vec::new();
+        for n in names {
+            let (_, name) = object_name(n)?;
+            if !existing.iter().any(|(_, s)| *s == name) {
+                if if_exists {
+                    continue;
+                }
+                return Err(Error::new(
+                    SqlState::INVALID_SCHEMA_NAME,
+                    format!("schema \"{name}\" does not exist"),
+                ));
+            }
+            if crate::storage::BUILTIN_SCHEMAS
+                .iter()
+                .any(|(_, s)| *s == name)
+            {
+                return Err(Error::unsupported(format!("dropping schema {name}")));
+            }
+            let inside: Vec<Table> = tables
+                .iter()
+                .filter(|t| t.schema == name)
+                .cloned()
+                .collect();
+            if !inside.is_empty() && !cascade {
+                return Err(Error::new(
+                    SqlState::DEPENDENT_OBJECTS_STILL_EXIST,
+                    format!("cannot drop schema {name} because other objects depend on it"),
+                )
+                .with_detail(
+                    inside
+                        .iter()
+                        .map(|t| format!("table {}.{} depends on schema {name}", t.schema, t.name))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                )
+                .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+            }
+            contents.extend(inside);
+            schemas.push(name);
+        }
+        Ok(Plan::DropSchema { schemas, contents })
     }
 }

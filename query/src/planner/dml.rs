@@ -288,8 +288,9 @@ impl Planner<'_> {
         {
             return Err(Error::unsupported(format!("foreign key {c}")));
         }
+        let qualified = fk.foreign_table.0.len() > 1;
         let (schema, parent_name) = object_name(&fk.foreign_table)?;
-        let parent = if schema == table.schema && parent_name == table.name {
+        let parent = if (!qualified || schema == table.schema) && parent_name == table.name {
             table.clone()
         } else {
             let parent = self.table(&fk.foreign_table)?;
