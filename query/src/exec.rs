@@ -152,6 +152,19 @@ pub fn build(node: &Node) -> Box<dyn Executor> {
             input: build(input),
             seen: HashSet::new(),
         }),
+        Node::FunctionScan {
+            input,
+            name,
+            args,
+            ordinality,
+            ..
+        } => Box::new(FunctionScanExec {
+            input: build(input),
+            name: name.clone(),
+            args: args.clone(),
+            ordinality: *ordinality,
+            current: None,
+        }),
         Node::SetOp {
             op,
             all,
@@ -187,6 +200,12 @@ pub fn width(node: &Node) -> usize {
             ..
         } => group_by.len() + aggregates.len(),
         Node::SetOp { left, .. } => width(left),
+        Node::FunctionScan {
+            input,
+            columns,
+            ordinality,
+            ..
+        } => width(input) + columns + usize::from(*ordinality),
     }
 }
 
@@ -823,6 +842,48 @@ impl Executor for SetOpExec {
             self.output = Some(out.into_iter());
         }
         Ok(self.output.as_mut().and_then(Iterator::next))
+    }
+}
+
+/// A set-returning function over each input row (see [`Node::FunctionScan`]).
+struct FunctionScanExec {
+    input: Box<dyn Executor>,
+    name: String,
+    args: Vec<Expr>,
+    ordinality: bool,
+    /// The input row being expanded and the function's rows for it.
+    current: Option<(Row, functions::srf::RowIter, i64)>,
+}
+
+impl Executor for FunctionScanExec {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        loop {
+            ctx.check_cancel()?;
+            if let Some((row, rows, n)) = &mut self.current {
+                match rows.next() {
+                    Some(r) => {
+                        *n += 1;
+                        let mut out = row.clone();
+                        out.extend(r?);
+                        if self.ordinality {
+                            out.push(Value::Int8(*n));
+                        }
+                        return Ok(Some(out));
+                    }
+                    None => self.current = None,
+                }
+            }
+            let Some(row) = self.input.next(ctx)? else {
+                return Ok(None);
+            };
+            let values: Vec<Value> = self
+                .args
+                .iter()
+                .map(|a| eval(a, &row, ctx))
+                .collect::<Result<_>>()?;
+            let rows = functions::srf::rows(&self.name, &values, ctx.settings)?;
+            self.current = Some((row, rows, 0));
+        }
     }
 }
 

@@ -191,6 +191,21 @@ pub enum Node {
         /// The input.
         input: Box<Node>,
     },
+    /// A set-returning function in FROM (`generate_series`, `unnest`, ...), evaluated for
+    /// each input row with its arguments over that row (a lateral call): the output is the
+    /// input row followed by each row of the function, plus its position `WITH ORDINALITY`.
+    FunctionScan {
+        /// The rows the arguments are evaluated over ([`Node::Nothing`] when standalone).
+        input: Box<Node>,
+        /// The function.
+        name: String,
+        /// Its arguments, over the input row.
+        args: Vec<Expr>,
+        /// How many columns the function produces (without the ordinality).
+        columns: usize,
+        /// `WITH ORDINALITY`: a bigint position column after the function's columns.
+        ordinality: bool,
+    },
     /// UNION / INTERSECT / EXCEPT.
     SetOp {
         /// Which operation.
@@ -329,6 +344,10 @@ pub fn visit_exprs(node: &Node, f: &mut impl FnMut(&Expr)) {
             visit_exprs(input, f);
         }
         Node::Distinct { input } => visit_exprs(input, f),
+        Node::FunctionScan { input, args, .. } => {
+            args.iter().for_each(&mut all);
+            visit_exprs(input, f);
+        }
         Node::SetOp { left, right, .. } => {
             visit_exprs(left, f);
             visit_exprs(right, f);
@@ -398,6 +417,19 @@ impl Node {
                 offset,
             },
             Node::Distinct { input } => Node::Distinct { input: b(input) },
+            Node::FunctionScan {
+                input,
+                name,
+                args,
+                columns,
+                ordinality,
+            } => Node::FunctionScan {
+                input: b(input),
+                name,
+                args,
+                columns,
+                ordinality,
+            },
             Node::SetOp {
                 op,
                 all,
@@ -516,6 +548,22 @@ impl Node {
             }
             Node::Distinct { input } => {
                 writeln!(f, "Distinct")?;
+                input.fmt_indent(f, depth + 1)
+            }
+            Node::FunctionScan {
+                input,
+                name,
+                args,
+                ordinality,
+                ..
+            } => {
+                let list: Vec<String> = args.iter().map(ToString::to_string).collect();
+                writeln!(
+                    f,
+                    "Function Scan on {name}({}){}",
+                    list.join(", "),
+                    if *ordinality { " WITH ORDINALITY" } else { "" }
+                )?;
                 input.fmt_indent(f, depth + 1)
             }
             Node::SetOp {

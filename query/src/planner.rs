@@ -12,11 +12,12 @@
 //! column, an aggregate call becomes a reference to its result, and any other reference to a
 //! column of the FROM clause is error 42803.
 
+mod calls;
+
 use anchor_grammar::ast;
 
 use crate::catalog::{Column, DEFAULT_SCHEMA, Index, Table};
 use crate::error::{Error, Result, SqlState};
-use crate::functions;
 use crate::plan::{Aggregate, Expr, JoinKind, Node, SetOpKind, SortKey};
 use crate::storage::Transaction;
 use crate::types::{self, BinaryOp, DataType, Settings, UnaryOp, Value};
@@ -500,6 +501,18 @@ impl<'a> Planner<'a> {
     fn from(&mut self, from: &[ast::TableWithJoins]) -> Result<(Node, Scope)> {
         let mut result: Option<(Node, Scope)> = None;
         for twj in from {
+            // A set-returning function whose arguments read earlier FROM items runs over
+            // their rows (an implicitly lateral call).
+            if let Some((left, lscope)) = &result
+                && let Some((node, scope, true)) =
+                    self.function_factor(&twj.relation, Some((left, lscope)))?
+            {
+                if !twj.joins.is_empty() {
+                    return Err(Error::unsupported("JOIN after a lateral function call"));
+                }
+                result = Some((node, scope));
+                continue;
+            }
             let (mut node, mut scope) = self.table_factor(&twj.relation)?;
             for join in &twj.joins {
                 let (right, rscope) = self.table_factor(&join.relation)?;
@@ -598,7 +611,10 @@ impl<'a> Planner<'a> {
                 table_with_joins,
                 alias: None,
             } => self.from(std::slice::from_ref(table_with_joins.as_ref())),
-            other => Err(Error::unsupported(format!("FROM item {other}"))),
+            other => match self.function_factor(other, None)? {
+                Some((node, scope, _)) => Ok((node, scope)),
+                None => Err(Error::unsupported(format!("FROM item {other}"))),
+            },
         }
     }
 
@@ -1156,37 +1172,9 @@ impl<'a> Planner<'a> {
                         format!("aggregate functions are not allowed here: {name}"),
                     ));
                 }
-                let args = function_args(f)?;
-                let mut bound = Vec::new();
-                let mut arg_types = Vec::new();
-                for a in args {
-                    let (b, t) = self.expr(a, scope, g.as_deref_mut_opt())?;
-                    bound.push(b);
-                    arg_types.push(t);
-                }
-                if !functions::exists(&name) {
-                    let list: Vec<String> = arg_types.iter().map(DataType::name).collect();
-                    return Err(Error::new(
-                        SqlState::UNDEFINED_FUNCTION,
-                        format!("function {name}({}) does not exist", list.join(", ")),
-                    ));
-                }
-                let t = function_type(&name, &arg_types)?;
-                if matches!(name.as_str(), "coalesce" | "nullif" | "greatest" | "least") {
-                    bound = bound
-                        .into_iter()
-                        .zip(&arg_types)
-                        .map(|(b, at)| cast_to(b, at, &t))
-                        .collect();
-                }
-                (Expr::Function(name, bound), t)
+                return self.function_call(&name, f, scope, g);
             }
-            other => {
-                return Err(Error::unsupported(format!(
-                    "expression {}",
-                    first_words(&other.to_string())
-                )));
-            }
+            other => return self.special_expr(other, scope, g),
         })
     }
 
@@ -1336,6 +1324,9 @@ impl<'a> Planner<'a> {
         rt: DataType,
     ) -> Result<(Expr, DataType)> {
         use ast::BinaryOperator as B;
+        if let Some(call) = self.operator_call(op, &l, &lt, &r, &rt)? {
+            return Ok(call);
+        }
         Ok(match op {
             B::And => (
                 Expr::And(
@@ -2064,6 +2055,29 @@ fn has_aggregate(e: &ast::Expr) -> bool {
         E::Like { expr, pattern, .. } | E::ILike { expr, pattern, .. } => {
             has_aggregate(expr) || has_aggregate(pattern)
         }
+        E::Extract { expr, .. }
+        | E::Substring { expr, .. }
+        | E::Trim { expr, .. }
+        | E::Ceil { expr, .. }
+        | E::Floor { expr, .. } => has_aggregate(expr),
+        E::AtTimeZone {
+            timestamp: a,
+            time_zone: b,
+        }
+        | E::Position { expr: a, r#in: b }
+        | E::AnyOp {
+            left: a, right: b, ..
+        }
+        | E::AllOp {
+            left: a, right: b, ..
+        }
+        | E::SimilarTo {
+            expr: a,
+            pattern: b,
+            ..
+        } => has_aggregate(a) || has_aggregate(b),
+        E::CompoundFieldAccess { root, .. } => has_aggregate(root),
+        E::Array(a) => a.elem.iter().any(has_aggregate),
         E::Case {
             operand,
             conditions,
@@ -2218,30 +2232,6 @@ fn assign_cast(e: Expr, from: &DataType, column: &Column) -> Result<Expr> {
         column.data_type.clone()
     };
     Ok(cast_to(e, from, &target))
-}
-
-fn function_type(name: &str, args: &[DataType]) -> Result<DataType> {
-    Ok(match name {
-        "coalesce" | "nullif" | "greatest" | "least" => {
-            let t = types::common_type(args)?;
-            if t == DataType::Unknown {
-                DataType::Text
-            } else {
-                t
-            }
-        }
-        "abs" | "mod" | "sign" => args.first().cloned().unwrap_or(DataType::Int4),
-        "round" | "trunc" | "floor" | "ceil" | "ceiling" => match args.first() {
-            Some(DataType::Float4 | DataType::Float8) => DataType::Float8,
-            _ => DataType::Numeric {
-                precision: None,
-                scale: None,
-            },
-        },
-        "sqrt" | "power" | "pow" => DataType::Float8,
-        "length" | "char_length" | "character_length" | "octet_length" | "strpos" => DataType::Int4,
-        _ => DataType::Text,
-    })
 }
 
 /// Parses a stored query (a view's).

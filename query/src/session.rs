@@ -146,6 +146,7 @@ impl Session {
             ast::Statement::StartTransaction { modes, .. } => return self.begin(modes),
             ast::Statement::Commit { .. } => {
                 let failed = std::mem::take(&mut self.failed);
+                self.settings.now = None;
                 return match self.txn.take() {
                     None => Ok(StatementResult::command("COMMIT")),
                     Some(txn) if failed => {
@@ -158,6 +159,7 @@ impl Session {
                 savepoint: None, ..
             } => {
                 self.failed = false;
+                self.settings.now = None;
                 if let Some(txn) = self.txn.take() {
                     txn.rollback()?;
                 }
@@ -265,6 +267,7 @@ impl Session {
             }
         }
         self.txn = Some(Box::new(self.db.local.begin(isolation, read_only)?));
+        self.settings.now = Some(crate::functions::datetime::clock());
         Ok(StatementResult::command("BEGIN"))
     }
 }
@@ -285,8 +288,13 @@ fn run(
     cancel: &Arc<AtomicBool>,
     stmt: &ast::Statement,
 ) -> Result<StatementResult> {
+    // now() is the transaction's start (set by BEGIN), else this statement's.
+    let mut settings = settings.clone();
+    let started = crate::functions::datetime::clock();
+    settings.statement_now = Some(started);
+    settings.now.get_or_insert(started);
     let plan = Planner::new(txn).plan(stmt)?;
-    let mut ctx = Context::new(txn, settings, &[], cancel.clone());
+    let mut ctx = Context::new(txn, &settings, &[], cancel.clone());
     execute_plan(plan, &mut ctx)
 }
 

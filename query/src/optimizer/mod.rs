@@ -102,6 +102,19 @@ pub fn map_exprs(node: Node, f: &impl Fn(Expr) -> Expr) -> Node {
             offset: o(offset),
         },
         Node::Distinct { input } => Node::Distinct { input: n(input) },
+        Node::FunctionScan {
+            input,
+            name,
+            args,
+            columns,
+            ordinality,
+        } => Node::FunctionScan {
+            input: n(input),
+            name,
+            args: v(args),
+            columns,
+            ordinality,
+        },
         Node::SetOp {
             op,
             all,

@@ -1,0 +1,590 @@
+//! Binding of function calls, the operators PostgreSQL implements as functions, the
+//! special syntaxes that are function calls in disguise (`EXTRACT`, `AT TIME ZONE`,
+//! `POSITION`, `OVERLAY`, `SUBSTRING ... FROM`, `TRIM ... FROM`, `ARRAY[...]`, subscripts,
+//! `x op ANY/ALL (array)`, `SIMILAR TO`, typed literals), and set-returning functions in
+//! FROM.
+//!
+//! Every call goes through [`functions::signature`]: the arguments are coerced to the
+//! types it names (an untyped literal takes the type; a type that does not convert
+//! implicitly is 42883) and the call gets PostgreSQL's result type.
+
+use anchor_grammar::ast;
+
+use super::{Grouping, Planner, ReborrowOpt, Scope, ScopeColumn, cast_to, first_words, ident};
+use crate::error::{Error, Result, SqlState};
+use crate::functions;
+use crate::plan::{Expr, Node};
+use crate::types::{Array, DataType, Value};
+
+/// The arguments of `make_interval` in order, for named notation.
+const MAKE_INTERVAL_ARGS: [&str; 7] = ["years", "months", "weeks", "days", "hours", "mins", "secs"];
+
+impl Planner<'_> {
+    /// A call of `name` on bound arguments: coerced and typed by its signature.
+    pub(super) fn call(
+        &mut self,
+        name: &str,
+        args: Vec<Expr>,
+        types: Vec<DataType>,
+    ) -> Result<(Expr, DataType)> {
+        let sig = functions::signature(name, &types)?;
+        functions::check_coercions(name, &types, &sig)?;
+        let args = args
+            .into_iter()
+            .zip(&types)
+            .enumerate()
+            .map(|(i, (a, t))| match sig.args.get(i).cloned().flatten() {
+                Some(to) => cast_to(a, t, &to),
+                None if *t == DataType::Unknown => cast_to(a, t, &DataType::Text),
+                None => a,
+            })
+            .collect();
+        Ok((Expr::Function(name.to_string(), args), sig.ret))
+    }
+
+    fn bind_all(
+        &mut self,
+        exprs: &[&ast::Expr],
+        scope: &Scope,
+        mut g: Option<&mut Grouping>,
+    ) -> Result<(Vec<Expr>, Vec<DataType>)> {
+        let mut bound = Vec::new();
+        let mut types = Vec::new();
+        for e in exprs {
+            let (b, t) = self.expr(e, scope, g.as_deref_mut_opt())?;
+            bound.push(b);
+            types.push(t);
+        }
+        Ok((bound, types))
+    }
+
+    /// A function call written as `name(args)`.
+    pub(super) fn function_call(
+        &mut self,
+        name: &str,
+        f: &ast::Function,
+        scope: &Scope,
+        g: Option<&mut Grouping>,
+    ) -> Result<(Expr, DataType)> {
+        let args = if name == "make_interval" {
+            make_interval_args(f)?
+        } else {
+            super::function_args(f)?.into_iter().cloned().collect()
+        };
+        let refs: Vec<&ast::Expr> = args.iter().collect();
+        let (bound, types) = self.bind_all(&refs, scope, g)?;
+        if functions::set_function(name, &types)?.is_some() {
+            return Err(Error::unsupported(format!(
+                "set-returning function {name}() outside FROM"
+            )));
+        }
+        self.call(name, bound, types)
+    }
+
+    /// Expressions of syntaxes beyond the planner's own list.
+    pub(super) fn special_expr(
+        &mut self,
+        e: &ast::Expr,
+        scope: &Scope,
+        g: Option<&mut Grouping>,
+    ) -> Result<(Expr, DataType)> {
+        use ast::Expr as E;
+        let mut g = g;
+        match e {
+            E::TypedString(ts) => {
+                let t = DataType::from_sql(&ts.data_type)?;
+                let text = match &ts.value.value {
+                    ast::Value::SingleQuotedString(s)
+                    | ast::Value::EscapedStringLiteral(s)
+                    | ast::Value::DoubleQuotedString(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                Ok((
+                    Expr::Cast(Box::new(Expr::Literal(Value::Text(text))), t.clone()),
+                    t,
+                ))
+            }
+            E::Interval(iv) => {
+                if iv.last_field.is_some() || iv.leading_precision.is_some() {
+                    return Err(Error::unsupported(format!("interval literal {e}")));
+                }
+                let (x, xt) = self.expr(&iv.value, scope, g)?;
+                let x = match (&iv.leading_field, x) {
+                    (Some(field), Expr::Literal(Value::Text(s))) => {
+                        Expr::Literal(Value::Text(format!("{s} {}", field.to_string().to_lowercase())))
+                    }
+                    (Some(_), _) => return Err(Error::unsupported(format!("interval literal {e}"))),
+                    (None, x) => cast_to(x, &xt, &DataType::Text),
+                };
+                Ok((
+                    Expr::Cast(Box::new(x), DataType::Interval),
+                    DataType::Interval,
+                ))
+            }
+            E::Extract { field, expr, .. } => {
+                let unit = match field {
+                    ast::DateTimeField::Custom(i) => i.value.to_lowercase(),
+                    other => other.to_string().to_lowercase(),
+                };
+                let (x, t) = self.expr(expr, scope, g)?;
+                self.call(
+                    "extract",
+                    vec![Expr::Literal(Value::Text(unit)), x],
+                    vec![DataType::Text, t],
+                )
+            }
+            E::AtTimeZone {
+                timestamp,
+                time_zone,
+            } => {
+                let (ts, tt) = self.expr(timestamp, scope, g.as_deref_mut_opt())?;
+                let (z, zt) = self.expr(time_zone, scope, g)?;
+                self.call("timezone", vec![z, ts], vec![zt, tt])
+            }
+            E::Position { expr, r#in } => {
+                let (b, t) = self.bind_all(&[r#in, expr], scope, g)?;
+                self.call("strpos", b, t)
+            }
+            E::Overlay {
+                expr,
+                overlay_what,
+                overlay_from,
+                overlay_for,
+            } => {
+                let mut list = vec![expr.as_ref(), overlay_what, overlay_from];
+                list.extend(overlay_for.as_deref());
+                let (b, t) = self.bind_all(&list, scope, g)?;
+                self.call("overlay", b, t)
+            }
+            E::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } => {
+                let one = ast::Expr::value(ast::Value::Number("1".into(), false));
+                let mut list = vec![expr.as_ref(), substring_from.as_deref().unwrap_or(&one)];
+                list.extend(substring_for.as_deref());
+                let (b, t) = self.bind_all(&list, scope, g)?;
+                self.call("substring", b, t)
+            }
+            E::Trim {
+                trim_where,
+                trim_what,
+                expr,
+                trim_characters,
+            } => {
+                let name = match trim_where {
+                    Some(ast::TrimWhereField::Leading) => "ltrim",
+                    Some(ast::TrimWhereField::Trailing) => "rtrim",
+                    _ => "btrim",
+                };
+                let mut list = vec![expr.as_ref()];
+                list.extend(trim_what.as_deref());
+                if let Some(chars) = trim_characters {
+                    list.extend(chars.iter());
+                }
+                let (b, t) = self.bind_all(&list, scope, g)?;
+                self.call(name, b, t)
+            }
+            E::Ceil { expr, field } | E::Floor { expr, field } => {
+                let name = if matches!(e, E::Ceil { .. }) { "ceil" } else { "floor" };
+                let (x, t) = self.expr(expr, scope, g)?;
+                match field {
+                    ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) => {
+                        self.call(name, vec![x], vec![t])
+                    }
+                    ast::CeilFloorKind::Scale(v) => {
+                        let (s, st) = super::literal(&v.value)?;
+                        self.call(name, vec![x, s], vec![t, st])
+                    }
+                    _ => Err(Error::unsupported(format!("{} ... TO", name.to_uppercase()))),
+                }
+            }
+            E::Array(a) => {
+                let refs: Vec<&ast::Expr> = a.elem.iter().collect();
+                let (b, types) = self.bind_all(&refs, scope, g)?;
+                if b.is_empty() {
+                    return Err(Error::new(
+                        SqlState::INDETERMINATE_DATATYPE,
+                        "cannot determine type of empty array",
+                    )
+                    .with_hint("Explicitly cast to the desired type, for example ARRAY[]::integer[]."));
+                }
+                let elem = crate::types::common_type_in("ARRAY", &types)?;
+                if matches!(elem, DataType::Array(_)) {
+                    return Err(Error::unsupported("multidimensional arrays"));
+                }
+                let mut args = vec![Expr::Literal(Value::Array(Array::new(elem.clone(), Vec::new())))];
+                args.extend(b.into_iter().zip(&types).map(|(x, t)| cast_to(x, t, &elem)));
+                Ok((
+                    Expr::Function("array".into(), args),
+                    DataType::Array(Box::new(elem)),
+                ))
+            }
+            E::CompoundFieldAccess { root, access_chain } => {
+                let (mut x, mut t) = self.expr(root, scope, g.as_deref_mut_opt())?;
+                for access in access_chain {
+                    let ast::AccessExpr::Subscript(sub) = access else {
+                        return Err(Error::unsupported(format!("field access {e}")));
+                    };
+                    (x, t) = match (sub, &t) {
+                        (ast::Subscript::Index { index }, DataType::Jsonb) => {
+                            let (i, it) = self.expr(index, scope, g.as_deref_mut_opt())?;
+                            self.call("->", vec![x, i], vec![t.clone(), it])?
+                        }
+                        (ast::Subscript::Index { index }, _) => {
+                            let (i, it) = self.expr(index, scope, g.as_deref_mut_opt())?;
+                            self.call("subscript", vec![x, i], vec![t.clone(), it])?
+                        }
+                        (
+                            ast::Subscript::Slice {
+                                lower_bound,
+                                upper_bound,
+                                stride: None,
+                            },
+                            _,
+                        ) => {
+                            let bound = |b: &Option<ast::Expr>, default: i64, planner: &mut Self| match b {
+                                Some(b) => planner.expr(b, scope, None),
+                                None => Ok((Expr::Literal(Value::Int8(default)), DataType::Int8)),
+                            };
+                            let (lo, lt) = bound(lower_bound, 1, self)?;
+                            let (hi, ht) = bound(upper_bound, i64::MAX, self)?;
+                            self.call("slice", vec![x, lo, hi], vec![t.clone(), lt, ht])?
+                        }
+                        _ => return Err(Error::unsupported("array slice with a stride")),
+                    };
+                }
+                Ok((x, t))
+            }
+            E::AnyOp {
+                left,
+                compare_op,
+                right,
+                ..
+            }
+            | E::AllOp {
+                left,
+                compare_op,
+                right,
+            } => {
+                let all = matches!(e, E::AllOp { .. });
+                let symbol = match compare_op {
+                    ast::BinaryOperator::Eq => "=",
+                    ast::BinaryOperator::NotEq => "<>",
+                    ast::BinaryOperator::Lt => "<",
+                    ast::BinaryOperator::LtEq => "<=",
+                    ast::BinaryOperator::Gt => ">",
+                    ast::BinaryOperator::GtEq => ">=",
+                    other => return Err(Error::unsupported(format!("operator {other} with ANY/ALL"))),
+                };
+                if let E::Subquery(q) = right.as_ref() {
+                    // = ANY (subquery) is IN; <> ALL (subquery) is NOT IN.
+                    return match (symbol, all) {
+                        ("=", false) | ("<>", true) => self.expr(
+                            &E::InSubquery {
+                                expr: left.clone(),
+                                subquery: q.clone(),
+                                negated: all,
+                            },
+                            scope,
+                            g,
+                        ),
+                        _ => Err(Error::unsupported(format!(
+                            "{symbol} {} (subquery)",
+                            if all { "ALL" } else { "ANY" }
+                        ))),
+                    };
+                }
+                let (b, t) = self.bind_all(&[left, right], scope, g)?;
+                let name = format!("{} {symbol}", if all { "all" } else { "any" });
+                self.call(&name, b, t)
+            }
+            E::SimilarTo {
+                negated,
+                expr,
+                pattern,
+                escape_char,
+            } => {
+                let mut list = vec![expr.as_ref(), pattern.as_ref()];
+                list.extend(escape_char.as_deref());
+                let (b, t) = self.bind_all(&list, scope, g)?;
+                let name = if *negated { "not_similar_to" } else { "similar_to" };
+                self.call(name, b, t)
+            }
+            other => Err(Error::unsupported(format!(
+                "expression {}",
+                first_words(&other.to_string())
+            ))),
+        }
+    }
+
+    /// Binary operators bound as function calls (JSON, arrays, regular expressions,
+    /// `||` on arrays and `jsonb`, `jsonb - key`); `None` for the planner's own.
+    pub(super) fn operator_call(
+        &mut self,
+        op: &ast::BinaryOperator,
+        l: &Expr,
+        lt: &DataType,
+        r: &Expr,
+        rt: &DataType,
+    ) -> Result<Option<(Expr, DataType)>> {
+        use ast::BinaryOperator as B;
+        let name = match op {
+            B::Arrow => "->",
+            B::LongArrow => "->>",
+            B::HashArrow => "#>",
+            B::HashLongArrow => "#>>",
+            B::AtArrow => "@>",
+            B::ArrowAt => "<@",
+            B::Question => "?",
+            B::QuestionAnd => "?&",
+            B::QuestionPipe => "?|",
+            B::PGOverlap => "&&",
+            B::PGRegexMatch => "~",
+            B::PGRegexIMatch => "~*",
+            B::PGRegexNotMatch => "!~",
+            B::PGRegexNotIMatch => "!~*",
+            B::PGStartsWith => "starts_with",
+            B::StringConcat => {
+                let is = |t: &DataType, want: fn(&DataType) -> bool| want(t);
+                let array = |t: &DataType| matches!(t, DataType::Array(_));
+                if is(lt, array) || is(rt, array) {
+                    return self.array_concat(l, lt, r, rt).map(Some);
+                }
+                if *lt == DataType::Jsonb && matches!(rt, DataType::Jsonb | DataType::Unknown)
+                    || *rt == DataType::Jsonb && *lt == DataType::Unknown
+                {
+                    "jsonb_concat"
+                } else if *lt == DataType::Bytea && matches!(rt, DataType::Bytea | DataType::Unknown)
+                {
+                    return Ok(Some((
+                        Expr::Binary(
+                            crate::types::BinaryOp::Concat,
+                            Box::new(l.clone()),
+                            Box::new(cast_to(r.clone(), rt, &DataType::Bytea)),
+                        ),
+                        DataType::Bytea,
+                    )));
+                } else {
+                    return Ok(None);
+                }
+            }
+            B::Minus if *lt == DataType::Jsonb => "jsonb_delete",
+            _ => return Ok(None),
+        };
+        self.call(name, vec![l.clone(), r.clone()], vec![lt.clone(), rt.clone()])
+            .map(Some)
+    }
+
+    /// `array || array`, `array || element`, `element || array`.
+    fn array_concat(
+        &mut self,
+        l: &Expr,
+        lt: &DataType,
+        r: &Expr,
+        rt: &DataType,
+    ) -> Result<(Expr, DataType)> {
+        let (name, args, types) = match (lt, rt) {
+            (DataType::Array(_), DataType::Array(_)) => ("array_cat", vec![l, r], vec![lt, rt]),
+            (DataType::Array(_), DataType::Unknown) => {
+                // An untyped literal beside an array is an array literal, as in PostgreSQL.
+                return self.call(
+                    "array_cat",
+                    vec![l.clone(), cast_to(r.clone(), rt, lt)],
+                    vec![lt.clone(), lt.clone()],
+                );
+            }
+            (DataType::Unknown, DataType::Array(_)) => {
+                return self.call(
+                    "array_cat",
+                    vec![cast_to(l.clone(), lt, rt), r.clone()],
+                    vec![rt.clone(), rt.clone()],
+                );
+            }
+            (DataType::Array(_), _) => ("array_append", vec![l, r], vec![lt, rt]),
+            _ => ("array_prepend", vec![l, r], vec![lt, rt]),
+        };
+        self.call(
+            name,
+            args.into_iter().cloned().collect(),
+            types.into_iter().cloned().collect(),
+        )
+    }
+
+    /// A FROM item that calls a set-returning function, if `factor` is one. `left` is what
+    /// the FROM clause has so far: arguments may refer to it (the call is lateral), and
+    /// then the function scan runs over its rows and the result includes them.
+    pub(super) fn function_factor(
+        &mut self,
+        factor: &ast::TableFactor,
+        left: Option<(&Node, &Scope)>,
+    ) -> Result<Option<(Node, Scope, bool)>> {
+        let (name, args, alias, ordinality): (String, Vec<ast::Expr>, _, bool) = match factor {
+            ast::TableFactor::Table {
+                name,
+                alias,
+                args: Some(args),
+                with_ordinality,
+                ..
+            } => {
+                let list = args
+                    .args
+                    .iter()
+                    .map(|a| match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e.clone()),
+                        other => Err(Error::unsupported(format!("function argument {other}"))),
+                    })
+                    .collect::<Result<_>>()?;
+                let (_, fname) = super::object_name(name)?;
+                (fname, list, alias.as_ref(), *with_ordinality)
+            }
+            ast::TableFactor::Function {
+                name,
+                args,
+                alias,
+                with_ordinality,
+                ..
+            } => {
+                let list = args
+                    .iter()
+                    .map(|a| match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e.clone()),
+                        other => Err(Error::unsupported(format!("function argument {other}"))),
+                    })
+                    .collect::<Result<_>>()?;
+                let (_, fname) = super::object_name(name)?;
+                (fname, list, alias.as_ref(), *with_ordinality)
+            }
+            ast::TableFactor::UNNEST {
+                alias,
+                array_exprs,
+                with_offset: false,
+                with_ordinality,
+                ..
+            } => ("unnest".to_string(), array_exprs.clone(), alias.as_ref(), *with_ordinality),
+            _ => return Ok(None),
+        };
+        let empty = Scope::default();
+        let arg_scope = left.map_or(&empty, |(_, s)| s);
+        let refs: Vec<&ast::Expr> = args.iter().collect();
+        let (bound, types) = self.bind_all(&refs, arg_scope, None)?;
+        let Some(shape) = functions::set_function(&name, &types)? else {
+            if functions::signature(&name, &types).is_ok() {
+                return Err(Error::unsupported(format!(
+                    "scalar function {name}() in FROM"
+                )));
+            }
+            return Err(Error::new(
+                SqlState::UNDEFINED_FUNCTION,
+                format!(
+                    "function {name}({}) does not exist",
+                    types.iter().map(DataType::name).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        };
+        let args: Vec<Expr> = bound
+            .into_iter()
+            .zip(&types)
+            .enumerate()
+            .map(|(i, (a, t))| match shape.args.get(i).cloned().flatten() {
+                Some(to) => cast_to(a, t, &to),
+                None => a,
+            })
+            .collect();
+        let lateral = args.iter().any(super::references_columns);
+        // Column names: the alias's list, else the function's (a one-column function takes
+        // the alias's name).
+        let qualifier = alias.map(|a| ident(&a.name)).unwrap_or_else(|| name.clone());
+        let renames: Vec<String> = alias
+            .map(|a| a.columns.iter().map(|c| ident(&c.name)).collect())
+            .unwrap_or_default();
+        let mut columns = shape.columns.clone();
+        if columns.len() == 1
+            && let Some(a) = alias
+        {
+            columns[0].0 = ident(&a.name);
+        }
+        if ordinality {
+            columns.push(("ordinality".into(), DataType::Int8));
+        }
+        if renames.len() > columns.len() {
+            return Err(Error::new(
+                SqlState::SYNTAX_ERROR,
+                format!(
+                    "table \"{qualifier}\" has {} columns available but {} columns specified",
+                    columns.len(),
+                    renames.len()
+                ),
+            ));
+        }
+        let scope = Scope {
+            columns: columns
+                .iter()
+                .enumerate()
+                .map(|(i, (n, t))| ScopeColumn {
+                    qualifier: Some(qualifier.clone()),
+                    name: renames.get(i).cloned().unwrap_or_else(|| n.clone()),
+                    data_type: t.clone(),
+                })
+                .collect(),
+        };
+        let (input, scope) = match (lateral, left) {
+            (true, Some((node, lscope))) => (node.clone(), lscope.join(&scope)),
+            _ => (Node::Nothing, scope),
+        };
+        Ok(Some((
+            Node::FunctionScan {
+                input: Box::new(input),
+                name,
+                args,
+                columns: shape.columns.len(),
+                ordinality,
+            },
+            scope,
+            lateral,
+        )))
+    }
+}
+
+/// `make_interval`'s arguments in positional order, from positional or named notation
+/// (`make_interval(days => 3)`); omitted ones are zero.
+fn make_interval_args(f: &ast::Function) -> Result<Vec<ast::Expr>> {
+    let ast::FunctionArguments::List(list) = &f.args else {
+        return Ok(Vec::new());
+    };
+    let zero = ast::Expr::value(ast::Value::Number("0".into(), false));
+    let mut out: Vec<Option<ast::Expr>> = vec![None; MAKE_INTERVAL_ARGS.len()];
+    for (i, a) in list.args.iter().enumerate() {
+        match a {
+            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) if i < out.len() => {
+                out[i] = Some(e.clone())
+            }
+            ast::FunctionArg::Named {
+                name,
+                arg: ast::FunctionArgExpr::Expr(e),
+                ..
+            } => {
+                let n = ident(name);
+                let pos = MAKE_INTERVAL_ARGS
+                    .iter()
+                    .position(|x| *x == n)
+                    .ok_or_else(|| {
+                        Error::new(
+                            SqlState::UNDEFINED_FUNCTION,
+                            format!("function make_interval({n} => unknown) does not exist"),
+                        )
+                    })?;
+                out[pos] = Some(e.clone());
+            }
+            other => return Err(Error::unsupported(format!("function argument {other}"))),
+        }
+    }
+    let last = out.iter().rposition(Option::is_some).map_or(0, |p| p + 1);
+    Ok(out
+        .into_iter()
+        .take(last)
+        .map(|e| e.unwrap_or_else(|| zero.clone()))
+        .collect())
+}
