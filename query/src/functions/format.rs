@@ -71,10 +71,21 @@ fn parse_pattern(fmt: &str) -> Vec<Piece> {
             rest = &rest[2..];
         }
         // Longest matching keyword (IDDD before ID etc.).
+        // Exact case first (it decides how names print), then any case.
         let key = KEYWORDS
             .iter()
             .filter(|k| rest.starts_with(**k))
             .max_by_key(|k| k.len())
+            .or_else(|| {
+                KEYWORDS
+                    .iter()
+                    .filter(|k| {
+                        rest.len() >= k.len()
+                            && rest.is_char_boundary(k.len())
+                            && rest[..k.len()].eq_ignore_ascii_case(k)
+                    })
+                    .max_by_key(|k| k.len())
+            })
             .copied();
         if let Some(key) = key {
             rest = &rest[key.len()..];
@@ -737,8 +748,17 @@ pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
             }
         }
     }
-    let sign_char = if negative { '-' } else { ' ' };
-    let mut sign_done = explicit_sign;
+    // A leading S puts the sign right before the first digit, like the default sign.
+    let first_digit = upper.find(['9', '0', '.', 'D']).unwrap_or(upper.len());
+    let leading_s = upper[..first_digit].contains('S') && !upper[..first_digit].contains("SG");
+    let sign_char = if negative {
+        '-'
+    } else if leading_s {
+        '+'
+    } else {
+        ' '
+    };
+    let mut sign_done = explicit_sign && !leading_s;
     let mut frac_pos = 0usize;
     let mut after_point = false;
     let pchars: Vec<char> = fmt.chars().collect();
@@ -770,6 +790,7 @@ pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
             continue;
         }
         match c.to_ascii_uppercase() {
+            'S' if leading_s => {}
             'S' => out.push(if negative { '-' } else { '+' }),
             '9' | '0' if !after_point => {
                 let lead = int_digits - int_chars.len().min(int_digits);

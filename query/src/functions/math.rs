@@ -113,9 +113,19 @@ pub fn log_base(b: f64, x: f64) -> Result<f64> {
     Ok(x.ln() / b.ln())
 }
 
-/// A float result as a `numeric` of 16 significant digits.
+/// A float result as a `numeric` with the display scale PostgreSQL's numeric `ln`, `log`
+/// and `exp` give (16 digits after the point, fewer as the integer part grows). The value
+/// comes from `f64`, so digits beyond its precision may differ from PostgreSQL's.
 pub fn to_numeric(x: f64) -> Value {
-    Value::Numeric(Numeric::from_float(x, 16))
+    if !x.is_finite() {
+        return Value::Numeric(Numeric::from_float(x, 16));
+    }
+    let weight = if x == 0.0 { 0 } else { x.abs().log10().floor() as i64 };
+    let scale = (16 - weight.max(0)).max(0) as usize;
+    match Numeric::parse(&format!("{x:.scale$}")) {
+        Some(Ok(n)) => Value::Numeric(n),
+        _ => Value::Numeric(Numeric::from_float(x, 16)),
+    }
 }
 
 fn big(v: &Value) -> Option<BigInt> {
@@ -167,7 +177,7 @@ pub fn gcd_lcm(name: &str, a: &Value, b: &Value) -> Result<Value> {
 pub fn factorial(n: i64) -> Result<Value> {
     if n < 0 {
         return Err(Error::new(
-            SqlState::INVALID_PARAMETER_VALUE,
+            SqlState::NUMERIC_VALUE_OUT_OF_RANGE,
             "factorial of a negative number is undefined",
         ));
     }

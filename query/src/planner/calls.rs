@@ -565,6 +565,11 @@ fn make_interval_args(f: &ast::Function) -> Result<Vec<ast::Expr>> {
                 name,
                 arg: ast::FunctionArgExpr::Expr(e),
                 ..
+            }
+            | ast::FunctionArg::ExprNamed {
+                name: ast::Expr::Identifier(name),
+                arg: ast::FunctionArgExpr::Expr(e),
+                ..
             } => {
                 let n = ident(name);
                 let pos = MAKE_INTERVAL_ARGS
