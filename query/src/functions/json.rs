@@ -566,7 +566,7 @@ pub fn pretty(v: &Value) -> Result<Value> {
         let pad = "    ".repeat(depth + 1);
         let end = "    ".repeat(depth);
         match t {
-            Json::Array(items) if !items.is_empty() => {
+            Json::Array(items) => {
                 out.push_str("[\n");
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
@@ -575,11 +575,13 @@ pub fn pretty(v: &Value) -> Result<Value> {
                     out.push_str(&pad);
                     go(out, item, depth + 1);
                 }
-                out.push('\n');
+                if !items.is_empty() {
+                    out.push('\n');
+                }
                 out.push_str(&end);
                 out.push(']');
             }
-            Json::Object(m) if !m.is_empty() => {
+            Json::Object(m) => {
                 out.push_str("{\n");
                 for (i, (k, v)) in m.iter().enumerate() {
                     if i > 0 {
@@ -590,7 +592,9 @@ pub fn pretty(v: &Value) -> Result<Value> {
                     out.push_str(": ");
                     go(out, v, depth + 1);
                 }
-                out.push('\n');
+                if !m.is_empty() {
+                    out.push('\n');
+                }
                 out.push_str(&end);
                 out.push('}');
             }

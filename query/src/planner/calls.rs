@@ -501,7 +501,10 @@ impl Planner<'_> {
             .map(|a| a.columns.iter().map(|c| ident(&c.name)).collect())
             .unwrap_or_default();
         let mut columns = shape.columns.clone();
+        // A function without named output columns (generate_series, unnest) names its
+        // one column after the alias.
         if columns.len() == 1
+            && columns[0].0 == name
             && let Some(a) = alias
         {
             columns[0].0 = ident(&a.name);
