@@ -881,7 +881,7 @@ impl Executor for FunctionScanExec {
                 .iter()
                 .map(|a| eval(a, &row, ctx))
                 .collect::<Result<_>>()?;
-            let rows = functions::srf::rows(&self.name, &values, ctx.settings)?;
+            let rows = functions::srf::rows(&self.name, &values)?;
             self.current = Some((row, rows, 0));
         }
     }

@@ -682,6 +682,9 @@ impl<'a> Planner<'a> {
         select: &ast::Select,
         order_by: &[ast::OrderByExpr],
     ) -> Result<(Node, Vec<(String, DataType)>)> {
+        if let Some(lifted) = calls::lift_set_function(select)? {
+            return self.select(&lifted, order_by);
+        }
         let (mut node, scope) = self.from(&select.from)?;
         if let Some(selection) = &select.selection {
             let (pred, t) = self.expr(selection, &scope, None)?;

@@ -551,6 +551,107 @@ impl Planner<'_> {
     }
 }
 
+/// The name a set-returning function lifted out of a select list gets in FROM.
+const LIFTED: &str = "?set-returning function?";
+
+/// Set-returning functions with one output column, which a select list may call.
+fn single_column_srf(f: &ast::Function) -> bool {
+    let Ok(name) = super::function_name(f) else {
+        return false;
+    };
+    let args = matches!(&f.args, ast::FunctionArguments::List(l) if l.args.len() == 1);
+    match name.as_str() {
+        "generate_series" | "json_array_elements" | "jsonb_array_elements"
+        | "json_array_elements_text" | "jsonb_array_elements_text" | "json_object_keys"
+        | "jsonb_object_keys" => true,
+        "unnest" => args,
+        _ => false,
+    }
+}
+
+/// Replaces the set-returning call inside `e` (at the top, or under operators, casts
+/// and parentheses) with a reference to the lifted column; returns the call.
+fn take_srf(e: &mut ast::Expr, found: &mut Vec<ast::Function>) {
+    use ast::Expr as E;
+    match e {
+        E::Function(f) if single_column_srf(f) => {
+            found.push(f.clone());
+            *e = E::Identifier(ast::Ident::with_quote('"', LIFTED));
+        }
+        E::Nested(x) | E::UnaryOp { expr: x, .. } | E::Cast { expr: x, .. } => take_srf(x, found),
+        E::BinaryOp { left, right, .. } => {
+            take_srf(left, found);
+            take_srf(right, found);
+        }
+        _ => {}
+    }
+}
+
+/// PostgreSQL evaluates a set-returning function in the select list once per row of the
+/// FROM clause, producing a row per element (`SELECT generate_series(1, 3)`). With one
+/// such call, that is a lateral call appended to FROM whose column replaces the call:
+/// this rewrites the query so. Several calls (which PostgreSQL runs in lockstep), calls
+/// in aggregating queries or beside `*` are 0A000.
+pub(super) fn lift_set_function(select: &ast::Select) -> Result<Option<ast::Select>> {
+    let mut lifted = select.clone();
+    let mut found = Vec::new();
+    let mut star = false;
+    for item in &mut lifted.projection {
+        match item {
+            ast::SelectItem::UnnamedExpr(e) => {
+                let before = found.len();
+                let name = super::column_name(e);
+                take_srf(e, &mut found);
+                if found.len() > before && matches!(e, ast::Expr::Identifier(_)) {
+                    // The column keeps the function's name.
+                    *item = ast::SelectItem::ExprWithAlias {
+                        expr: e.clone(),
+                        alias: ast::Ident::with_quote('"', name),
+                    };
+                }
+            }
+            ast::SelectItem::ExprWithAlias { expr, .. } => take_srf(expr, &mut found),
+            _ => star = true,
+        }
+    }
+    let Some(call) = found.first().cloned() else {
+        return Ok(None);
+    };
+    let grouped = !matches!(&select.group_by, ast::GroupByExpr::Expressions(e, _) if e.is_empty())
+        || select.having.is_some()
+        || lifted.projection.iter().any(|i| {
+            matches!(i, ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } if super::has_aggregate(e))
+        });
+    if found.len() > 1 || star || grouped {
+        return Err(Error::unsupported(
+            "set-returning functions in this select list (only one, without * or aggregates)",
+        ));
+    }
+    let args = match &call.args {
+        ast::FunctionArguments::List(l) => l.args.clone(),
+        _ => Vec::new(),
+    };
+    lifted.from.push(ast::TableWithJoins {
+        relation: ast::TableFactor::Function {
+            lateral: true,
+            name: call.name.clone(),
+            args,
+            with_ordinality: false,
+            alias: Some(ast::TableAlias {
+                explicit: true,
+                name: ast::Ident::with_quote('"', LIFTED),
+                columns: vec![ast::TableAliasColumnDef {
+                    name: ast::Ident::with_quote('"', LIFTED),
+                    data_type: None,
+                }],
+                at: None,
+            }),
+        },
+        joins: Vec::new(),
+    });
+    Ok(Some(lifted))
+}
+
 /// `make_interval`'s arguments in positional order, from positional or named notation
 /// (`make_interval(days => 3)`); omitted ones are zero.
 fn make_interval_args(f: &ast::Function) -> Result<Vec<ast::Expr>> {
