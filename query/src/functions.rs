@@ -63,7 +63,9 @@ fn no_operator(op: &str, args: &[DataType]) -> Error {
 
 /// True for the names of operators bound as functions (their errors name an operator).
 fn is_operator(name: &str) -> bool {
-    name.starts_with(|c: char| !c.is_ascii_alphabetic()) || name.starts_with("any ") || name.starts_with("all ")
+    name.starts_with(|c: char| !c.is_ascii_alphabetic())
+        || name.starts_with("any ")
+        || name.starts_with("all ")
 }
 
 fn arr(t: DataType) -> DataType {
@@ -90,7 +92,11 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
         }
     };
     let count = |lo: usize, hi: usize| -> Result<()> {
-        if (lo..=hi).contains(&n) { Ok(()) } else { Err(missing()) }
+        if (lo..=hi).contains(&n) {
+            Ok(())
+        } else {
+            Err(missing())
+        }
     };
     let same = |t: DataType| -> Vec<Option<DataType>> { vec![Some(t); n] };
     let known = |t: &DataType| if *t == T::Unknown { T::Text } else { t.clone() };
@@ -106,7 +112,7 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
         T::Json => T::Json,
         _ => T::Jsonb,
     };
-    let result = match name {
+    match name {
         "coalesce" | "nullif" | "greatest" | "least" => {
             if name == "nullif" {
                 count(2, 2)?;
@@ -136,12 +142,15 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
             sig(keep(), T::Int4)
         }
         "lower" | "upper" | "substr" | "substring" | "concat" | "replace" | "trim" | "btrim"
-        | "ltrim" | "rtrim" | "left" | "right" | "repeat" | "reverse" | "initcap"
-        | "translate" | "quote_ident" | "quote_literal" | "quote_nullable" | "split_part"
-        | "concat_ws" | "regexp_replace" => sig(keep(), T::Text),
+        | "ltrim" | "rtrim" | "left" | "right" | "repeat" | "reverse" | "initcap" | "translate"
+        | "quote_ident" | "quote_literal" | "quote_nullable" | "split_part" | "concat_ws"
+        | "regexp_replace" => sig(keep(), T::Text),
         "lpad" | "rpad" => {
             count(2, 3)?;
-            sig(vec![Some(T::Text), Some(T::Int4), Some(T::Text)][..n].to_vec(), T::Text)
+            sig(
+                vec![Some(T::Text), Some(T::Int4), Some(T::Text)][..n].to_vec(),
+                T::Text,
+            )
         }
         "overlay" => {
             count(3, 4)?;
@@ -152,7 +161,14 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
         }
         "md5" => {
             count(1, 1)?;
-            sig(vec![Some(if args[0] == T::Bytea { T::Bytea } else { T::Text })], T::Text)
+            sig(
+                vec![Some(if args[0] == T::Bytea {
+                    T::Bytea
+                } else {
+                    T::Text
+                })],
+                T::Text,
+            )
         }
         "chr" => sig(vec![Some(T::Int4)], T::Text),
         "to_hex" => {
@@ -212,12 +228,20 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
         "width_bucket" => {
             count(4, 4)?;
             sig(
-                vec![Some(float.clone()), Some(float.clone()), Some(float), Some(T::Int4)],
+                vec![
+                    Some(float.clone()),
+                    Some(float.clone()),
+                    Some(float),
+                    Some(T::Int4),
+                ],
                 T::Int4,
             )
         }
         // ---- date/time
-        "now" | "current_timestamp" | "transaction_timestamp" | "statement_timestamp"
+        "now"
+        | "current_timestamp"
+        | "transaction_timestamp"
+        | "statement_timestamp"
         | "clock_timestamp" => {
             count(0, 0)?;
             sig(vec![], T::TimestampTz)
@@ -233,7 +257,10 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
                 T::Date | T::Unknown => T::TimestampTz,
                 _ => return Err(missing()),
             };
-            sig(vec![Some(T::Text), Some(t.clone())], datetime::trunc_type(&t))
+            sig(
+                vec![Some(T::Text), Some(t.clone())],
+                datetime::trunc_type(&t),
+            )
         }
         "date_part" | "extract" => {
             count(2, 2)?;
@@ -282,7 +309,11 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
             a.push(Some(float));
             sig(
                 a,
-                if name == "make_timestamp" { T::Timestamp } else { T::TimestampTz },
+                if name == "make_timestamp" {
+                    T::Timestamp
+                } else {
+                    T::TimestampTz
+                },
             )
         }
         "make_interval" => {
@@ -305,7 +336,11 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
         }
         "timezone" => {
             count(2, 2)?;
-            let zone = if args[0] == T::Interval { T::Interval } else { T::Text };
+            let zone = if args[0] == T::Interval {
+                T::Interval
+            } else {
+                T::Text
+            };
             let (t, ret) = match &args[1] {
                 T::Timestamp => (T::Timestamp, T::TimestampTz),
                 T::TimestampTz | T::Date | T::Unknown => (T::TimestampTz, T::Timestamp),
@@ -326,7 +361,11 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
                 ("->" | "->>", _) => T::Text,
                 _ => arr(T::Text),
             };
-            let ret = if name.ends_with(">>") { T::Text } else { j.clone() };
+            let ret = if name.ends_with(">>") {
+                T::Text
+            } else {
+                j.clone()
+            };
             sig(vec![Some(j), Some(key)], ret)
         }
         "@>" | "<@" | "&&" => {
@@ -337,7 +376,7 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
             } else if name != "&&" && args.iter().all(|t| matches!(t, T::Jsonb | T::Unknown)) {
                 sig(same(T::Jsonb), T::Bool)
             } else {
-                return Err(missing());
+                Err(missing())
             }
         }
         "?" | "?|" | "?&" => {
@@ -373,19 +412,36 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
         }
         "json_typeof" | "jsonb_typeof" => {
             count(1, 1)?;
-            sig(vec![Some(if name == "json_typeof" { T::Json } else { T::Jsonb })], T::Text)
+            sig(
+                vec![Some(if name == "json_typeof" {
+                    T::Json
+                } else {
+                    T::Jsonb
+                })],
+                T::Text,
+            )
         }
         "json_array_length" | "jsonb_array_length" => {
             count(1, 1)?;
-            let t = if name.starts_with("jsonb") { T::Jsonb } else { T::Json };
+            let t = if name.starts_with("jsonb") {
+                T::Jsonb
+            } else {
+                T::Json
+            };
             sig(vec![Some(t)], T::Int4)
         }
-        "json_extract_path" | "jsonb_extract_path" | "json_extract_path_text"
+        "json_extract_path"
+        | "jsonb_extract_path"
+        | "json_extract_path_text"
         | "jsonb_extract_path_text" => {
             if n == 0 {
                 return Err(missing());
             }
-            let j = if name.starts_with("jsonb") { T::Jsonb } else { T::Json };
+            let j = if name.starts_with("jsonb") {
+                T::Jsonb
+            } else {
+                T::Json
+            };
             let mut a = vec![Some(j.clone())];
             a.extend(std::iter::repeat_n(Some(T::Text), n - 1));
             sig(a, if name.ends_with("_text") { T::Text } else { j })
@@ -393,14 +449,23 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
         "jsonb_set" => {
             count(3, 4)?;
             sig(
-                vec![Some(T::Jsonb), Some(arr(T::Text)), Some(T::Jsonb), Some(T::Bool)][..n]
+                vec![
+                    Some(T::Jsonb),
+                    Some(arr(T::Text)),
+                    Some(T::Jsonb),
+                    Some(T::Bool),
+                ][..n]
                     .to_vec(),
                 T::Jsonb,
             )
         }
         "json_strip_nulls" | "jsonb_strip_nulls" => {
             let t = json_of(args.first().unwrap_or(&T::Jsonb));
-            let t = if name == "json_strip_nulls" { T::Json } else { t };
+            let t = if name == "json_strip_nulls" {
+                T::Json
+            } else {
+                t
+            };
             sig(vec![Some(t.clone())], t)
         }
         "jsonb_pretty" => sig(vec![Some(T::Jsonb)], T::Text),
@@ -426,7 +491,11 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
             if n == 3 {
                 a.push(Some(T::Int4));
             }
-            let ret = if name == "array_position" { T::Int4 } else { arr(e) };
+            let ret = if name == "array_position" {
+                T::Int4
+            } else {
+                arr(e)
+            };
             sig(a, ret)
         }
         "array_prepend" => {
@@ -447,7 +516,10 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
         "array_to_string" => {
             count(2, 3)?;
             elem_of(&args[0]).ok_or_else(missing)?;
-            sig(vec![None, Some(T::Text), Some(T::Text)][..n].to_vec(), T::Text)
+            sig(
+                vec![None, Some(T::Text), Some(T::Text)][..n].to_vec(),
+                T::Text,
+            )
         }
         "string_to_array" => {
             count(2, 3)?;
@@ -485,9 +557,7 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
                 _ => {
                     return Err(Error::new(
                         SqlState::DATATYPE_MISMATCH,
-                        format!(
-                            "op ANY/ALL (array) requires array on right side"
-                        ),
+                        "op ANY/ALL (array) requires array on right side",
                     ));
                 }
             };
@@ -495,9 +565,8 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
                 .map_err(|_| no_operator(&q[4..], &[args[0].clone(), e.clone()]))?;
             sig(vec![Some(t.clone()), Some(arr(t))], T::Bool)
         }
-        _ => return Err(missing()),
-    };
-    result
+        _ => Err(missing()),
+    }
 }
 
 /// Checks that each argument converts implicitly to its target (else 42883).
@@ -517,7 +586,6 @@ pub fn check_coercions(name: &str, args: &[DataType], sig: &Signature) -> Result
     }
     Ok(())
 }
-
 
 fn strict(args: &[Value]) -> bool {
     args.iter().any(|a| matches!(a, Value::Null))
@@ -799,17 +867,22 @@ fn non_strict(name: &str, args: &[Value], settings: &Settings) -> Result<Option<
             if args[0].is_null() && !args[1].is_null() {
                 // NULL op ANY(empty) is false; with elements, NULL.
                 return Ok(Some(match &args[1] {
-                    Value::Array(a) if a.elements.is_empty() => {
-                        Value::Bool(q.starts_with("all "))
-                    }
+                    Value::Array(a) if a.elements.is_empty() => Value::Bool(q.starts_with("all ")),
                     _ => Value::Null,
                 }));
             }
             array::quantified(op, q.starts_with("all "), &args[0], &args[1])?
         }
-        "now" | "current_timestamp" | "transaction_timestamp" | "statement_timestamp"
-        | "clock_timestamp" | "localtimestamp" | "current_date" | "current_time"
-        | "localtime" | "timeofday" => datetime::clock_value(name, settings)?,
+        "now"
+        | "current_timestamp"
+        | "transaction_timestamp"
+        | "statement_timestamp"
+        | "clock_timestamp"
+        | "localtimestamp"
+        | "current_date"
+        | "current_time"
+        | "localtime"
+        | "timeofday" => datetime::clock_value(name, settings)?,
         "pi" => Value::Float8(std::f64::consts::PI),
         "random" => Value::Float8(math::random()),
         "gen_random_uuid" => string::random_uuid(),
@@ -880,7 +953,11 @@ fn strict_call(name: &str, args: &[Value], settings: &Settings) -> Result<Value>
         // ---- json
         "->" | "->>" | "#>" | "#>>" => json::access(name, &args[0], &args[1])?,
         "@>" | "<@" => {
-            let (a, b) = if name == "@>" { (&args[0], &args[1]) } else { (&args[1], &args[0]) };
+            let (a, b) = if name == "@>" {
+                (&args[0], &args[1])
+            } else {
+                (&args[1], &args[0])
+            };
             match a {
                 Value::Array(_) => array::contains(a, b)?,
                 _ => json::contains_op(a, b)?,
@@ -903,7 +980,11 @@ fn strict_call(name: &str, args: &[Value], settings: &Settings) -> Result<Value>
         }
         // ---- strings
         "lpad" | "rpad" => {
-            let fill = if args.len() > 2 { t(2) } else { " ".to_string() };
+            let fill = if args.len() > 2 {
+                t(2)
+            } else {
+                " ".to_string()
+            };
             string::pad(&t(0), i(1)?, &fill, name == "lpad")?
         }
         "split_part" => string::split_part(&t(0), &t(1), i(2)?)?,
@@ -946,11 +1027,8 @@ fn strict_call(name: &str, args: &[Value], settings: &Settings) -> Result<Value>
                         (Some(c), None) => Some(c),
                         (None, _) => None,
                         _ => {
-                            return Err(Error::new(
-                                SqlState("22025"),
-                                "invalid escape string",
-                            )
-                            .with_hint("Escape string must be empty or one character."));
+                            return Err(Error::new(SqlState("22025"), "invalid escape string")
+                                .with_hint("Escape string must be empty or one character."));
                         }
                     }
                 }
@@ -970,8 +1048,8 @@ fn strict_call(name: &str, args: &[Value], settings: &Settings) -> Result<Value>
             math::to_numeric(r)
         }
         "log" if args.len() == 2 => Value::Float8(math::log_base(f(0)?, f(1)?)?),
-        "ln" | "log" | "log10" | "exp" | "cbrt" | "degrees" | "radians" | "sin" | "cos"
-        | "tan" | "cot" | "asin" | "acos" | "atan" | "sinh" | "cosh" | "tanh" => {
+        "ln" | "log" | "log10" | "exp" | "cbrt" | "degrees" | "radians" | "sin" | "cos" | "tan"
+        | "cot" | "asin" | "acos" | "atan" | "sinh" | "cosh" | "tanh" => {
             Value::Float8(math::unary(name, f(0)?)?)
         }
         "atan2" => Value::Float8(f(0)?.atan2(f(1)?)),

@@ -79,7 +79,11 @@ pub fn quantified(op: BinaryOp, all: bool, x: &Value, a: &Value) -> Result<Value
             _ => saw_null = true,
         }
     }
-    Ok(if saw_null { Value::Null } else { Value::Bool(all) })
+    Ok(if saw_null {
+        Value::Null
+    } else {
+        Value::Bool(all)
+    })
 }
 
 /// `array_length(a, dim)`, `array_lower`, `array_upper`, `cardinality`.
@@ -117,9 +121,7 @@ pub fn combine(name: &str, args: &[Value], elem: &DataType) -> Result<Value> {
     let out = match name {
         "array_append" => {
             if args[0].is_null() && args[1].is_null() {
-                let mut v = Vec::new();
-                v.push(Value::Null);
-                v
+                vec![Value::Null]
             } else {
                 let mut v = list(&args[0])?;
                 v.push(args[1].clone());
@@ -263,7 +265,13 @@ pub fn overlaps(a: &Value, b: &Value) -> Result<Value> {
 pub fn unnest_rows(arrays: &[Value]) -> Result<Vec<Vec<Value>>> {
     let lists: Vec<&[Value]> = arrays
         .iter()
-        .map(|a| if a.is_null() { Ok(&[][..]) } else { elements(a) })
+        .map(|a| {
+            if a.is_null() {
+                Ok(&[][..])
+            } else {
+                elements(a)
+            }
+        })
         .collect::<Result<_>>()?;
     let n = lists.iter().map(|l| l.len()).max().unwrap_or(0);
     Ok((0..n)
@@ -306,9 +314,6 @@ mod tests {
         );
         assert_eq!(contains(&a, &arr(&[3, 1])).unwrap(), Value::Bool(true));
         assert_eq!(overlaps(&a, &arr(&[5])).unwrap(), Value::Bool(false));
-        assert_eq!(
-            position(&a, &Value::Int4(3), None).unwrap(),
-            Value::Int4(3)
-        );
+        assert_eq!(position(&a, &Value::Int4(3), None).unwrap(), Value::Int4(3));
     }
 }

@@ -8,8 +8,7 @@
 
 use crate::error::{Error, Result, SqlState};
 use crate::types::datetime::{
-    self as dt, Interval, TimeZone, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE,
-    USECS_PER_SEC,
+    self as dt, Interval, TimeZone, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC,
 };
 use crate::types::{DataType, Numeric, Settings, Value};
 
@@ -227,9 +226,9 @@ pub fn date_trunc(unit: &str, v: &Value, settings: &Settings) -> Result<Value> {
         }
     };
     Ok(match (v, zone) {
-        (Value::TimestampTz(_), Some(_)) => {
-            Value::TimestampTz(dt::check_timestamp(settings.timezone.local_to_utc(truncated))?)
-        }
+        (Value::TimestampTz(_), Some(_)) => Value::TimestampTz(dt::check_timestamp(
+            settings.timezone.local_to_utc(truncated),
+        )?),
         (Value::Date(_), _) => Value::TimestampTz(dt::check_timestamp(
             settings.timezone.local_to_utc(truncated),
         )?),
@@ -356,10 +355,7 @@ fn part(unit: &str, v: &Value, zone: &TimeZone) -> Result<Part> {
                 }
                 _ => Err(Error::new(
                     SqlState::FEATURE_NOT_SUPPORTED,
-                    format!(
-                        "unit \"{unit}\" not supported for type {}",
-                        type_name(v)
-                    ),
+                    format!("unit \"{unit}\" not supported for type {}", type_name(v)),
                 )),
             }
         }
@@ -372,10 +368,8 @@ fn part(unit: &str, v: &Value, zone: &TimeZone) -> Result<Part> {
                 // PostgreSQL 15's extract from date: no time fields.
                 return match u {
                     "epoch" => Ok(Part::Int((*d as i64 + dt::UNIX_EPOCH_OFFSET_DAYS) * 86_400)),
-                    "microseconds" | "milliseconds" | "second" | "minute" | "hour"
-                    | "timezone" | "timezone_hour" | "timezone_minute" => {
-                        Err(unit_error(unit, v, true))
-                    }
+                    "microseconds" | "milliseconds" | "second" | "minute" | "hour" | "timezone"
+                    | "timezone_hour" | "timezone_minute" => Err(unit_error(unit, v, true)),
                     _ => date_part_of(u, &f).ok_or_else(|| unit_error(unit, v, false)),
                 };
             }
@@ -402,7 +396,9 @@ fn part(unit: &str, v: &Value, zone: &TimeZone) -> Result<Part> {
             }
             if u == "julian" {
                 let jd = f.days + 2_451_545;
-                return Ok(Part::Float(jd as f64 + f.time as f64 / USECS_PER_DAY as f64));
+                return Ok(Part::Float(
+                    jd as f64 + f.time as f64 / USECS_PER_DAY as f64,
+                ));
             }
             time_part(u, &f, f.time).ok_or_else(|| {
                 let known = matches!(u, "timezone" | "timezone_hour" | "timezone_minute");
@@ -481,8 +477,7 @@ fn interval_part(u: &str, unit: &str, iv: &Interval, v: &Value) -> Result<Part> 
         "epoch" => {
             // PostgreSQL: a year is 365.25 days, a month 30 days.
             let secs_years = (years as i128) * 36_525 * 864 * USECS_PER_SEC as i128;
-            let secs_months =
-                ((iv.months % 12) as i128) * 30 * 86_400 * USECS_PER_SEC as i128;
+            let secs_months = ((iv.months % 12) as i128) * 30 * 86_400 * USECS_PER_SEC as i128;
             let secs_days = iv.days as i128 * 86_400 * USECS_PER_SEC as i128;
             Part::Scaled(secs_years + secs_months + secs_days + t as i128, 6)
         }
@@ -587,7 +582,7 @@ pub fn make_date(args: &[Value]) -> Result<Value> {
 /// `make_time(h, m, s)`'s microseconds since midnight.
 fn make_time_of_day(h: i64, m: i64, s: f64) -> Result<i64> {
     let micros = (s * USECS_PER_SEC as f64).round();
-    if !(0..24).contains(&h) && !(h == 24 && m == 0 && s == 0.0)
+    if !((0..24).contains(&h) || h == 24 && m == 0 && s == 0.0)
         || !(0..60).contains(&m)
         || !(0.0..=60_000_000.0).contains(&micros)
     {
@@ -763,9 +758,14 @@ fn parse_zone(name: &str) -> Result<TimeZone> {
     match TimeZone::parse(name) {
         // A bare number in a zone name is an offset west of UTC, POSIX style.
         Ok(TimeZone::Fixed { offset, name: n })
-            if name.trim().starts_with(|c: char| c == '+' || c == '-' || c.is_ascii_digit()) =>
+            if name
+                .trim()
+                .starts_with(|c: char| c == '+' || c == '-' || c.is_ascii_digit()) =>
         {
-            Ok(TimeZone::Fixed { offset: -offset, name: n })
+            Ok(TimeZone::Fixed {
+                offset: -offset,
+                name: n,
+            })
         }
         Ok(tz) => Ok(tz),
         Err(_) => Err(bad()),
@@ -813,14 +813,14 @@ pub fn to_timestamp_epoch(secs: f64) -> Result<Value> {
             format!("timestamp out of range: \"{secs}\""),
         ));
     }
-    Ok(Value::TimestampTz(dt::check_timestamp(micros as i64).map_err(
-        |_| {
+    Ok(Value::TimestampTz(
+        dt::check_timestamp(micros as i64).map_err(|_| {
             Error::new(
                 SqlState::DATETIME_FIELD_OVERFLOW,
                 format!("timestamp out of range: \"{secs}\""),
             )
-        },
-    )?))
+        })?,
+    ))
 }
 
 /// The result type of `date_trunc` for an argument type.

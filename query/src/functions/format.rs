@@ -43,11 +43,11 @@ const DAYS: [&str; 7] = [
 
 /// The keywords of date/time patterns, longest first where one is a prefix of another.
 const KEYWORDS: &[&str] = &[
-    "A.M.", "P.M.", "a.m.", "p.m.", "HH24", "HH12", "HH", "MI", "SSSSS", "SSSS", "SS", "MS",
-    "US", "AM", "PM", "am", "pm", "Y,YYY", "YYYY", "YYY", "YY", "Y", "IYYY", "IYY", "IY", "I",
-    "MONTH", "Month", "month", "MON", "Mon", "mon", "MM", "DAY", "Day", "day", "DY", "Dy",
-    "dy", "DDD", "DD", "D", "ID", "IDDD", "IW", "WW", "W", "Q", "CC", "J", "TZH", "TZM", "TZ",
-    "tz", "OF", "RM", "rm",
+    "A.M.", "P.M.", "a.m.", "p.m.", "HH24", "HH12", "HH", "MI", "SSSSS", "SSSS", "SS", "MS", "US",
+    "AM", "PM", "am", "pm", "Y,YYY", "YYYY", "YYY", "YY", "Y", "IYYY", "IYY", "IY", "I", "MONTH",
+    "Month", "month", "MON", "Mon", "mon", "MM", "DAY", "Day", "day", "DY", "Dy", "dy", "DDD",
+    "DD", "D", "ID", "IDDD", "IW", "WW", "W", "Q", "CC", "J", "TZH", "TZM", "TZ", "tz", "OF", "RM",
+    "rm",
 ];
 
 /// One piece of a date/time pattern.
@@ -164,11 +164,7 @@ fn cased(name: &str, key: &str, fill: bool, width: usize) -> String {
     } else {
         name.to_string()
     };
-    if fill {
-        format!("{s:<width$}")
-    } else {
-        s
-    }
+    if fill { format!("{s:<width$}") } else { s }
 }
 
 /// The broken-down value `to_char` formats: a timestamp's fields, or an interval's.
@@ -356,7 +352,11 @@ pub fn to_char_datetime(v: &Value, fmt: &str, settings: &Settings) -> Result<Val
                 None => String::new(),
             },
             "TZH" => match &tm.zone {
-                Some((_, off)) => format!("{}{:02}", if *off < 0 { '-' } else { '+' }, off.abs() / 3600),
+                Some((_, off)) => format!(
+                    "{}{:02}",
+                    if *off < 0 { '-' } else { '+' },
+                    off.abs() / 3600
+                ),
                 None => String::new(),
             },
             "TZM" => match &tm.zone {
@@ -375,7 +375,11 @@ pub fn to_char_datetime(v: &Value, fmt: &str, settings: &Settings) -> Result<Val
                     String::new()
                 } else {
                     let r = ROMAN[(tm.month - 1) as usize];
-                    let r = if fill { format!("{r:<4}") } else { r.to_string() };
+                    let r = if fill {
+                        format!("{r:<4}")
+                    } else {
+                        r.to_string()
+                    };
                     if key == "rm" { r.to_lowercase() } else { r }
                 }
             }
@@ -450,8 +454,7 @@ fn take_number<'a>(s: &'a str, max: usize, key: &str) -> Result<(i64, &'a str)> 
         .count();
     if len == 0 {
         let shown: String = body.chars().take(max.max(1)).collect();
-        return Err(invalid_value(&shown, key)
-            .with_detail("Value must be an integer."));
+        return Err(invalid_value(&shown, key).with_detail("Value must be an integer."));
     }
     let n: i64 = body[..len]
         .parse()
@@ -468,7 +471,8 @@ fn take_name<'a>(s: &'a str, names: &[&str], abbrev: bool, key: &str) -> Result<
         }
     }
     let shown: String = s.chars().take_while(|c| c.is_alphabetic()).collect();
-    Err(invalid_value(&shown, key).with_detail("The given value did not match any of the allowed values for this field."))
+    Err(invalid_value(&shown, key)
+        .with_detail("The given value did not match any of the allowed values for this field."))
 }
 
 fn parse_text(text: &str, fmt: &str) -> Result<Parsed> {
@@ -481,10 +485,10 @@ fn parse_text(text: &str, fmt: &str) -> Result<Parsed> {
                 for c in lit.chars() {
                     if c == ' ' {
                         s = s.trim_start_matches(' ');
-                    } else if let Some(ch) = s.chars().next() {
-                        if !ch.is_ascii_alphanumeric() || ch == c {
-                            s = &s[ch.len_utf8()..];
-                        }
+                    } else if let Some(ch) = s.chars().next()
+                        && (!ch.is_ascii_alphanumeric() || ch == c)
+                    {
+                        s = &s[ch.len_utf8()..];
                     }
                 }
             }
@@ -632,8 +636,7 @@ fn parsed_days(p: &Parsed, text: &str) -> Result<i64> {
     }
     let month = p.month.unwrap_or(1);
     let day = p.day.unwrap_or(1);
-    if !(1..=12).contains(&month) || day < 1 || day > dt::days_in_month(year, month as u32) as i64
-    {
+    if !(1..=12).contains(&month) || day < 1 || day > dt::days_in_month(year, month as u32) as i64 {
         return Err(out_of_range(text));
     }
     Ok(dt::days_from_civil(year, month as u32, day as u32))
@@ -670,8 +673,7 @@ pub fn to_timestamp(text: &str, fmt: &str, zone: &TimeZone) -> Result<Value> {
             hour += 12;
         }
     }
-    if !(0..=24).contains(&hour) || !(0..60).contains(&p.minute) || !(0..=60).contains(&p.second)
-    {
+    if !(0..=24).contains(&hour) || !(0..60).contains(&p.minute) || !(0..=60).contains(&p.second) {
         return Err(out_of_range(text));
     }
     let local = days * USECS_PER_DAY
@@ -704,8 +706,7 @@ pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
         let mut int = 0;
         let mut frac = 0;
         let mut after_point = false;
-        let mut chars = upper.chars().peekable();
-        while let Some(c) = chars.next() {
+        for c in upper.chars() {
             match c {
                 '9' | '0' if after_point => frac += 1,
                 '9' | '0' => int += 1,
@@ -729,7 +730,11 @@ pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
     } else {
         digits_int.chars().collect()
     };
-    let explicit_sign = upper.contains('S') || upper.contains("PR") || upper.contains("MI") || upper.contains("PL") || upper.contains("SG");
+    let explicit_sign = upper.contains('S')
+        || upper.contains("PR")
+        || upper.contains("MI")
+        || upper.contains("PL")
+        || upper.contains("SG");
     let mut pos = 0usize; // integer digit positions consumed
     let mut printed = false;
     let mut zero_from: Option<usize> = None;
@@ -775,7 +780,13 @@ pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
             continue;
         }
         if rest_upper.starts_with("MI") {
-            out.push(if negative { '-' } else if fill { ' ' } else { '\0' });
+            out.push(if negative {
+                '-'
+            } else if fill {
+                ' '
+            } else {
+                '\0'
+            });
             i += 2;
             continue;
         }

@@ -81,7 +81,9 @@ fn as_text(t: &Json, json_type: bool) -> Value {
 /// an array, negative from the end.
 fn step<'a>(t: &'a Json, key: &Value) -> Option<&'a Json> {
     match (t, key) {
-        (Json::Object(m), Value::Text(k)) => m.iter().rev().find(|(name, _)| name == k).map(|(_, v)| v),
+        (Json::Object(m), Value::Text(k)) => {
+            m.iter().rev().find(|(name, _)| name == k).map(|(_, v)| v)
+        }
         (Json::Array(items), Value::Text(k)) => {
             let i: i64 = k.trim().parse().ok()?;
             index(items, i)
@@ -159,7 +161,8 @@ fn contains(a: &Json, b: &Json, top: bool) -> bool {
         (Json::Array(ai), Json::Array(bi)) => bi.iter().all(|bv| {
             ai.iter().any(|av| match (av, bv) {
                 (Json::Array(_) | Json::Object(_), _) | (_, Json::Array(_) | Json::Object(_)) => {
-                    contains(av, bv, false) && std::mem::discriminant(av) == std::mem::discriminant(bv)
+                    contains(av, bv, false)
+                        && std::mem::discriminant(av) == std::mem::discriminant(bv)
                 }
                 _ => contains(av, bv, false),
             })
@@ -374,7 +377,7 @@ fn compact_builder(t: &Json, comma: &str) -> String {
 
 /// `json[b]_build_object(k, v, ...)`.
 pub fn build_object(args: &[Value], jsonb: bool, settings: &Settings) -> Result<Value> {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(Error::new(
             SqlState::INVALID_PARAMETER_VALUE,
             "argument list must have even number of elements",
@@ -618,9 +621,13 @@ pub fn rows(name: &str, v: &Value) -> Result<Vec<Vec<Value>>> {
             value_like(v, x)
         }
     };
-    let base = name.trim_start_matches("jsonb_").trim_start_matches("json_");
+    let base = name
+        .trim_start_matches("jsonb_")
+        .trim_start_matches("json_");
     match (base.trim_end_matches("_text"), t) {
-        ("array_elements", Json::Array(items)) => Ok(items.into_iter().map(|x| vec![elem(x)]).collect()),
+        ("array_elements", Json::Array(items)) => {
+            Ok(items.into_iter().map(|x| vec![elem(x)]).collect())
+        }
         ("array_elements", Json::Object(_)) => Err(Error::new(
             SqlState::INVALID_PARAMETER_VALUE,
             "cannot extract elements from an object",
@@ -630,12 +637,28 @@ pub fn rows(name: &str, v: &Value) -> Result<Vec<Vec<Value>>> {
             "cannot extract elements from a scalar",
         )),
         ("object_keys", Json::Object(m)) => {
-            let m = if matches!(v, Value::Jsonb(_)) { match Json::Object(m).normalize() { Json::Object(m) => m, _ => Vec::new() } } else { m };
+            let m = if matches!(v, Value::Jsonb(_)) {
+                match Json::Object(m).normalize() {
+                    Json::Object(m) => m,
+                    _ => Vec::new(),
+                }
+            } else {
+                m
+            };
             Ok(m.into_iter().map(|(k, _)| vec![Value::Text(k)]).collect())
         }
         ("each", Json::Object(m)) => {
-            let m = if matches!(v, Value::Jsonb(_)) { match Json::Object(m).normalize() { Json::Object(m) => m, _ => Vec::new() } } else { m };
-            Ok(m.into_iter().map(|(k, x)| vec![Value::Text(k), elem(x)]).collect())
+            let m = if matches!(v, Value::Jsonb(_)) {
+                match Json::Object(m).normalize() {
+                    Json::Object(m) => m,
+                    _ => Vec::new(),
+                }
+            } else {
+                m
+            };
+            Ok(m.into_iter()
+                .map(|(k, x)| vec![Value::Text(k), elem(x)])
+                .collect())
         }
         (_, Json::Array(_)) => Err(Error::new(
             SqlState::INVALID_PARAMETER_VALUE,
@@ -665,13 +688,33 @@ mod tests {
         );
         let path = Value::Array(crate::types::Array::new(
             DataType::Text,
-            vec![Value::Text("a".into()), Value::Text("b".into()), Value::Text("2".into()), Value::Text("c".into())],
+            vec![
+                Value::Text("a".into()),
+                Value::Text("b".into()),
+                Value::Text("2".into()),
+                Value::Text("c".into()),
+            ],
         ));
         assert_eq!(access("#>>", &doc, &path).unwrap(), Value::Text("x".into()));
-        assert_eq!(access("->>", &doc, &Value::Text("d".into())).unwrap(), Value::Null);
-        assert_eq!(contains_op(&doc, &jb(r#"{"a": {"b": [2]}}"#)).unwrap(), Value::Bool(true));
-        assert_eq!(contains_op(&doc, &jb(r#"{"a": {"b": [3]}}"#)).unwrap(), Value::Bool(false));
-        assert_eq!(concat(&jb(r#"{"a": 1}"#), &jb(r#"{"a": 2, "b": 3}"#)).unwrap(), jb(r#"{"a": 2, "b": 3}"#));
-        assert_eq!(delete(&jb("[1, 2, 3]"), &Value::Int4(-1)).unwrap(), jb("[1, 2]"));
+        assert_eq!(
+            access("->>", &doc, &Value::Text("d".into())).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            contains_op(&doc, &jb(r#"{"a": {"b": [2]}}"#)).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            contains_op(&doc, &jb(r#"{"a": {"b": [3]}}"#)).unwrap(),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            concat(&jb(r#"{"a": 1}"#), &jb(r#"{"a": 2, "b": 3}"#)).unwrap(),
+            jb(r#"{"a": 2, "b": 3}"#)
+        );
+        assert_eq!(
+            delete(&jb("[1, 2, 3]"), &Value::Int4(-1)).unwrap(),
+            jb("[1, 2]")
+        );
     }
 }

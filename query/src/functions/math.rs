@@ -120,7 +120,11 @@ pub fn to_numeric(x: f64) -> Value {
     if !x.is_finite() {
         return Value::Numeric(Numeric::from_float(x, 16));
     }
-    let weight = if x == 0.0 { 0 } else { x.abs().log10().floor() as i64 };
+    let weight = if x == 0.0 {
+        0
+    } else {
+        x.abs().log10().floor() as i64
+    };
     let scale = (16 - weight.max(0)).max(0) as usize;
     match Numeric::parse(&format!("{x:.scale$}")) {
         Some(Ok(n)) => Value::Numeric(n),
@@ -230,9 +234,9 @@ pub fn width_bucket(x: f64, lo: f64, hi: f64, count: i64) -> Result<Value> {
     } else {
         ((lo - x) / (lo - hi) * n).floor() + 1.0
     };
-    i32::try_from(b as i64).map(Value::Int4).map_err(|_| {
-        Error::new(SqlState::NUMERIC_VALUE_OUT_OF_RANGE, "integer out of range")
-    })
+    i32::try_from(b as i64)
+        .map(Value::Int4)
+        .map_err(|_| Error::new(SqlState::NUMERIC_VALUE_OUT_OF_RANGE, "integer out of range"))
 }
 
 /// `div(a, b)`: the integer quotient, truncated toward zero.
@@ -254,10 +258,7 @@ mod tests {
             gcd_lcm("lcm", &Value::Int4(4), &Value::Int4(6)).unwrap(),
             Value::Int4(12)
         );
-        assert_eq!(
-            width_bucket(5.35, 0.024, 10.06, 5).unwrap(),
-            Value::Int4(3)
-        );
+        assert_eq!(width_bucket(5.35, 0.024, 10.06, 5).unwrap(), Value::Int4(3));
         setseed(0.5).unwrap();
         let a = random();
         setseed(0.5).unwrap();

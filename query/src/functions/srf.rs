@@ -53,7 +53,10 @@ pub fn set_function(name: &str, args: &[DataType]) -> Result<Option<SetFunction>
                 if args.len() != 3 {
                     return Err(missing());
                 }
-                let t = if args[..2].iter().all(|t| matches!(t, T::Timestamp | T::Unknown)) {
+                let t = if args[..2]
+                    .iter()
+                    .all(|t| matches!(t, T::Timestamp | T::Unknown))
+                {
                     T::Timestamp
                 } else {
                     T::TimestampTz
@@ -94,14 +97,29 @@ pub fn set_function(name: &str, args: &[DataType]) -> Result<Option<SetFunction>
                 columns,
             }
         }
-        "json_array_elements" | "jsonb_array_elements" | "json_array_elements_text"
-        | "jsonb_array_elements_text" | "json_object_keys" | "jsonb_object_keys"
-        | "json_each" | "jsonb_each" | "json_each_text" | "jsonb_each_text" => {
+        "json_array_elements"
+        | "jsonb_array_elements"
+        | "json_array_elements_text"
+        | "jsonb_array_elements_text"
+        | "json_object_keys"
+        | "jsonb_object_keys"
+        | "json_each"
+        | "jsonb_each"
+        | "json_each_text"
+        | "jsonb_each_text" => {
             if args.len() != 1 {
                 return Err(missing());
             }
-            let j = if name.starts_with("jsonb") { T::Jsonb } else { T::Json };
-            let value = if name.ends_with("_text") { T::Text } else { j.clone() };
+            let j = if name.starts_with("jsonb") {
+                T::Jsonb
+            } else {
+                T::Json
+            };
+            let value = if name.ends_with("_text") {
+                T::Text
+            } else {
+                j.clone()
+            };
             let columns = if name.contains("_each") {
                 vec![("key".to_string(), T::Text), ("value".to_string(), value)]
             } else if name.contains("object_keys") {
@@ -132,7 +150,9 @@ pub fn rows(name: &str, args: &[Value]) -> Result<RowIter> {
             if args[0].is_null() {
                 return Ok(Box::new(std::iter::empty()));
             }
-            Ok(Box::new(super::json::rows(name, &args[0])?.into_iter().map(Ok)))
+            Ok(Box::new(
+                super::json::rows(name, &args[0])?.into_iter().map(Ok),
+            ))
         }
     }
 }
@@ -234,10 +254,19 @@ mod tests {
         .map(|r| r.unwrap().remove(0))
         .collect();
         assert_eq!(got, vec![Value::Int4(1), Value::Int4(5), Value::Int4(9)]);
-        let down = rows("generate_series", &[Value::Int4(3), Value::Int4(1), Value::Int4(-1)])
-            .unwrap()
-            .count();
+        let down = rows(
+            "generate_series",
+            &[Value::Int4(3), Value::Int4(1), Value::Int4(-1)],
+        )
+        .unwrap()
+        .count();
         assert_eq!(down, 3);
-        assert!(rows("generate_series", &[Value::Int4(1), Value::Int4(3), Value::Int4(0)]).is_err());
+        assert!(
+            rows(
+                "generate_series",
+                &[Value::Int4(1), Value::Int4(3), Value::Int4(0)]
+            )
+            .is_err()
+        );
     }
 }

@@ -114,12 +114,10 @@ pub fn translate(s: &str, from: &str, to: &str) -> String {
 /// `quote_ident`: double quotes unless the name is a plain lower-case identifier.
 pub fn quote_ident(s: &str) -> String {
     let plain = !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .next()
             .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !is_reserved(s);
     if plain {
@@ -132,13 +130,60 @@ pub fn quote_ident(s: &str) -> String {
 fn is_reserved(s: &str) -> bool {
     matches!(
         s,
-        "all" | "and" | "any" | "array" | "as" | "asc" | "both" | "case" | "cast" | "check"
-            | "column" | "constraint" | "create" | "default" | "desc" | "distinct" | "do"
-            | "else" | "end" | "except" | "false" | "for" | "foreign" | "from" | "grant"
-            | "group" | "having" | "in" | "intersect" | "into" | "leading" | "limit" | "not"
-            | "null" | "offset" | "on" | "only" | "or" | "order" | "primary" | "references"
-            | "select" | "table" | "then" | "to" | "trailing" | "true" | "union" | "unique"
-            | "user" | "using" | "when" | "where" | "with"
+        "all"
+            | "and"
+            | "any"
+            | "array"
+            | "as"
+            | "asc"
+            | "both"
+            | "case"
+            | "cast"
+            | "check"
+            | "column"
+            | "constraint"
+            | "create"
+            | "default"
+            | "desc"
+            | "distinct"
+            | "do"
+            | "else"
+            | "end"
+            | "except"
+            | "false"
+            | "for"
+            | "foreign"
+            | "from"
+            | "grant"
+            | "group"
+            | "having"
+            | "in"
+            | "intersect"
+            | "into"
+            | "leading"
+            | "limit"
+            | "not"
+            | "null"
+            | "offset"
+            | "on"
+            | "only"
+            | "or"
+            | "order"
+            | "primary"
+            | "references"
+            | "select"
+            | "table"
+            | "then"
+            | "to"
+            | "trailing"
+            | "true"
+            | "union"
+            | "unique"
+            | "user"
+            | "using"
+            | "when"
+            | "where"
+            | "with"
     )
 }
 
@@ -175,11 +220,11 @@ pub fn format(fmt: &str, args: &[Value], settings: &Settings) -> Result<Value> {
         }
         let index = if !digits.is_empty() && it.peek() == Some(&'$') {
             it.next();
-            let n: usize = digits
-                .parse()
-                .map_err(|_| bad("number is out of range"))?;
+            let n: usize = digits.parse().map_err(|_| bad("number is out of range"))?;
             if n == 0 {
-                return Err(bad("format specifies argument 0, but arguments are numbered from 1"));
+                return Err(bad(
+                    "format specifies argument 0, but arguments are numbered from 1",
+                ));
             }
             n - 1
         } else if !digits.is_empty() {
@@ -210,10 +255,10 @@ pub fn format(fmt: &str, args: &[Value], settings: &Settings) -> Result<Value> {
                 None => out.push_str("NULL"),
             },
             other => {
-                return Err(bad(&format!(
-                    "unrecognized format() type specifier \"{other}\""
-                ))
-                .with_hint("For a single \"%\" use \"%%\"."));
+                return Err(
+                    bad(&format!("unrecognized format() type specifier \"{other}\""))
+                        .with_hint("For a single \"%\" use \"%%\"."),
+                );
             }
         }
     }
@@ -276,7 +321,7 @@ pub fn decode(s: &str, format: &str) -> Result<Value> {
                     )
                 })
             };
-            if digits.len() % 2 != 0 {
+            if !digits.len().is_multiple_of(2) {
                 return Err(Error::new(
                     SqlState::INVALID_PARAMETER_VALUE,
                     "invalid hexadecimal data: odd number of digits",
@@ -296,7 +341,9 @@ pub fn decode(s: &str, format: &str) -> Result<Value> {
                         SqlState::INVALID_PARAMETER_VALUE,
                         "invalid base64 end sequence",
                     )
-                    .with_hint("Input data is missing padding, is truncated, or is otherwise corrupted.")
+                    .with_hint(
+                        "Input data is missing padding, is truncated, or is otherwise corrupted.",
+                    )
                 })?
         }
         "escape" => {
@@ -310,7 +357,9 @@ pub fn decode(s: &str, format: &str) -> Result<Value> {
                         i += 2;
                         continue;
                     }
-                    let oct = b.get(i + 1..i + 4).filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+                    let oct = b
+                        .get(i + 1..i + 4)
+                        .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
                     match oct {
                         Some(d) => {
                             out.push(((d[0] - b'0') << 6) | ((d[1] - b'0') << 3) | (d[2] - b'0'));
@@ -533,9 +582,18 @@ mod tests {
 
     #[test]
     fn strings_as_postgres() {
-        assert_eq!(pad("hi", 5, "xy", true).unwrap(), Value::Text("xyxhi".into()));
-        assert_eq!(pad("hello", 2, " ", false).unwrap(), Value::Text("he".into()));
-        assert_eq!(split_part("a,b,c", ",", -1).unwrap(), Value::Text("c".into()));
+        assert_eq!(
+            pad("hi", 5, "xy", true).unwrap(),
+            Value::Text("xyxhi".into())
+        );
+        assert_eq!(
+            pad("hello", 2, " ", false).unwrap(),
+            Value::Text("he".into())
+        );
+        assert_eq!(
+            split_part("a,b,c", ",", -1).unwrap(),
+            Value::Text("c".into())
+        );
         assert_eq!(initcap("hello wORLD-x"), "Hello World-X");
         assert_eq!(translate("12345", "143", "ax"), "a2x5");
         assert_eq!(quote_ident("Foo bar"), "\"Foo bar\"");

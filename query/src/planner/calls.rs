@@ -110,10 +110,12 @@ impl Planner<'_> {
                 }
                 let (x, xt) = self.expr(&iv.value, scope, g)?;
                 let x = match (&iv.leading_field, x) {
-                    (Some(field), Expr::Literal(Value::Text(s))) => {
-                        Expr::Literal(Value::Text(format!("{s} {}", field.to_string().to_lowercase())))
+                    (Some(field), Expr::Literal(Value::Text(s))) => Expr::Literal(Value::Text(
+                        format!("{s} {}", field.to_string().to_lowercase()),
+                    )),
+                    (Some(_), _) => {
+                        return Err(Error::unsupported(format!("interval literal {e}")));
                     }
-                    (Some(_), _) => return Err(Error::unsupported(format!("interval literal {e}"))),
                     (None, x) => cast_to(x, &xt, &DataType::Text),
                 };
                 Ok((
@@ -188,7 +190,11 @@ impl Planner<'_> {
                 self.call(name, b, t)
             }
             E::Ceil { expr, field } | E::Floor { expr, field } => {
-                let name = if matches!(e, E::Ceil { .. }) { "ceil" } else { "floor" };
+                let name = if matches!(e, E::Ceil { .. }) {
+                    "ceil"
+                } else {
+                    "floor"
+                };
                 let (x, t) = self.expr(expr, scope, g)?;
                 match field {
                     ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) => {
@@ -198,7 +204,10 @@ impl Planner<'_> {
                         let (s, st) = super::literal(&v.value)?;
                         self.call(name, vec![x, s], vec![t, st])
                     }
-                    _ => Err(Error::unsupported(format!("{} ... TO", name.to_uppercase()))),
+                    _ => Err(Error::unsupported(format!(
+                        "{} ... TO",
+                        name.to_uppercase()
+                    ))),
                 }
             }
             E::Array(a) => {
@@ -209,13 +218,18 @@ impl Planner<'_> {
                         SqlState::INDETERMINATE_DATATYPE,
                         "cannot determine type of empty array",
                     )
-                    .with_hint("Explicitly cast to the desired type, for example ARRAY[]::integer[]."));
+                    .with_hint(
+                        "Explicitly cast to the desired type, for example ARRAY[]::integer[].",
+                    ));
                 }
                 let elem = crate::types::common_type_in("ARRAY", &types)?;
                 if matches!(elem, DataType::Array(_)) {
                     return Err(Error::unsupported("multidimensional arrays"));
                 }
-                let mut args = vec![Expr::Literal(Value::Array(Array::new(elem.clone(), Vec::new())))];
+                let mut args = vec![Expr::Literal(Value::Array(Array::new(
+                    elem.clone(),
+                    Vec::new(),
+                )))];
                 args.extend(b.into_iter().zip(&types).map(|(x, t)| cast_to(x, t, &elem)));
                 Ok((
                     Expr::Function("array".into(), args),
@@ -245,10 +259,13 @@ impl Planner<'_> {
                             },
                             _,
                         ) => {
-                            let bound = |b: &Option<ast::Expr>, default: i64, planner: &mut Self| match b {
-                                Some(b) => planner.expr(b, scope, None),
-                                None => Ok((Expr::Literal(Value::Int8(default)), DataType::Int8)),
-                            };
+                            let bound =
+                                |b: &Option<ast::Expr>, default: i64, planner: &mut Self| match b {
+                                    Some(b) => planner.expr(b, scope, None),
+                                    None => {
+                                        Ok((Expr::Literal(Value::Int8(default)), DataType::Int8))
+                                    }
+                                };
                             let (lo, lt) = bound(lower_bound, 1, self)?;
                             let (hi, ht) = bound(upper_bound, i64::MAX, self)?;
                             self.call("slice", vec![x, lo, hi], vec![t.clone(), lt, ht])?
@@ -277,7 +294,9 @@ impl Planner<'_> {
                     ast::BinaryOperator::LtEq => "<=",
                     ast::BinaryOperator::Gt => ">",
                     ast::BinaryOperator::GtEq => ">=",
-                    other => return Err(Error::unsupported(format!("operator {other} with ANY/ALL"))),
+                    other => {
+                        return Err(Error::unsupported(format!("operator {other} with ANY/ALL")));
+                    }
                 };
                 if let E::Subquery(q) = right.as_ref() {
                     // = ANY (subquery) is IN; <> ALL (subquery) is NOT IN.
@@ -310,7 +329,11 @@ impl Planner<'_> {
                 let mut list = vec![expr.as_ref(), pattern.as_ref()];
                 list.extend(escape_char.as_deref());
                 let (b, t) = self.bind_all(&list, scope, g)?;
-                let name = if *negated { "not_similar_to" } else { "similar_to" };
+                let name = if *negated {
+                    "not_similar_to"
+                } else {
+                    "similar_to"
+                };
                 self.call(name, b, t)
             }
             other => Err(Error::unsupported(format!(
@@ -357,7 +380,8 @@ impl Planner<'_> {
                     || *rt == DataType::Jsonb && *lt == DataType::Unknown
                 {
                     "jsonb_concat"
-                } else if *lt == DataType::Bytea && matches!(rt, DataType::Bytea | DataType::Unknown)
+                } else if *lt == DataType::Bytea
+                    && matches!(rt, DataType::Bytea | DataType::Unknown)
                 {
                     return Ok(Some((
                         Expr::Binary(
@@ -374,8 +398,12 @@ impl Planner<'_> {
             B::Minus if *lt == DataType::Jsonb => "jsonb_delete",
             _ => return Ok(None),
         };
-        self.call(name, vec![l.clone(), r.clone()], vec![lt.clone(), rt.clone()])
-            .map(Some)
+        self.call(
+            name,
+            vec![l.clone(), r.clone()],
+            vec![lt.clone(), rt.clone()],
+        )
+        .map(Some)
     }
 
     /// `array || array`, `array || element`, `element || array`.
@@ -463,7 +491,12 @@ impl Planner<'_> {
                 with_offset: false,
                 with_ordinality,
                 ..
-            } => ("unnest".to_string(), array_exprs.clone(), alias.as_ref(), *with_ordinality),
+            } => (
+                "unnest".to_string(),
+                array_exprs.clone(),
+                alias.as_ref(),
+                *with_ordinality,
+            ),
             _ => return Ok(None),
         };
         let empty = Scope::default();
@@ -480,7 +513,11 @@ impl Planner<'_> {
                 SqlState::UNDEFINED_FUNCTION,
                 format!(
                     "function {name}({}) does not exist",
-                    types.iter().map(DataType::name).collect::<Vec<_>>().join(", ")
+                    types
+                        .iter()
+                        .map(DataType::name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         };
@@ -496,7 +533,9 @@ impl Planner<'_> {
         let lateral = args.iter().any(super::references_columns);
         // Column names: the alias's list, else the function's (a one-column function takes
         // the alias's name).
-        let qualifier = alias.map(|a| ident(&a.name)).unwrap_or_else(|| name.clone());
+        let qualifier = alias
+            .map(|a| ident(&a.name))
+            .unwrap_or_else(|| name.clone());
         let renames: Vec<String> = alias
             .map(|a| a.columns.iter().map(|c| ident(&c.name)).collect())
             .unwrap_or_default();
@@ -561,8 +600,12 @@ fn single_column_srf(f: &ast::Function) -> bool {
     };
     let args = matches!(&f.args, ast::FunctionArguments::List(l) if l.args.len() == 1);
     match name.as_str() {
-        "generate_series" | "json_array_elements" | "jsonb_array_elements"
-        | "json_array_elements_text" | "jsonb_array_elements_text" | "json_object_keys"
+        "generate_series"
+        | "json_array_elements"
+        | "jsonb_array_elements"
+        | "json_array_elements_text"
+        | "jsonb_array_elements_text"
+        | "json_object_keys"
         | "jsonb_object_keys" => true,
         "unnest" => args,
         _ => false,
