@@ -141,10 +141,46 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
         "length" | "char_length" | "character_length" | "octet_length" | "strpos" | "ascii" => {
             sig(keep(), T::Int4)
         }
-        "lower" | "upper" | "substr" | "substring" | "concat" | "replace" | "trim" | "btrim"
-        | "ltrim" | "rtrim" | "left" | "right" | "repeat" | "reverse" | "initcap" | "translate"
-        | "quote_ident" | "quote_literal" | "quote_nullable" | "split_part" | "concat_ws"
-        | "regexp_replace" => sig(keep(), T::Text),
+        "lower" | "upper" | "reverse" | "initcap" | "quote_ident" => {
+            count(1, 1)?;
+            sig(same(T::Text), T::Text)
+        }
+        "quote_literal" | "quote_nullable" => {
+            count(1, 1)?;
+            sig(vec![Some(known(&args[0]))], T::Text)
+        }
+        "substr" | "substring" => {
+            count(2, 3)?;
+            sig(vec![Some(T::Text), Some(T::Int4), Some(T::Int4)][..n].to_vec(), T::Text)
+        }
+        "replace" | "translate" => {
+            count(3, 3)?;
+            sig(same(T::Text), T::Text)
+        }
+        "trim" | "btrim" | "ltrim" | "rtrim" => {
+            count(1, 2)?;
+            sig(same(T::Text), T::Text)
+        }
+        "left" | "right" | "repeat" => {
+            count(2, 2)?;
+            sig(vec![Some(T::Text), Some(T::Int4)], T::Text)
+        }
+        "split_part" => {
+            count(3, 3)?;
+            sig(vec![Some(T::Text), Some(T::Text), Some(T::Int4)], T::Text)
+        }
+        "regexp_replace" => {
+            count(3, 4)?;
+            sig(same(T::Text), T::Text)
+        }
+        "concat" => {
+            count(1, usize::MAX)?;
+            sig(keep(), T::Text)
+        }
+        "concat_ws" => {
+            count(2, usize::MAX)?;
+            sig(keep(), T::Text)
+        }
         "lpad" | "rpad" => {
             count(2, 3)?;
             sig(
@@ -334,6 +370,10 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
             };
             sig(vec![Some(t)], T::Bool)
         }
+        "timestamptz_pl_interval" | "timestamptz_mi_interval" => sig(
+            vec![Some(T::TimestampTz), Some(T::Interval)],
+            T::TimestampTz,
+        ),
         "timezone" => {
             count(2, 2)?;
             let zone = if args[0] == T::Interval {
@@ -950,6 +990,23 @@ fn strict_call(name: &str, args: &[Value], settings: &Settings) -> Result<Value>
         },
         "isfinite" => datetime::isfinite(&args[0]),
         "timezone" => datetime::at_time_zone(&args[0], &args[1], settings)?,
+        "timestamptz_pl_interval" | "timestamptz_mi_interval" => {
+            match (&args[0], &args[1]) {
+                (Value::TimestampTz(ts), Value::Interval(iv)) => {
+                    let iv = if name == "timestamptz_mi_interval" {
+                        iv.checked_neg()?
+                    } else {
+                        *iv
+                    };
+                    Value::TimestampTz(types::datetime::add_interval(
+                        *ts,
+                        &iv,
+                        Some(&settings.timezone),
+                    )?)
+                }
+                _ => return Err(Error::internal("timestamptz arithmetic on other types")),
+            }
+        }
         // ---- json
         "->" | "->>" | "#>" | "#>>" => json::access(name, &args[0], &args[1])?,
         "@>" | "<@" => {

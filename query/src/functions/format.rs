@@ -351,22 +351,13 @@ pub fn to_char_datetime(v: &Value, fmt: &str, settings: &Settings) -> Result<Val
                 Some((abbrev, _)) => abbrev.to_lowercase(),
                 None => String::new(),
             },
-            "TZH" => match &tm.zone {
-                Some((_, off)) => format!(
-                    "{}{:02}",
-                    if *off < 0 { '-' } else { '+' },
-                    off.abs() / 3600
-                ),
-                None => String::new(),
-            },
-            "TZM" => match &tm.zone {
-                Some((_, off)) => format!("{:02}", off.abs() / 60 % 60),
-                None => String::new(),
-            },
-            "OF" => match &tm.zone {
-                Some((_, off)) => dt::format_offset(*off),
-                None => String::new(),
-            },
+            // The offset fields print +00 for a value without a zone.
+            "TZH" => {
+                let off = tm.zone.as_ref().map_or(0, |z| z.1);
+                format!("{}{:02}", if off < 0 { '-' } else { '+' }, off.abs() / 3600)
+            }
+            "TZM" => format!("{:02}", tm.zone.as_ref().map_or(0, |z| z.1).abs() / 60 % 60),
+            "OF" => dt::format_offset(tm.zone.as_ref().map_or(0, |z| z.1)),
             "RM" | "rm" => {
                 const ROMAN: [&str; 12] = [
                     "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII",
@@ -725,16 +716,16 @@ pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
         return Ok(Value::Text(s));
     }
     let overflow = digits_int.trim_start_matches('0').len() > int_digits;
-    let int_chars: Vec<char> = if digits_int == "0" && int_digits > 0 {
+    let has_point = upper.contains(['.', 'D']);
+    // A zero integer part prints as a blank before a point, as 0 without one.
+    let int_chars: Vec<char> = if digits_int == "0" && int_digits > 0 && has_point {
         Vec::new()
     } else {
         digits_int.chars().collect()
     };
-    let explicit_sign = upper.contains('S')
-        || upper.contains("PR")
-        || upper.contains("MI")
-        || upper.contains("PL")
-        || upper.contains("SG");
+    // PL and PR keep the sign slot before the digits (PR fills it with '<').
+    let bracket = upper.contains("PR");
+    let explicit_sign = upper.replace("PL", "").contains('S') || upper.contains("MI");
     let mut pos = 0usize; // integer digit positions consumed
     let mut printed = false;
     let mut zero_from: Option<usize> = None;
@@ -756,12 +747,17 @@ pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
     // A leading S puts the sign right before the first digit, like the default sign.
     let first_digit = upper.find(['9', '0', '.', 'D']).unwrap_or(upper.len());
     let leading_s = upper[..first_digit].contains('S') && !upper[..first_digit].contains("SG");
-    let sign_char = if negative {
+    let sign_char = if negative && bracket {
+        '<'
+    } else if negative {
         '-'
     } else if leading_s {
         '+'
-    } else {
+    } else if fill {
         ' '
+    } else {
+        // FM: no blank for a positive sign ('\0' is dropped at the end).
+        '\0'
     };
     let mut sign_done = explicit_sign && !leading_s;
     let mut frac_pos = 0usize;
@@ -791,7 +787,13 @@ pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
             continue;
         }
         if rest_upper.starts_with("PL") {
-            out.push(if negative { '\0' } else { '+' });
+            out.push(if !negative {
+                '+'
+            } else if fill {
+                ' '
+            } else {
+                '\0'
+            });
             i += 2;
             continue;
         }
@@ -806,6 +808,10 @@ pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
             '9' | '0' if !after_point => {
                 let lead = int_digits - int_chars.len().min(int_digits);
                 if overflow {
+                    if !sign_done {
+                        out.push(sign_char);
+                        sign_done = true;
+                    }
                     out.push('#');
                 } else if pos < lead {
                     let zero = zero_from.is_some_and(|z| pos >= z);
@@ -843,7 +849,7 @@ pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
                     sign_done = true;
                 }
                 after_point = true;
-                out.push(if overflow { '#' } else { '.' });
+                out.push('.');
             }
             ',' | 'G' => {
                 if printed {
@@ -860,29 +866,36 @@ pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
         out.insert(0, sign_char);
     }
     let mut out: String = out.chars().filter(|c| *c != '\0').collect();
-    if upper.contains("PR") {
-        out = if negative {
-            format!("<{}>", out.trim_start())
-        } else if fill {
-            format!("{out} ")
-        } else {
-            out
-        };
+    if has_point && frac_digits == 0 && !overflow {
+        // A point with no digit positions after it is not printed.
+        if let Some(p) = out.rfind('.') {
+            out.remove(p);
+        }
     }
     if !fill {
-        // FM: no padding blanks, and trailing zeros of 9 positions after the point go.
+        // FM: no padding blanks, and trailing zeros in 9 positions after the point go.
         let mut s = out.trim_start().to_string();
         if s.contains('.') {
-            let last_zero_pos = upper.rfind('0');
-            let point = upper.find(['.', 'D']);
-            let keep_zeros = matches!((last_zero_pos, point), (Some(z), Some(p)) if z > p);
-            if !keep_zeros {
-                while s.ends_with('0') {
-                    s.pop();
+            let after = &upper[upper.find(['.', 'D']).map_or(upper.len(), |p| p + 1)..];
+            let positions: Vec<char> = after.chars().filter(|c| matches!(c, '9' | '0')).collect();
+            for p in positions.iter().rev() {
+                if *p != '9' || !s.ends_with('0') {
+                    break;
                 }
+                s.pop();
+            }
+            if s == "." {
+                s = "0.".into();
             }
         }
         out = s;
+    }
+    if bracket {
+        if negative {
+            out.push('>');
+        } else if fill {
+            out.push(' ');
+        }
     }
     Ok(Value::Text(out))
 }
@@ -904,7 +917,7 @@ fn number_text(v: &Value, frac: usize) -> Result<(bool, String, String, Option<S
     }
     let rounded = n.round(frac as i64);
     let text = rounded.to_string();
-    let negative = text.starts_with('-');
+    let negative = text.starts_with('-') && text.bytes().any(|b| (b'1'..=b'9').contains(&b));
     let body = text.trim_start_matches('-');
     let (int, fr) = match body.split_once('.') {
         Some((a, b)) => (a.to_string(), b.to_string()),

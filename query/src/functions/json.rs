@@ -393,8 +393,12 @@ pub fn build_object(args: &[Value], jsonb: bool, settings: &Settings) -> Result<
         let key = match &pair[0] {
             Value::Null => {
                 return Err(Error::new(
-                    SqlState::NULL_VALUE_NOT_ALLOWED,
-                    format!("argument {}: key must not be null", i * 2 + 1),
+                    SqlState::INVALID_PARAMETER_VALUE,
+                    if jsonb {
+                        format!("argument {}: key must not be null", i * 2 + 1)
+                    } else {
+                        format!("argument {} cannot be null", i * 2 + 1)
+                    },
                 ));
             }
             k => k.to_text(settings).unwrap_or_default(),
@@ -419,7 +423,7 @@ pub fn build_object(args: &[Value], jsonb: bool, settings: &Settings) -> Result<
 /// How a value prints inside a `json` builder: `json` values as written.
 fn json_text_of(v: &Value, t: &Json) -> String {
     match v {
-        Value::Json(s) => s.clone(),
+        Value::Json(s) | Value::Jsonb(s) => s.clone(),
         _ => compact_builder(t, ","),
     }
 }

@@ -67,17 +67,18 @@ pub fn split_part(s: &str, delim: &str, n: i64) -> Result<Value> {
     }))
 }
 
-/// `initcap`: the first letter of each alphanumeric run upper case, the rest lower.
+/// `initcap`: the first letter of each alphanumeric run upper case, the rest lower. As
+/// in PostgreSQL's C locale, only ASCII letters and digits make words and change case.
 pub fn initcap(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut in_word = false;
     for c in s.chars() {
-        if in_word {
-            out.extend(c.to_lowercase());
+        out.push(if in_word {
+            c.to_ascii_lowercase()
         } else {
-            out.extend(c.to_uppercase());
-        }
-        in_word = c.is_alphanumeric();
+            c.to_ascii_uppercase()
+        });
+        in_word = c.is_ascii_alphanumeric();
     }
     out
 }

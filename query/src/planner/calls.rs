@@ -396,6 +396,27 @@ impl Planner<'_> {
                 }
             }
             B::Minus if *lt == DataType::Jsonb => "jsonb_delete",
+            // Days and months step in the session's time zone, which the operator table
+            // does not see.
+            B::Plus | B::Minus
+                if *lt == DataType::TimestampTz
+                    && matches!(rt, DataType::Interval | DataType::Unknown) =>
+            {
+                if matches!(op, B::Plus) {
+                    "timestamptz_pl_interval"
+                } else {
+                    "timestamptz_mi_interval"
+                }
+            }
+            B::Plus if *lt == DataType::Interval && *rt == DataType::TimestampTz => {
+                return self
+                    .call(
+                        "timestamptz_pl_interval",
+                        vec![r.clone(), l.clone()],
+                        vec![rt.clone(), lt.clone()],
+                    )
+                    .map(Some);
+            }
             _ => return Ok(None),
         };
         self.call(
