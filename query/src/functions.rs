@@ -82,6 +82,19 @@ fn elem_of(t: &DataType) -> Option<DataType> {
 /// The signature of `name(args)`, or 42883 when there is no such function for these
 /// argument types.
 pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
+    let sig = signature_of(name, args)?;
+    // Every argument has a place in the signature (evaluation relies on the count).
+    if sig.args.len() != args.len() {
+        return Err(if is_operator(name) {
+            no_operator(name, args)
+        } else {
+            no_function(name, args)
+        });
+    }
+    Ok(sig)
+}
+
+fn signature_of(name: &str, args: &[DataType]) -> Result<Signature> {
     use DataType as T;
     let n = args.len();
     let missing = || {
@@ -137,9 +150,21 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
                 },
             )
         }
-        "sqrt" | "power" | "pow" => sig(keep(), T::Float8),
-        "length" | "char_length" | "character_length" | "octet_length" | "strpos" | "ascii" => {
+        "sqrt" => {
+            count(1, 1)?;
+            sig(keep(), T::Float8)
+        }
+        "power" | "pow" => {
+            count(2, 2)?;
+            sig(keep(), T::Float8)
+        }
+        "length" | "char_length" | "character_length" | "octet_length" | "ascii" => {
+            count(1, 1)?;
             sig(keep(), T::Int4)
+        }
+        "strpos" => {
+            count(2, 2)?;
+            sig(same(T::Text), T::Int4)
         }
         "lower" | "upper" | "reverse" | "initcap" | "quote_ident" => {
             count(1, 1)?;
@@ -212,7 +237,10 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
             let t = if args[0] == T::Int8 { T::Int8 } else { T::Int4 };
             sig(vec![Some(t)], T::Text)
         }
-        "starts_with" => sig(same(T::Text), T::Bool),
+        "starts_with" => {
+            count(2, 2)?;
+            sig(same(T::Text), T::Bool)
+        }
         "format" => {
             if n == 0 {
                 return Err(missing());
@@ -227,7 +255,14 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
             count(2, 3)?;
             sig(same(T::Text), arr(T::Text))
         }
-        "~" | "~*" | "!~" | "!~*" | "similar_to" | "not_similar_to" => sig(same(T::Text), T::Bool),
+        "~" | "~*" | "!~" | "!~*" => {
+            count(2, 2)?;
+            sig(same(T::Text), T::Bool)
+        }
+        "similar_to" | "not_similar_to" => {
+            count(2, 3)?;
+            sig(same(T::Text), T::Bool)
+        }
         "gen_random_uuid" => {
             count(0, 0)?;
             sig(vec![], T::Uuid)
@@ -242,13 +277,23 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
             }
         }
         "cbrt" | "degrees" | "radians" | "sin" | "cos" | "tan" | "cot" | "asin" | "acos"
-        | "atan" | "sinh" | "cosh" | "tanh" | "atan2" => sig(same(float.clone()), float),
+        | "atan" | "sinh" | "cosh" | "tanh" => {
+            count(1, 1)?;
+            sig(same(float.clone()), float)
+        }
+        "atan2" => {
+            count(2, 2)?;
+            sig(same(float.clone()), float)
+        }
         "pi" | "random" => {
             count(0, 0)?;
             sig(vec![], float)
         }
         "setseed" => sig(vec![Some(float)], T::Text),
-        "div" => sig(same(T::NUMERIC), T::NUMERIC),
+        "div" => {
+            count(2, 2)?;
+            sig(same(T::NUMERIC), T::NUMERIC)
+        }
         "gcd" | "lcm" => {
             count(2, 2)?;
             let t = types::common_type(args)?;
@@ -427,7 +472,10 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
             let key = if name == "?" { T::Text } else { arr(T::Text) };
             sig(vec![Some(T::Jsonb), Some(key)], T::Bool)
         }
-        "jsonb_concat" => sig(same(T::Jsonb), T::Jsonb),
+        "jsonb_concat" => {
+            count(2, 2)?;
+            sig(same(T::Jsonb), T::Jsonb)
+        }
         "jsonb_delete" => {
             count(2, 2)?;
             let key = match &args[1] {
@@ -566,6 +614,7 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
             sig(same(T::Text), arr(T::Text))
         }
         "subscript" => {
+            count(2, 2)?;
             let e = elem_of(&args[0]).ok_or_else(|| {
                 Error::new(
                     SqlState::DATATYPE_MISMATCH,
@@ -578,6 +627,7 @@ pub fn signature(name: &str, args: &[DataType]) -> Result<Signature> {
             sig(vec![None, Some(T::Int4)], e)
         }
         "slice" => {
+            count(3, 3)?;
             elem_of(&args[0]).ok_or_else(|| {
                 Error::new(
                     SqlState::DATATYPE_MISMATCH,

@@ -104,7 +104,7 @@ pub fn local_time(v: &Value, zone: &TimeZone) -> Option<(i64, Option<i32>)> {
             let off = zone.offset_at_utc(*ts);
             Some((ts + off as i64 * USECS_PER_SEC, Some(off)))
         }
-        Value::Date(d) => Some((*d as i64 * USECS_PER_DAY, None)),
+        Value::Date(d) => Some(((*d as i64).saturating_mul(USECS_PER_DAY), None)),
         _ => None,
     }
 }
@@ -599,7 +599,11 @@ fn make_time_of_day(h: i64, m: i64, s: f64) -> Result<i64> {
 pub fn make_timestamp(args: &[Value], zone: Option<&TimeZone>) -> Result<Value> {
     let days = make_days(int(&args[0])?, int(&args[1])?, int(&args[2])?)?;
     let time = make_time_of_day(int(&args[3])?, int(&args[4])?, float(&args[5])?)?;
-    let local = dt::check_timestamp(days * USECS_PER_DAY + time)?;
+    let local = days
+        .checked_mul(USECS_PER_DAY)
+        .and_then(|t| t.checked_add(time))
+        .ok_or_else(dt::timestamp_out_of_range)
+        .and_then(dt::check_timestamp)?;
     Ok(match zone {
         Some(z) => Value::TimestampTz(dt::check_timestamp(z.local_to_utc(local))?),
         None => Value::Timestamp(local),
@@ -722,7 +726,8 @@ pub fn at_time_zone(zone: &Value, v: &Value, settings: &Settings) -> Result<Valu
             }
             // An interval zone is an offset east of UTC.
             TimeZone::Fixed {
-                offset: (iv.micros / USECS_PER_SEC) as i32,
+                offset: i32::try_from(iv.micros / USECS_PER_SEC)
+                    .map_err(|_| dt::interval_out_of_range())?,
                 name: String::new(),
             }
         }
@@ -736,7 +741,8 @@ pub fn at_time_zone(zone: &Value, v: &Value, settings: &Settings) -> Result<Valu
         Value::TimestampTz(ts) if dt::timestamp_is_infinite(*ts) => Value::Timestamp(*ts),
         Value::Timestamp(ts) => Value::TimestampTz(dt::check_timestamp(tz.local_to_utc(*ts))?),
         Value::TimestampTz(ts) => Value::Timestamp(dt::check_timestamp(
-            ts + tz.offset_at_utc(*ts) as i64 * USECS_PER_SEC,
+            ts.checked_add(tz.offset_at_utc(*ts) as i64 * USECS_PER_SEC)
+                .ok_or_else(dt::timestamp_out_of_range)?,
         )?),
         _ => return Err(Error::internal("AT TIME ZONE of a non-timestamp")),
     })

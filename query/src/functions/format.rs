@@ -66,7 +66,7 @@ fn parse_pattern(fmt: &str) -> Vec<Piece> {
     let mut rest = fmt;
     while !rest.is_empty() {
         let mut fill = true;
-        if rest.len() >= 2 && rest[..2].eq_ignore_ascii_case("fm") {
+        if rest.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("fm")) {
             fill = false;
             rest = &rest[2..];
         }
@@ -690,7 +690,7 @@ pub fn to_timestamp(text: &str, fmt: &str, zone: &TimeZone) -> Result<Value> {
 
 /// `to_char(number, pattern)`.
 pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
-    let upper = fmt.to_uppercase();
+    let upper = fmt.to_ascii_uppercase();
     let fill = !upper.contains("FM");
     // The number's decimal text, rounded to the pattern's fraction digits.
     let (int_digits, frac_digits) = {
@@ -766,7 +766,7 @@ pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
     let mut i = 0;
     while i < pchars.len() {
         let c = pchars[i];
-        let rest_upper: String = pchars[i..].iter().collect::<String>().to_uppercase();
+        let rest_upper: String = pchars[i..].iter().collect::<String>().to_ascii_uppercase();
         if rest_upper.starts_with("FM") {
             i += 2;
             continue;
@@ -852,7 +852,7 @@ pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
                 out.push('.');
             }
             ',' | 'G' => {
-                if printed {
+                if printed || overflow {
                     out.push(',');
                 } else if fill {
                     out.push(' ');

@@ -133,7 +133,10 @@ pub fn date_to_timestamp(d: i32) -> Result<i64> {
     match d {
         DATE_INFINITY => Ok(TIMESTAMP_INFINITY),
         DATE_NEG_INFINITY => Ok(TIMESTAMP_NEG_INFINITY),
-        _ => check_timestamp(d as i64 * USECS_PER_DAY),
+        _ => (d as i64)
+            .checked_mul(USECS_PER_DAY)
+            .ok_or_else(timestamp_out_of_range)
+            .and_then(check_timestamp),
     }
 }
 
