@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 use crate::error::{Error, Result, SqlState};
 use crate::functions;
-use crate::plan::{Aggregate, Expr, JoinKind, Node, SetOpKind, SortKey};
+use crate::plan::{Aggregate, Expr, JoinKind, Node, SetCall, SetOpKind, SortKey};
 use crate::storage::{Row, Rows, Transaction};
 use crate::types::{self, BinaryOp, DataType, Settings, Value};
 
@@ -154,14 +154,11 @@ pub fn build(node: &Node) -> Box<dyn Executor> {
         }),
         Node::FunctionScan {
             input,
-            name,
-            args,
+            functions,
             ordinality,
-            ..
         } => Box::new(FunctionScanExec {
             input: build(input),
-            name: name.clone(),
-            args: args.clone(),
+            functions: functions.clone(),
             ordinality: *ordinality,
             current: None,
         }),
@@ -202,10 +199,13 @@ pub fn width(node: &Node) -> usize {
         Node::SetOp { left, .. } => width(left),
         Node::FunctionScan {
             input,
-            columns,
+            functions,
             ordinality,
-            ..
-        } => width(input) + columns + usize::from(*ordinality),
+        } => {
+            width(input)
+                + functions.iter().map(|c| c.columns).sum::<usize>()
+                + usize::from(*ordinality)
+        }
     }
 }
 
@@ -845,44 +845,57 @@ impl Executor for SetOpExec {
     }
 }
 
-/// A set-returning function over each input row (see [`Node::FunctionScan`]).
+/// Set-returning functions over each input row (see [`Node::FunctionScan`]).
 struct FunctionScanExec {
     input: Box<dyn Executor>,
-    name: String,
-    args: Vec<Expr>,
+    functions: Vec<SetCall>,
     ordinality: bool,
-    /// The input row being expanded and the function's rows for it.
-    current: Option<(Row, functions::srf::RowIter, i64)>,
+    /// The input row being expanded, each function's remaining rows (`None` once it ran
+    /// out) and the count of rows produced for it.
+    current: Option<(Row, Vec<Option<functions::srf::RowIter>>, i64)>,
 }
 
 impl Executor for FunctionScanExec {
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
         loop {
             ctx.check_cancel()?;
-            if let Some((row, rows, n)) = &mut self.current {
-                match rows.next() {
-                    Some(r) => {
-                        *n += 1;
-                        let mut out = row.clone();
-                        out.extend(r?);
-                        if self.ordinality {
-                            out.push(Value::Int8(*n));
+            if let Some((row, iters, n)) = &mut self.current {
+                let mut out = row.clone();
+                let mut any = false;
+                for (call, iter) in self.functions.iter().zip(iters.iter_mut()) {
+                    match iter.as_mut().map(Iterator::next) {
+                        Some(Some(r)) => {
+                            any = true;
+                            out.extend(r?);
                         }
-                        return Ok(Some(out));
+                        Some(None) | None => {
+                            *iter = None;
+                            out.extend(std::iter::repeat_n(Value::Null, call.columns));
+                        }
                     }
-                    None => self.current = None,
                 }
+                if any {
+                    *n += 1;
+                    if self.ordinality {
+                        out.push(Value::Int8(*n));
+                    }
+                    return Ok(Some(out));
+                }
+                self.current = None;
             }
             let Some(row) = self.input.next(ctx)? else {
                 return Ok(None);
             };
-            let values: Vec<Value> = self
-                .args
-                .iter()
-                .map(|a| eval(a, &row, ctx))
-                .collect::<Result<_>>()?;
-            let rows = functions::srf::rows(&self.name, &values)?;
-            self.current = Some((row, rows, 0));
+            let mut iters = Vec::with_capacity(self.functions.len());
+            for call in &self.functions {
+                let values: Vec<Value> = call
+                    .args
+                    .iter()
+                    .map(|a| eval(a, &row, ctx))
+                    .collect::<Result<_>>()?;
+                iters.push(Some(functions::srf::rows(&call.name, &values)?));
+            }
+            self.current = Some((row, iters, 0));
         }
     }
 }

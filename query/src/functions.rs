@@ -176,7 +176,10 @@ fn signature_of(name: &str, args: &[DataType]) -> Result<Signature> {
         }
         "substr" | "substring" => {
             count(2, 3)?;
-            sig(vec![Some(T::Text), Some(T::Int4), Some(T::Int4)][..n].to_vec(), T::Text)
+            sig(
+                vec![Some(T::Text), Some(T::Int4), Some(T::Int4)][..n].to_vec(),
+                T::Text,
+            )
         }
         "replace" | "translate" => {
             count(3, 3)?;
@@ -1040,23 +1043,21 @@ fn strict_call(name: &str, args: &[Value], settings: &Settings) -> Result<Value>
         },
         "isfinite" => datetime::isfinite(&args[0]),
         "timezone" => datetime::at_time_zone(&args[0], &args[1], settings)?,
-        "timestamptz_pl_interval" | "timestamptz_mi_interval" => {
-            match (&args[0], &args[1]) {
-                (Value::TimestampTz(ts), Value::Interval(iv)) => {
-                    let iv = if name == "timestamptz_mi_interval" {
-                        iv.checked_neg()?
-                    } else {
-                        *iv
-                    };
-                    Value::TimestampTz(types::datetime::add_interval(
-                        *ts,
-                        &iv,
-                        Some(&settings.timezone),
-                    )?)
-                }
-                _ => return Err(Error::internal("timestamptz arithmetic on other types")),
+        "timestamptz_pl_interval" | "timestamptz_mi_interval" => match (&args[0], &args[1]) {
+            (Value::TimestampTz(ts), Value::Interval(iv)) => {
+                let iv = if name == "timestamptz_mi_interval" {
+                    iv.checked_neg()?
+                } else {
+                    *iv
+                };
+                Value::TimestampTz(types::datetime::add_interval(
+                    *ts,
+                    &iv,
+                    Some(&settings.timezone),
+                )?)
             }
-        }
+            _ => return Err(Error::internal("timestamptz arithmetic on other types")),
+        },
         // ---- json
         "->" | "->>" | "#>" | "#>>" => json::access(name, &args[0], &args[1])?,
         "@>" | "<@" => {

@@ -191,19 +191,17 @@ pub enum Node {
         /// The input.
         input: Box<Node>,
     },
-    /// A set-returning function in FROM (`generate_series`, `unnest`, ...), evaluated for
-    /// each input row with its arguments over that row (a lateral call): the output is the
-    /// input row followed by each row of the function, plus its position `WITH ORDINALITY`.
+    /// Set-returning functions in FROM (`generate_series`, `unnest`, ...), evaluated for
+    /// each input row with their arguments over that row (a lateral call): the output is
+    /// the input row followed by each row of the functions, run in lockstep (`ROWS FROM`:
+    /// a function that runs out gives NULLs while another goes on), plus the row's
+    /// position `WITH ORDINALITY`.
     FunctionScan {
         /// The rows the arguments are evaluated over ([`Node::Nothing`] when standalone).
         input: Box<Node>,
-        /// The function.
-        name: String,
-        /// Its arguments, over the input row.
-        args: Vec<Expr>,
-        /// How many columns the function produces (without the ordinality).
-        columns: usize,
-        /// `WITH ORDINALITY`: a bigint position column after the function's columns.
+        /// The functions.
+        functions: Vec<SetCall>,
+        /// `WITH ORDINALITY`: a bigint position column after the functions' columns.
         ordinality: bool,
     },
     /// UNION / INTERSECT / EXCEPT.
@@ -217,6 +215,17 @@ pub enum Node {
         /// The right input.
         right: Box<Node>,
     },
+}
+
+/// One set-returning function call of a [`Node::FunctionScan`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetCall {
+    /// The function.
+    pub name: String,
+    /// Its arguments, over the input row.
+    pub args: Vec<Expr>,
+    /// How many columns it produces.
+    pub columns: usize,
 }
 
 /// A set operation.
@@ -344,8 +353,10 @@ pub fn visit_exprs(node: &Node, f: &mut impl FnMut(&Expr)) {
             visit_exprs(input, f);
         }
         Node::Distinct { input } => visit_exprs(input, f),
-        Node::FunctionScan { input, args, .. } => {
-            args.iter().for_each(&mut all);
+        Node::FunctionScan {
+            input, functions, ..
+        } => {
+            functions.iter().flat_map(|c| &c.args).for_each(&mut all);
             visit_exprs(input, f);
         }
         Node::SetOp { left, right, .. } => {
@@ -419,15 +430,11 @@ impl Node {
             Node::Distinct { input } => Node::Distinct { input: b(input) },
             Node::FunctionScan {
                 input,
-                name,
-                args,
-                columns,
+                functions,
                 ordinality,
             } => Node::FunctionScan {
                 input: b(input),
-                name,
-                args,
-                columns,
+                functions,
                 ordinality,
             },
             Node::SetOp {
@@ -552,16 +559,20 @@ impl Node {
             }
             Node::FunctionScan {
                 input,
-                name,
-                args,
+                functions,
                 ordinality,
-                ..
             } => {
-                let list: Vec<String> = args.iter().map(ToString::to_string).collect();
+                let calls: Vec<String> = functions
+                    .iter()
+                    .map(|c| {
+                        let list: Vec<String> = c.args.iter().map(ToString::to_string).collect();
+                        format!("{}({})", c.name, list.join(", "))
+                    })
+                    .collect();
                 writeln!(
                     f,
-                    "Function Scan on {name}({}){}",
-                    list.join(", "),
+                    "Function Scan on {}{}",
+                    calls.join(", "),
                     if *ordinality { " WITH ORDINALITY" } else { "" }
                 )?;
                 input.fmt_indent(f, depth + 1)

@@ -104,15 +104,17 @@ pub fn map_exprs(node: Node, f: &impl Fn(Expr) -> Expr) -> Node {
         Node::Distinct { input } => Node::Distinct { input: n(input) },
         Node::FunctionScan {
             input,
-            name,
-            args,
-            columns,
+            functions,
             ordinality,
         } => Node::FunctionScan {
             input: n(input),
-            name,
-            args: v(args),
-            columns,
+            functions: functions
+                .into_iter()
+                .map(|c| crate::plan::SetCall {
+                    args: v(c.args),
+                    ..c
+                })
+                .collect(),
             ordinality,
         },
         Node::SetOp {

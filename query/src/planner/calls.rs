@@ -13,7 +13,7 @@ use anchor_grammar::ast;
 use super::{Grouping, Planner, ReborrowOpt, Scope, ScopeColumn, cast_to, first_words, ident};
 use crate::error::{Error, Result, SqlState};
 use crate::functions;
-use crate::plan::{Expr, Node};
+use crate::plan::{Expr, Node, SetCall};
 use crate::types::{Array, DataType, Value};
 
 /// The arguments of `make_interval` in order, for named notation.
@@ -522,36 +522,65 @@ impl Planner<'_> {
         };
         let empty = Scope::default();
         let arg_scope = left.map_or(&empty, |(_, s)| s);
-        let refs: Vec<&ast::Expr> = args.iter().collect();
-        let (bound, types) = self.bind_all(&refs, arg_scope, None)?;
-        let Some(shape) = functions::set_function(&name, &types)? else {
-            if functions::signature(&name, &types).is_ok() {
-                return Err(Error::unsupported(format!(
-                    "scalar function {name}() in FROM"
-                )));
-            }
-            return Err(Error::new(
-                SqlState::UNDEFINED_FUNCTION,
-                format!(
-                    "function {name}({}) does not exist",
-                    types
-                        .iter()
-                        .map(DataType::name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
+        // ROWS FROM (f(...), g(...)): several functions in lockstep.
+        let calls: Vec<(String, Vec<ast::Expr>)> = if name == ROWS_FROM {
+            args.iter()
+                .map(|a| match a {
+                    ast::Expr::Function(f) => Ok((
+                        super::function_name(f)?,
+                        super::function_args(f)?.into_iter().cloned().collect(),
+                    )),
+                    other => Err(Error::new(
+                        SqlState::SYNTAX_ERROR,
+                        format!("ROWS FROM expects function calls, not {other}"),
+                    )),
+                })
+                .collect::<Result<_>>()?
+        } else {
+            vec![(name.clone(), args)]
         };
-        let args: Vec<Expr> = bound
-            .into_iter()
-            .zip(&types)
-            .enumerate()
-            .map(|(i, (a, t))| match shape.args.get(i).cloned().flatten() {
-                Some(to) => cast_to(a, t, &to),
-                None => a,
-            })
-            .collect();
-        let lateral = args.iter().any(super::references_columns);
+        let mut functions = Vec::new();
+        let mut columns = Vec::new();
+        for (fname, fargs) in &calls {
+            let refs: Vec<&ast::Expr> = fargs.iter().collect();
+            let (bound, types) = self.bind_all(&refs, arg_scope, None)?;
+            let Some(shape) = functions::set_function(fname, &types)? else {
+                if functions::signature(fname, &types).is_ok() {
+                    return Err(Error::unsupported(format!(
+                        "scalar function {fname}() in FROM"
+                    )));
+                }
+                return Err(Error::new(
+                    SqlState::UNDEFINED_FUNCTION,
+                    format!(
+                        "function {fname}({}) does not exist",
+                        types
+                            .iter()
+                            .map(DataType::name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            };
+            let args: Vec<Expr> = bound
+                .into_iter()
+                .zip(&types)
+                .enumerate()
+                .map(|(i, (a, t))| match shape.args.get(i).cloned().flatten() {
+                    Some(to) => cast_to(a, t, &to),
+                    None => a,
+                })
+                .collect();
+            functions.push(SetCall {
+                name: fname.clone(),
+                args,
+                columns: shape.columns.len(),
+            });
+            columns.extend(shape.columns);
+        }
+        let lateral = functions
+            .iter()
+            .any(|c| c.args.iter().any(super::references_columns));
         // Column names: the alias's list, else the function's (a one-column function takes
         // the alias's name).
         let qualifier = alias
@@ -560,7 +589,6 @@ impl Planner<'_> {
         let renames: Vec<String> = alias
             .map(|a| a.columns.iter().map(|c| ident(&c.name)).collect())
             .unwrap_or_default();
-        let mut columns = shape.columns.clone();
         // A function without named output columns (generate_series, unnest) names its
         // one column after the alias.
         if columns.len() == 1
@@ -600,9 +628,7 @@ impl Planner<'_> {
         Ok(Some((
             Node::FunctionScan {
                 input: Box::new(input),
-                name,
-                args,
-                columns: shape.columns.len(),
+                functions,
                 ordinality,
             },
             scope,
@@ -613,6 +639,10 @@ impl Planner<'_> {
 
 /// The name a set-returning function lifted out of a select list gets in FROM.
 const LIFTED: &str = "?set-returning function?";
+
+/// The FROM item that runs several set-returning functions in lockstep, as `ROWS FROM`
+/// (which the parser does not read); also written `"rows from"(f(...), g(...))`.
+const ROWS_FROM: &str = "rows from";
 
 /// Set-returning functions with one output column, which a select list may call.
 fn single_column_srf(f: &ast::Function) -> bool {
@@ -640,7 +670,7 @@ fn take_srf(e: &mut ast::Expr, found: &mut Vec<ast::Function>) {
     match e {
         E::Function(f) if single_column_srf(f) => {
             found.push(f.clone());
-            *e = E::Identifier(ast::Ident::with_quote('"', LIFTED));
+            *e = E::Identifier(lifted_column(found.len()));
         }
         E::Nested(x) | E::UnaryOp { expr: x, .. } | E::Cast { expr: x, .. } => take_srf(x, found),
         E::BinaryOp { left, right, .. } => {
@@ -651,11 +681,16 @@ fn take_srf(e: &mut ast::Expr, found: &mut Vec<ast::Function>) {
     }
 }
 
-/// PostgreSQL evaluates a set-returning function in the select list once per row of the
-/// FROM clause, producing a row per element (`SELECT generate_series(1, 3)`). With one
-/// such call, that is a lateral call appended to FROM whose column replaces the call:
-/// this rewrites the query so. Several calls (which PostgreSQL runs in lockstep), calls
-/// in aggregating queries or beside `*` are 0A000.
+/// The column of the `n`th set-returning call lifted out of a select list.
+fn lifted_column(n: usize) -> ast::Ident {
+    ast::Ident::with_quote('"', format!("{LIFTED}{n}"))
+}
+
+/// PostgreSQL evaluates set-returning functions in the select list once per row of the
+/// FROM clause, producing a row per element (`SELECT generate_series(1, 3)`), several in
+/// lockstep. That is a lateral `ROWS FROM` call appended to FROM whose columns replace the
+/// calls: this rewrites the query so. Calls in aggregating queries (which PostgreSQL
+/// expands after grouping) or beside `*` are 0A000.
 pub(super) fn lift_set_function(select: &ast::Select) -> Result<Option<ast::Select>> {
     let mut lifted = select.clone();
     let mut found = Vec::new();
@@ -678,36 +713,40 @@ pub(super) fn lift_set_function(select: &ast::Select) -> Result<Option<ast::Sele
             _ => star = true,
         }
     }
-    let Some(call) = found.first().cloned() else {
+    if found.is_empty() {
         return Ok(None);
-    };
+    }
     let grouped = !matches!(&select.group_by, ast::GroupByExpr::Expressions(e, _) if e.is_empty())
         || select.having.is_some()
         || lifted.projection.iter().any(|i| {
             matches!(i, ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } if super::has_aggregate(e))
         });
-    if found.len() > 1 || star || grouped {
+    if star || grouped {
         return Err(Error::unsupported(
-            "set-returning functions in this select list (only one, without * or aggregates)",
+            "set-returning functions in a select list with * or aggregates",
         ));
     }
-    let args = match &call.args {
-        ast::FunctionArguments::List(l) => l.args.clone(),
-        _ => Vec::new(),
-    };
+    let args = found
+        .iter()
+        .map(|f| {
+            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(ast::Expr::Function(f.clone())))
+        })
+        .collect();
     lifted.from.push(ast::TableWithJoins {
         relation: ast::TableFactor::Function {
             lateral: true,
-            name: call.name.clone(),
+            name: ast::ObjectName::from(vec![ast::Ident::with_quote('"', ROWS_FROM)]),
             args,
             with_ordinality: false,
             alias: Some(ast::TableAlias {
                 explicit: true,
                 name: ast::Ident::with_quote('"', LIFTED),
-                columns: vec![ast::TableAliasColumnDef {
-                    name: ast::Ident::with_quote('"', LIFTED),
-                    data_type: None,
-                }],
+                columns: (1..=found.len())
+                    .map(|n| ast::TableAliasColumnDef {
+                        name: lifted_column(n),
+                        data_type: None,
+                    })
+                    .collect(),
                 at: None,
             }),
         },
