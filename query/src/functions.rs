@@ -335,14 +335,15 @@ fn signature_of(name: &str, args: &[DataType]) -> Result<Signature> {
         "current_time" | "localtime" => sig(vec![], T::Time),
         "timeofday" => sig(vec![], T::Text),
         "date_trunc" => {
-            count(2, 2)?;
+            count(2, 3)?;
             let t = match &args[1] {
+                _ if n == 3 => T::TimestampTz,
                 T::Timestamp | T::TimestampTz | T::Interval => args[1].clone(),
                 T::Date | T::Unknown => T::TimestampTz,
                 _ => return Err(missing()),
             };
             sig(
-                vec![Some(T::Text), Some(t.clone())],
+                vec![Some(T::Text), Some(t.clone()), Some(T::Text)][..n].to_vec(),
                 datetime::trunc_type(&t),
             )
         }
@@ -361,6 +362,8 @@ fn signature_of(name: &str, args: &[DataType]) -> Result<Signature> {
                 t if t.is_numeric() => t.clone(),
                 T::Timestamp | T::TimestampTz | T::Interval => args[0].clone(),
                 T::Date => T::TimestampTz,
+                // A time converts implicitly to an interval.
+                T::Time => T::Interval,
                 _ => return Err(missing()),
             };
             sig(vec![Some(t), Some(T::Text)], T::Text)
@@ -1008,6 +1011,12 @@ fn strict_call(name: &str, args: &[Value], settings: &Settings) -> Result<Value>
     let f = |k: usize| -> Result<f64> { float_of(&args[k], settings) };
     Ok(match name {
         // ---- date/time
+        "date_trunc" if args.len() == 3 => {
+            // date_trunc(unit, timestamptz, zone): the fields of that zone.
+            let mut in_zone = settings.clone();
+            in_zone.timezone = datetime::parse_zone(&t(2))?;
+            datetime::date_trunc(&t(0), &args[1], &in_zone)?
+        }
         "date_trunc" => datetime::date_trunc(&t(0), &args[1], settings)?,
         "date_part" | "extract" => datetime::extract(&t(0), &args[1], name == "extract", settings)?,
         "to_char" => match &args[0] {

@@ -515,6 +515,10 @@ impl<'a> Planner<'a> {
             }
             let (mut node, mut scope) = self.table_factor(&twj.relation)?;
             for join in &twj.joins {
+                if let Some((n, s)) = self.lateral_join(join, &node, &scope)? {
+                    (node, scope) = (n, s);
+                    continue;
+                }
                 let (right, rscope) = self.table_factor(&join.relation)?;
                 let (kind, constraint) = match &join.join_operator {
                     ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => {

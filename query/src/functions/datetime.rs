@@ -750,7 +750,7 @@ pub fn at_time_zone(zone: &Value, v: &Value, settings: &Settings) -> Result<Valu
 
 /// A zone named in `AT TIME ZONE`: a tz database name, an abbreviation PostgreSQL knows
 /// for UTC, or a POSIX offset (`UTC+5` is five hours west, as in PostgreSQL).
-fn parse_zone(name: &str) -> Result<TimeZone> {
+pub fn parse_zone(name: &str) -> Result<TimeZone> {
     let lower = name.trim().to_lowercase();
     if matches!(lower.as_str(), "utc" | "gmt" | "z" | "zulu" | "ut") {
         return Ok(TimeZone::default());

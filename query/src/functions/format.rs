@@ -248,12 +248,9 @@ pub fn to_char_datetime(v: &Value, fmt: &str, settings: &Settings) -> Result<Val
             Piece::Field { key, fill, ordinal } => (key, fill, ordinal),
         };
         let num = |n: i64, width: usize| -> String {
+            // As C's %0*d: the width counts the minus sign.
             let mut s = if fill {
-                if n < 0 {
-                    format!("-{:0width$}", -n, width = width)
-                } else {
-                    format!("{n:0width$}")
-                }
+                format!("{n:0width$}")
             } else {
                 n.to_string()
             };
@@ -277,10 +274,11 @@ pub fn to_char_datetime(v: &Value, fmt: &str, settings: &Settings) -> Result<Val
         };
         let pm = tm.hour % 24 >= 12;
         let text = match key {
-            "HH24" => num(tm.hour, 2),
-            "HH" | "HH12" => num(hour12, 2),
-            "MI" => num(tm.minute, 2),
-            "SS" => num(tm.second, 2),
+            // Negative interval fields keep two digits after the sign.
+            "HH24" => num(tm.hour, if tm.hour < 0 { 3 } else { 2 }),
+            "HH" | "HH12" => num(hour12, if hour12 < 0 { 3 } else { 2 }),
+            "MI" => num(tm.minute, if tm.minute < 0 { 3 } else { 2 }),
+            "SS" => num(tm.second, if tm.second < 0 { 3 } else { 2 }),
             "SSSS" | "SSSSS" => num(tm.hour * 3600 + tm.minute * 60 + tm.second, 0),
             "MS" => num(tm.micro / 1000, 3),
             "US" => num(tm.micro, 6),

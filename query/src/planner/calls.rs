@@ -462,6 +462,41 @@ impl Planner<'_> {
         )
     }
 
+    /// `left JOIN f(...) ON ...` or `CROSS JOIN f(...)` where the function's arguments
+    /// read `left` (a lateral call): the function scan over `left`'s rows, filtered by the
+    /// ON condition. `None` when the joined item is not such a call.
+    pub(super) fn lateral_join(
+        &mut self,
+        join: &ast::Join,
+        left: &Node,
+        scope: &Scope,
+    ) -> Result<Option<(Node, Scope)>> {
+        let Some((node, scope, true)) = self.function_factor(&join.relation, Some((left, scope)))?
+        else {
+            return Ok(None);
+        };
+        let on = match &join.join_operator {
+            ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => match c {
+                ast::JoinConstraint::On(e) => Some(e),
+                ast::JoinConstraint::None => None,
+                _ => return Err(Error::unsupported("JOIN ... USING or NATURAL with a function")),
+            },
+            ast::JoinOperator::CrossJoin(_) => None,
+            _ => return Err(Error::unsupported("outer join with a lateral function call")),
+        };
+        let node = match on {
+            Some(e) => {
+                let (pred, t) = self.expr(e, &scope, None)?;
+                Node::Filter {
+                    input: Box::new(node),
+                    predicate: super::bool_type(&pred, &t, "JOIN/ON")?,
+                }
+            }
+            None => node,
+        };
+        Ok(Some((node, scope)))
+    }
+
     /// A FROM item that calls a set-returning function, if `factor` is one. `left` is what
     /// the FROM clause has so far: arguments may refer to it (the call is lateral), and
     /// then the function scan runs over its rows and the result includes them.
