@@ -120,6 +120,9 @@ fn path_elements(v: &Value) -> Result<Vec<Value>> {
 
 /// `j -> key`, `j ->> key`, `j #> path`, `j #>> path`.
 pub fn access(op: &str, j: &Value, key: &Value) -> Result<Value> {
+    if let Value::Json(text) = j {
+        return access_raw(op, text, key);
+    }
     let t = tree(j)?;
     let json_type = matches!(j, Value::Json(_));
     let found = match op {
@@ -140,6 +143,166 @@ pub fn access(op: &str, j: &Value, key: &Value) -> Result<Value> {
         (None, _) => Value::Null,
         (Some(f), "->>" | "#>>") => as_text(&f, json_type),
         (Some(f), _) => value_like(j, f),
+    })
+}
+
+// ---- `json` as written: the text of a member or element, found without reparsing it.
+
+/// The end (byte offset) of the JSON value starting at `start` of a validated document.
+fn value_end(b: &[u8], start: usize) -> usize {
+    let mut i = start;
+    match b.get(i) {
+        Some(b'"') => {
+            i += 1;
+            while i < b.len() {
+                match b[i] {
+                    b'\\' => i += 2,
+                    b'"' => return i + 1,
+                    _ => i += 1,
+                }
+            }
+            b.len()
+        }
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            while i < b.len() {
+                match b[i] {
+                    b'"' => {
+                        i = value_end(b, i);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            b.len()
+        }
+        _ => {
+            while i < b.len() && !matches!(b[i], b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+            {
+                i += 1;
+            }
+            i
+        }
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// A member of an object (its key and text) or an element of an array (no key), as
+/// written.
+type RawChild<'a> = (Option<String>, &'a str);
+
+/// The members of an object or the elements of an array; `None` for a scalar.
+fn raw_children(text: &str) -> Result<Option<Vec<RawChild<'_>>>> {
+    let b = text.as_bytes();
+    let mut i = skip_ws(b, 0);
+    let object = match b.get(i) {
+        Some(b'{') => true,
+        Some(b'[') => false,
+        _ => return Ok(None),
+    };
+    let close = if object { b'}' } else { b']' };
+    let mut out = Vec::new();
+    i = skip_ws(b, i + 1);
+    if b.get(i) == Some(&close) {
+        return Ok(Some(out));
+    }
+    while i < b.len() {
+        let key = if object {
+            let end = value_end(b, i);
+            let key = match j::parse(&text[i..end], "json")? {
+                Json::String(k) => k,
+                _ => return Err(Error::internal("json object key is not a string")),
+            };
+            i = skip_ws(b, end);
+            i = skip_ws(b, i + 1); // the colon
+            Some(key)
+        } else {
+            None
+        };
+        let end = value_end(b, i);
+        out.push((key, &text[i..end]));
+        i = skip_ws(b, end);
+        if b.get(i) != Some(&b',') {
+            break;
+        }
+        i = skip_ws(b, i + 1);
+    }
+    Ok(Some(out))
+}
+
+/// One path step over `json` text: the child's text as written.
+fn raw_step<'a>(text: &'a str, key: &Value) -> Result<Option<&'a str>> {
+    let Some(children) = raw_children(text)? else {
+        return Ok(None);
+    };
+    let is_object =
+        children.first().is_some_and(|(k, _)| k.is_some()) || text.trim_start().starts_with('{');
+    Ok(match key {
+        Value::Text(k) if is_object => children
+            .iter()
+            .rev()
+            .find(|(name, _)| name.as_deref() == Some(k.as_str()))
+            .map(|(_, v)| *v),
+        _ if is_object => None,
+        other => {
+            let i = match other {
+                Value::Text(k) => match k.trim().parse::<i64>() {
+                    Ok(i) => i,
+                    Err(_) => return Ok(None),
+                },
+                v => super::array::int(v).unwrap_or(i64::MAX),
+            };
+            let len = children.len() as i64;
+            let i = if i < 0 { len + i } else { i };
+            if (0..len).contains(&i) {
+                Some(children[i as usize].1)
+            } else {
+                None
+            }
+        }
+    })
+}
+
+/// `->`, `->>`, `#>`, `#>>` on `json`: results keep the text as written.
+fn access_raw(op: &str, text: &str, key: &Value) -> Result<Value> {
+    let found = match op {
+        "->" | "->>" => raw_step(text, key)?,
+        _ => {
+            let mut cur = Some(text);
+            for k in path_elements(key)? {
+                cur = match cur {
+                    Some(c) if !k.is_null() => raw_step(c, &k)?,
+                    _ => None,
+                };
+            }
+            cur
+        }
+    };
+    let Some(found) = found else {
+        return Ok(Value::Null);
+    };
+    let found = found.trim();
+    Ok(match op {
+        "->>" | "#>>" => match j::parse(found, "json")? {
+            Json::Null => Value::Null,
+            Json::String(s) => Value::Text(s),
+            _ => Value::Text(found.to_string()),
+        },
+        _ => Value::Json(found.to_string()),
     })
 }
 
@@ -616,6 +779,34 @@ pub fn pretty(v: &Value) -> Result<Value> {
 /// Rows of the JSON set-returning functions: `json[b]_array_elements[_text]`,
 /// `json[b]_object_keys`, `json[b]_each[_text]`.
 pub fn rows(name: &str, v: &Value) -> Result<Vec<Vec<Value>>> {
+    if let Value::Json(text) = v
+        && !name.contains("object_keys")
+        && let Some(children) = raw_children(text)?
+    {
+        let is_object = text.trim_start().starts_with('{');
+        let each = name.contains("_each");
+        if is_object == each {
+            let as_text = name.ends_with("_text");
+            return children
+                .into_iter()
+                .map(|(k, raw)| {
+                    let value = if as_text {
+                        match j::parse(raw, "json")? {
+                            Json::Null => Value::Null,
+                            Json::String(s) => Value::Text(s),
+                            _ => Value::Text(raw.to_string()),
+                        }
+                    } else {
+                        Value::Json(raw.to_string())
+                    };
+                    Ok(match k {
+                        Some(k) if each => vec![Value::Text(k), value],
+                        _ => vec![value],
+                    })
+                })
+                .collect();
+        }
+    }
     let t = tree(v)?;
     let text = name.ends_with("_text");
     let elem = |x: Json| {

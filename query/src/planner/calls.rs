@@ -471,7 +471,8 @@ impl Planner<'_> {
         left: &Node,
         scope: &Scope,
     ) -> Result<Option<(Node, Scope)>> {
-        let Some((node, scope, true)) = self.function_factor(&join.relation, Some((left, scope)))?
+        let Some((node, scope, true)) =
+            self.function_factor(&join.relation, Some((left, scope)))?
         else {
             return Ok(None);
         };
@@ -479,10 +480,18 @@ impl Planner<'_> {
             ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => match c {
                 ast::JoinConstraint::On(e) => Some(e),
                 ast::JoinConstraint::None => None,
-                _ => return Err(Error::unsupported("JOIN ... USING or NATURAL with a function")),
+                _ => {
+                    return Err(Error::unsupported(
+                        "JOIN ... USING or NATURAL with a function",
+                    ));
+                }
             },
             ast::JoinOperator::CrossJoin(_) => None,
-            _ => return Err(Error::unsupported("outer join with a lateral function call")),
+            _ => {
+                return Err(Error::unsupported(
+                    "outer join with a lateral function call",
+                ));
+            }
         };
         let node = match on {
             Some(e) => {
