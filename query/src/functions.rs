@@ -254,9 +254,32 @@ fn signature_of(name: &str, args: &[DataType]) -> Result<Signature> {
         }
         "encode" => sig(vec![Some(T::Bytea), Some(T::Text)], T::Text),
         "decode" => sig(vec![Some(T::Text), Some(T::Text)], T::Bytea),
-        "regexp_match" => {
+        "regexp_match" | "regexp_split_to_array" => {
             count(2, 3)?;
             sig(same(T::Text), arr(T::Text))
+        }
+        "array_replace" => {
+            count(3, 3)?;
+            let e = match &args[0] {
+                T::Array(e) => (**e).clone(),
+                _ => return Err(missing()),
+            };
+            sig(
+                vec![Some(arr(e.clone())), Some(e.clone()), Some(e.clone())],
+                arr(e),
+            )
+        }
+        "array_dims" | "array_ndims" => {
+            count(1, 1)?;
+            elem_of(&args[0]).ok_or_else(missing)?;
+            sig(
+                vec![None],
+                if name == "array_dims" {
+                    T::Text
+                } else {
+                    T::Int4
+                },
+            )
         }
         "~" | "~*" | "!~" | "!~*" => {
             count(2, 2)?;
@@ -921,6 +944,7 @@ fn non_strict(name: &str, args: &[Value], settings: &Settings) -> Result<Option<
         }
         "array_position" => array::position(&args[0], &args[1], args.get(2))?,
         "array_remove" => array::remove(&args[0], &args[1])?,
+        "array_replace" => array::replace(&args[0], &args[1], &args[2])?,
         "array_to_string" => array::to_string(args, settings)?,
         "string_to_array" => array::from_string(args, settings)?,
         "concat_ws" => {
@@ -1131,6 +1155,23 @@ fn strict_call(name: &str, args: &[Value], settings: &Settings) -> Result<Value>
             let flags = if args.len() > 2 { t(2) } else { String::new() };
             string::regexp_match(&t(0), &t(1), &flags)?
         }
+        "regexp_split_to_array" => {
+            let flags = if args.len() > 2 { t(2) } else { String::new() };
+            Value::Array(types::Array::new(
+                DataType::Text,
+                string::regexp_split(&t(0), &t(1), &flags)?
+                    .into_iter()
+                    .map(Value::Text)
+                    .collect(),
+            ))
+        }
+        "array_dims" | "array_ndims" => match &args[0] {
+            Value::Array(a) if a.elements.is_empty() => Value::Null,
+            Value::Array(a) if name == "array_dims" => {
+                Value::Text(format!("[1:{}]", a.elements.len()))
+            }
+            _ => Value::Int4(1),
+        },
         "~" | "~*" | "!~" | "!~*" => {
             let m = string::regex_matches(&t(0), &t(1), name.ends_with('*'))?;
             Value::Bool(m != name.starts_with('!'))

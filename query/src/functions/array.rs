@@ -183,6 +183,23 @@ pub fn remove(a: &Value, x: &Value) -> Result<Value> {
     Ok(Value::Array(Array::new(element_type(a), out)))
 }
 
+/// `array_replace(a, from, to)`: each element equal to `from` (NULL matches NULL) becomes
+/// `to`.
+pub fn replace(a: &Value, from: &Value, to: &Value) -> Result<Value> {
+    if a.is_null() {
+        return Ok(Value::Null);
+    }
+    let mut out = Vec::new();
+    for e in elements(a)? {
+        out.push(if same(e, from)? {
+            to.clone()
+        } else {
+            e.clone()
+        });
+    }
+    Ok(Value::Array(Array::new(element_type(a), out)))
+}
+
 /// `array_to_string(a, delimiter [, null_string])`.
 pub fn to_string(args: &[Value], settings: &Settings) -> Result<Value> {
     if args[0].is_null() || args[1].is_null() {

@@ -97,6 +97,20 @@ pub fn set_function(name: &str, args: &[DataType]) -> Result<Option<SetFunction>
                 columns,
             }
         }
+        "regexp_matches" | "regexp_split_to_table" => {
+            if !(2..=3).contains(&args.len()) {
+                return Err(missing());
+            }
+            let column = if name == "regexp_matches" {
+                T::Array(Box::new(T::Text))
+            } else {
+                T::Text
+            };
+            SetFunction {
+                args: vec![Some(T::Text); args.len()],
+                columns: vec![(name.to_string(), column)],
+            }
+        }
         "json_array_elements"
         | "jsonb_array_elements"
         | "json_array_elements_text"
@@ -146,6 +160,24 @@ pub fn rows(name: &str, args: &[Value]) -> Result<RowIter> {
         "unnest" => Ok(Box::new(
             super::array::unnest_rows(args)?.into_iter().map(Ok),
         )),
+        "regexp_matches" | "regexp_split_to_table" => {
+            if args.iter().any(Value::is_null) {
+                return Ok(Box::new(std::iter::empty()));
+            }
+            let text = |i: usize| match args.get(i) {
+                Some(Value::Text(s)) => s.as_str(),
+                _ => "",
+            };
+            let rows = if name == "regexp_matches" {
+                super::string::regexp_matches(text(0), text(1), text(2))?
+            } else {
+                super::string::regexp_split(text(0), text(1), text(2))?
+                    .into_iter()
+                    .map(|p| vec![Value::Text(p)])
+                    .collect()
+            };
+            Ok(Box::new(rows.into_iter().map(Ok)))
+        }
         _ => {
             if args[0].is_null() {
                 return Ok(Box::new(std::iter::empty()));

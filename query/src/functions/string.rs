@@ -539,6 +539,70 @@ pub fn regexp_match(s: &str, pattern: &str, f: &str) -> Result<Value> {
     })
 }
 
+/// Rows of `regexp_matches(s, pattern [, flags])`: the captures of the first match, or
+/// of every match with `g`.
+pub fn regexp_matches(s: &str, pattern: &str, f: &str) -> Result<Vec<Vec<Value>>> {
+    let (global, ci) = flags(f)?;
+    let re = regex(pattern, ci)?;
+    let mut out = Vec::new();
+    for c in re.captures_iter(s) {
+        let items: Vec<Value> = if c.len() == 1 {
+            vec![Value::Text(c[0].to_string())]
+        } else {
+            (1..c.len())
+                .map(|i| {
+                    c.get(i)
+                        .map_or(Value::Null, |m| Value::Text(m.as_str().to_string()))
+                })
+                .collect()
+        };
+        out.push(vec![Value::Array(Array::new(DataType::Text, items))]);
+        if !global {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// `regexp_split_to_array(s, pattern [, flags])`: the pieces between matches (an empty
+/// match splits between characters, as in PostgreSQL).
+pub fn regexp_split(s: &str, pattern: &str, f: &str) -> Result<Vec<String>> {
+    let (global, ci) = flags(f)?;
+    if global {
+        return Err(Error::new(
+            SqlState::INVALID_PARAMETER_VALUE,
+            "regexp_split_to_array() does not support the \"global\" option",
+        ));
+    }
+    let re = regex(pattern, ci)?;
+    let char_len = |at: usize| s[at..].chars().next().map_or(1, char::len_utf8);
+    let mut out = Vec::new();
+    let (mut start, mut pos, mut prev_end) = (0, 0, None);
+    while pos <= s.len() {
+        let Some(m) = re.find_at(s, pos) else {
+            break;
+        };
+        // Empty matches at either end or right after a match do not split.
+        if m.is_empty() && (m.start() == 0 || m.start() == s.len() || prev_end == Some(m.start())) {
+            if m.start() >= s.len() {
+                break;
+            }
+            pos = m.start() + char_len(m.start());
+            continue;
+        }
+        out.push(s[start..m.start()].to_string());
+        start = m.end();
+        prev_end = Some(m.end());
+        pos = if m.is_empty() {
+            m.end() + char_len(m.end())
+        } else {
+            m.end()
+        };
+    }
+    out.push(s[start..].to_string());
+    Ok(out)
+}
+
 /// `s ~ pattern` and friends.
 pub fn regex_matches(s: &str, pattern: &str, ci: bool) -> Result<bool> {
     Ok(regex(pattern, ci)?.is_match(s))

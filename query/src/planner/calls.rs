@@ -701,7 +701,9 @@ fn single_column_srf(f: &ast::Function) -> bool {
         | "json_array_elements_text"
         | "jsonb_array_elements_text"
         | "json_object_keys"
-        | "jsonb_object_keys" => true,
+        | "jsonb_object_keys"
+        | "regexp_matches"
+        | "regexp_split_to_table" => true,
         "unnest" => args,
         _ => false,
     }
