@@ -156,11 +156,14 @@ pub fn build(node: &Node) -> Box<dyn Executor> {
             input,
             functions,
             ordinality,
+            outer,
         } => Box::new(FunctionScanExec {
             input: build(input),
             functions: functions.clone(),
             ordinality: *ordinality,
+            outer: outer.clone(),
             current: None,
+            matched: false,
         }),
         Node::SetOp {
             op,
@@ -201,6 +204,7 @@ pub fn width(node: &Node) -> usize {
             input,
             functions,
             ordinality,
+            ..
         } => {
             width(input)
                 + functions.iter().map(|c| c.columns).sum::<usize>()
@@ -850,6 +854,9 @@ struct FunctionScanExec {
     input: Box<dyn Executor>,
     functions: Vec<SetCall>,
     ordinality: bool,
+    outer: Option<Expr>,
+    /// Some row of the function came out for the current input row (LEFT JOIN).
+    matched: bool,
     /// The input row being expanded, each function's remaining rows (`None` once it ran
     /// out) and the count of rows produced for it.
     current: Option<(Row, Vec<Option<functions::srf::RowIter>>, i64)>,
@@ -879,9 +886,24 @@ impl Executor for FunctionScanExec {
                     if self.ordinality {
                         out.push(Value::Int8(*n));
                     }
+                    match &self.outer {
+                        Some(on) if !is_true(&eval(on, &out, ctx)?) => continue,
+                        _ => {
+                            self.matched = true;
+                            return Ok(Some(out));
+                        }
+                    }
+                }
+                let row = row.clone();
+                self.current = None;
+                if self.outer.is_some() && !self.matched {
+                    // LEFT JOIN: the input row once, with NULLs for the function.
+                    let width = self.functions.iter().map(|c| c.columns).sum::<usize>()
+                        + usize::from(self.ordinality);
+                    let mut out = row;
+                    out.extend(std::iter::repeat_n(Value::Null, width));
                     return Ok(Some(out));
                 }
-                self.current = None;
             }
             let Some(row) = self.input.next(ctx)? else {
                 return Ok(None);
@@ -896,6 +918,7 @@ impl Executor for FunctionScanExec {
                 iters.push(Some(functions::srf::rows(&call.name, &values)?));
             }
             self.current = Some((row, iters, 0));
+            self.matched = false;
         }
     }
 }

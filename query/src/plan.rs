@@ -203,6 +203,9 @@ pub enum Node {
         functions: Vec<SetCall>,
         /// `WITH ORDINALITY`: a bigint position column after the functions' columns.
         ordinality: bool,
+        /// `LEFT JOIN LATERAL ... ON on`: only output rows satisfying `on` come out, and an
+        /// input row none satisfies comes out once, padded with NULLs. `None`: an inner call.
+        outer: Option<Expr>,
     },
     /// UNION / INTERSECT / EXCEPT.
     SetOp {
@@ -354,9 +357,16 @@ pub fn visit_exprs(node: &Node, f: &mut impl FnMut(&Expr)) {
         }
         Node::Distinct { input } => visit_exprs(input, f),
         Node::FunctionScan {
-            input, functions, ..
+            input,
+            functions,
+            outer,
+            ..
         } => {
-            functions.iter().flat_map(|c| &c.args).for_each(&mut all);
+            functions
+                .iter()
+                .flat_map(|c| &c.args)
+                .chain(outer)
+                .for_each(&mut all);
             visit_exprs(input, f);
         }
         Node::SetOp { left, right, .. } => {
@@ -432,10 +442,12 @@ impl Node {
                 input,
                 functions,
                 ordinality,
+                outer,
             } => Node::FunctionScan {
                 input: b(input),
                 functions,
                 ordinality,
+                outer,
             },
             Node::SetOp {
                 op,
@@ -561,6 +573,7 @@ impl Node {
                 input,
                 functions,
                 ordinality,
+                outer,
             } => {
                 let calls: Vec<String> = functions
                     .iter()
@@ -569,12 +582,16 @@ impl Node {
                         format!("{}({})", c.name, list.join(", "))
                     })
                     .collect();
-                writeln!(
+                write!(
                     f,
                     "Function Scan on {}{}",
                     calls.join(", "),
                     if *ordinality { " WITH ORDINALITY" } else { "" }
                 )?;
+                match outer {
+                    Some(on) => writeln!(f, " left join on {on}")?,
+                    None => writeln!(f)?,
+                }
                 input.fmt_indent(f, depth + 1)
             }
             Node::SetOp {

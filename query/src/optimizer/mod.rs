@@ -106,6 +106,7 @@ pub fn map_exprs(node: Node, f: &impl Fn(Expr) -> Expr) -> Node {
             input,
             functions,
             ordinality,
+            outer,
         } => Node::FunctionScan {
             input: n(input),
             functions: functions
@@ -116,6 +117,7 @@ pub fn map_exprs(node: Node, f: &impl Fn(Expr) -> Expr) -> Node {
                 })
                 .collect(),
             ordinality,
+            outer: o(outer),
         },
         Node::SetOp {
             op,

@@ -476,23 +476,52 @@ impl Planner<'_> {
         else {
             return Ok(None);
         };
-        let on = match &join.join_operator {
-            ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => match c {
-                ast::JoinConstraint::On(e) => Some(e),
-                ast::JoinConstraint::None => None,
-                _ => {
-                    return Err(Error::unsupported(
-                        "JOIN ... USING or NATURAL with a function",
-                    ));
-                }
-            },
-            ast::JoinOperator::CrossJoin(_) => None,
+        let (on, left_join) = match &join.join_operator {
+            ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => (c, false),
+            ast::JoinOperator::Left(c) | ast::JoinOperator::LeftOuter(c) => (c, true),
+            ast::JoinOperator::CrossJoin(c) => (c, false),
+            // As PostgreSQL: the right side of a RIGHT or FULL join cannot read the left.
             _ => {
-                return Err(Error::unsupported(
-                    "outer join with a lateral function call",
+                return Err(Error::new(
+                    SqlState::INVALID_COLUMN_REFERENCE,
+                    "invalid reference to FROM-clause entry in the arguments of a function on the right of a RIGHT or FULL join",
                 ));
             }
         };
+        let on = match on {
+            ast::JoinConstraint::On(e) => Some(e),
+            ast::JoinConstraint::None => None,
+            _ => {
+                return Err(Error::unsupported(
+                    "JOIN ... USING or NATURAL with a function",
+                ));
+            }
+        };
+        if left_join {
+            let Node::FunctionScan {
+                input,
+                functions,
+                ordinality,
+                ..
+            } = node
+            else {
+                return Err(Error::internal("lateral call is not a function scan"));
+            };
+            let predicate = match on {
+                Some(e) => {
+                    let (pred, t) = self.expr(e, &scope, None)?;
+                    super::bool_type(&pred, &t, "JOIN/ON")?
+                }
+                None => Expr::Literal(Value::Bool(true)),
+            };
+            let node = Node::FunctionScan {
+                input,
+                functions,
+                ordinality,
+                outer: Some(predicate),
+            };
+            return Ok(Some((node, scope)));
+        }
         let node = match on {
             Some(e) => {
                 let (pred, t) = self.expr(e, &scope, None)?;
@@ -674,6 +703,7 @@ impl Planner<'_> {
                 input: Box::new(input),
                 functions,
                 ordinality,
+                outer: None,
             },
             scope,
             lateral,
