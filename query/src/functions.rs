@@ -1198,12 +1198,16 @@ fn strict_call(name: &str, args: &[Value], settings: &Settings) -> Result<Value>
         }
         // ---- math
         "ln" | "log" | "log10" | "exp" if matches!(args[0], Value::Numeric(_)) => {
-            let r = if args.len() == 2 {
-                math::log_base(f(0)?, f(1)?)?
-            } else {
-                math::unary(name, f(0)?)?
+            let num = |k: usize| match &args[k] {
+                Value::Numeric(n) => Ok(n.clone()),
+                _ => Err(Error::internal("numeric logarithm of another type")),
             };
-            math::to_numeric(r)
+            Value::Numeric(match (name, args.len()) {
+                (_, 2) => math::exact::log(&num(0)?, &num(1)?)?,
+                ("ln", _) => math::exact::ln(&num(0)?)?,
+                ("exp", _) => math::exact::exp(&num(0)?)?,
+                _ => math::exact::log(&types::Numeric::from_i64(10), &num(0)?)?,
+            })
         }
         "log" if args.len() == 2 => Value::Float8(math::log_base(f(0)?, f(1)?)?),
         "ln" | "log" | "log10" | "exp" | "cbrt" | "degrees" | "radians" | "sin" | "cos" | "tan"

@@ -1,9 +1,8 @@
 //! Mathematical functions: logarithms and exponentials, trigonometry, `random` and
 //! `setseed`, integer helpers (`div`, `gcd`, `lcm`, `factorial`), `width_bucket`, `scale`.
 //!
-//! Functions PostgreSQL defines on `double precision` compute in `f64`; those it also
-//! defines on `numeric` (`ln`, `log`, `exp`, ...) give a `numeric` for a `numeric`
-//! argument, computed in `f64` and kept to 16 significant digits.
+//! Functions PostgreSQL defines on `double precision` compute in `f64`; `ln`, `log` and
+//! `exp` of a `numeric` are computed exactly to PostgreSQL's result scale ([`exact`]).
 
 use std::cell::RefCell;
 
@@ -111,25 +110,6 @@ pub fn log_base(b: f64, x: f64) -> Result<f64> {
         return Err(Error::new(SqlState::DIVISION_BY_ZERO, "division by zero"));
     }
     Ok(x.ln() / b.ln())
-}
-
-/// A float result as a `numeric` with the display scale PostgreSQL's numeric `ln`, `log`
-/// and `exp` give (16 digits after the point, fewer as the integer part grows). The value
-/// comes from `f64`, so digits beyond its precision may differ from PostgreSQL's.
-pub fn to_numeric(x: f64) -> Value {
-    if !x.is_finite() {
-        return Value::Numeric(Numeric::from_float(x, 16));
-    }
-    let weight = if x == 0.0 {
-        0
-    } else {
-        x.abs().log10().floor() as i64
-    };
-    let scale = (16 - weight.max(0)).max(0) as usize;
-    match Numeric::parse(&format!("{x:.scale$}")) {
-        Some(Ok(n)) => Value::Numeric(n),
-        _ => Value::Numeric(Numeric::from_float(x, 16)),
-    }
 }
 
 fn big(v: &Value) -> Option<BigInt> {
@@ -263,5 +243,203 @@ mod tests {
         let a = random();
         setseed(0.5).unwrap();
         assert_eq!(a, random());
+    }
+}
+
+/// Arbitrary-precision `ln`, `log` and `exp` on `numeric`, with PostgreSQL's result
+/// scales: fixed-point arithmetic on big integers with guard digits, the series taken
+/// after range reduction (square roots for `ln`, halving for `exp`).
+pub mod exact {
+    use num_bigint::BigInt;
+    use num_traits::{Signed, Zero};
+
+    use super::log_error;
+    use crate::error::{Error, Result, SqlState};
+    use crate::types::Numeric;
+
+    /// PostgreSQL's `NUMERIC_MIN_SIG_DIGITS`.
+    const MIN_SIG_DIGITS: i64 = 16;
+    /// PostgreSQL's `NUMERIC_MAX_DISPLAY_SCALE`.
+    const MAX_DISPLAY_SCALE: i64 = 1000;
+
+    fn pow10(n: u32) -> BigInt {
+        BigInt::from(10u32).pow(n)
+    }
+
+    /// A value as a fixed-point integer with `p` fraction digits (truncated).
+    fn fixed(n: &Numeric, p: u32) -> Result<BigInt> {
+        let (unscaled, scale) = n
+            .parts()
+            .ok_or_else(|| Error::internal("fixed point of a non-finite numeric"))?;
+        Ok(if p >= scale {
+            unscaled * pow10(p - scale)
+        } else {
+            unscaled / pow10(scale - p)
+        })
+    }
+
+    /// Rounds a fixed-point value with `p` digits to `scale` digits, half away from zero.
+    fn round_to(v: &BigInt, p: u32, scale: u32) -> Numeric {
+        if scale >= p {
+            return Numeric::new(v * pow10(scale - p), scale);
+        }
+        let d = pow10(p - scale);
+        let half: BigInt = &d / 2u32;
+        let magnitude: BigInt = (v.abs() + half) / &d;
+        let q = if v.is_negative() {
+            -magnitude
+        } else {
+            magnitude
+        };
+        Numeric::new(q, scale)
+    }
+
+    fn mul(a: &BigInt, b: &BigInt, one: &BigInt) -> BigInt {
+        a * b / one
+    }
+
+    /// `ln(x)` for `x > 0` in fixed point with `p` digits.
+    fn ln_fixed(x: &BigInt, p: u32) -> BigInt {
+        let one = pow10(p);
+        // Bring x near 1: by powers of 10 first (ln 10 is computed the same way on a
+        // value near 1 after square roots), then by square roots.
+        let mut y = x.clone();
+        let mut roots = 0u32;
+        let near = &one / 100u32;
+        // The caller keeps x well above zero in fixed point; the bound is a backstop.
+        while (&y - &one).abs() > near && roots < 4096 {
+            y = (&y * &one).sqrt();
+            roots += 1;
+        }
+        // ln(y) = 2 atanh(z), z = (y - 1) / (y + 1).
+        let z = (&y - &one) * &one / (&y + &one);
+        let z2 = mul(&z, &z, &one);
+        let mut term = z.clone();
+        let mut sum = BigInt::zero();
+        let mut k = 1u32;
+        while !term.is_zero() {
+            sum += &term / k;
+            term = mul(&term, &z2, &one);
+            k += 2;
+        }
+        sum * 2 * (BigInt::from(1u32) << roots)
+    }
+
+    /// `exp(x)` in fixed point with `p` digits.
+    fn exp_fixed(x: &BigInt, p: u32) -> BigInt {
+        let one = pow10(p);
+        // Halve until |x| < 0.01, sum the series, square back.
+        let mut halvings = 0u32;
+        let mut r = x.clone();
+        let small = &one / 100u32;
+        while r.abs() > small {
+            r /= 2;
+            halvings += 1;
+        }
+        let mut term = one.clone();
+        let mut sum = BigInt::zero();
+        let mut k = 1u32;
+        while !term.is_zero() {
+            sum += &term;
+            term = mul(&term, &r, &one) / k;
+            k += 1;
+        }
+        for _ in 0..halvings {
+            sum = mul(&sum, &sum, &one);
+        }
+        sum
+    }
+
+    /// The decimal exponent of the leading digit of a finite non-zero value.
+    fn weight(n: &Numeric) -> i64 {
+        match n.parts() {
+            Some((u, scale)) if !u.is_zero() => u.abs().to_string().len() as i64 - scale as i64 - 1,
+            _ => 0,
+        }
+    }
+
+    /// The decimal weight of `ln(x)` as PostgreSQL estimates it.
+    fn ln_weight(n: &Numeric) -> i64 {
+        let x = n.to_f64();
+        let l = if x.is_normal() {
+            if (0.9..=1.1).contains(&x) {
+                let d = (x - 1.0).abs();
+                return if d == 0.0 {
+                    0
+                } else {
+                    d.log10().floor() as i64
+                };
+            }
+            x.ln().abs()
+        } else {
+            // Beyond double precision: ln x is about weight * ln 10.
+            ((weight(n) as f64 + 0.5) * std::f64::consts::LN_10).abs()
+        };
+        if l == 0.0 { 0 } else { l.log10() as i64 }
+    }
+
+    fn check_arg(n: &Numeric) -> Result<()> {
+        if let Some(e) = log_error(n.signum() as f64) {
+            return Err(e);
+        }
+        if !n.is_finite() {
+            return Err(Error::unsupported("logarithm of numeric infinity or NaN"));
+        }
+        Ok(())
+    }
+
+    /// Guard digits: enough for the value's size (a tiny value keeps 20 significant
+    /// digits in fixed point) and the range reduction.
+    fn guard(x: &Numeric) -> u32 {
+        weight(x).unsigned_abs().min(1 << 20) as u32 + 30
+    }
+
+    /// `ln(x)` on `numeric`.
+    pub fn ln(x: &Numeric) -> Result<Numeric> {
+        check_arg(x)?;
+        let scale = (MIN_SIG_DIGITS - ln_weight(x))
+            .max(x.scale() as i64)
+            .clamp(0, MAX_DISPLAY_SCALE) as u32;
+        let p = scale + guard(x);
+        Ok(round_to(&ln_fixed(&fixed(x, p)?, p), p, scale))
+    }
+
+    /// `log(base, x)` on `numeric`.
+    pub fn log(base: &Numeric, x: &Numeric) -> Result<Numeric> {
+        check_arg(base)?;
+        check_arg(x)?;
+        let result_weight = ln_weight(x) - ln_weight(base);
+        let scale = (MIN_SIG_DIGITS - result_weight)
+            .max(base.scale() as i64)
+            .max(x.scale() as i64)
+            .clamp(0, MAX_DISPLAY_SCALE) as u32;
+        let p = scale + guard(x) + guard(base);
+        let lb = ln_fixed(&fixed(base, p)?, p);
+        if lb.is_zero() {
+            return Err(Error::new(SqlState::DIVISION_BY_ZERO, "division by zero"));
+        }
+        let lx = ln_fixed(&fixed(x, p)?, p);
+        Ok(round_to(&(lx * pow10(p) / lb), p, scale))
+    }
+
+    /// `exp(x)` on `numeric`.
+    pub fn exp(x: &Numeric) -> Result<Numeric> {
+        if !x.is_finite() {
+            return Err(Error::unsupported("exp of numeric infinity or NaN"));
+        }
+        let f = x.to_f64();
+        let weight = (f * 0.434_294_481_903_252).clamp(-2000.0, 2000.0);
+        if f > 2_302.0 * 10.0 {
+            return Err(Error::new(
+                SqlState::NUMERIC_VALUE_OUT_OF_RANGE,
+                "value overflows numeric format",
+            ));
+        }
+        let scale = (MIN_SIG_DIGITS - weight as i64)
+            .max(x.scale() as i64)
+            .clamp(0, MAX_DISPLAY_SCALE) as u32;
+        // The result has about `weight` integer digits; squaring multiplies the error.
+        let p = scale + weight.max(0.0) as u32 + 40;
+        Ok(round_to(&exp_fixed(&fixed(x, p)?, p), p, scale))
     }
 }
