@@ -428,7 +428,7 @@ pub mod exact {
             return Err(Error::unsupported("exp of numeric infinity or NaN"));
         }
         let f = x.to_f64();
-        let weight = (f * 0.434_294_481_903_252).clamp(-2000.0, 2000.0);
+        let weight = (f * std::f64::consts::LOG10_E).clamp(-2000.0, 2000.0);
         if f > 2_302.0 * 10.0 {
             return Err(Error::new(
                 SqlState::NUMERIC_VALUE_OUT_OF_RANGE,
