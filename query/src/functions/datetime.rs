@@ -872,4 +872,22 @@ mod tests {
         );
         assert!(date_trunc("fortnight", &t, &s).is_err());
     }
+
+    #[test]
+    fn huge_values_fail_without_panicking() {
+        let s = Settings::default();
+        for text in [
+            "9999999999999999999999999999999999999999",
+            "1e300 years",
+            "-1e300 seconds",
+        ] {
+            assert!(
+                Value::from_text(text, &DataType::Interval, &s).is_err(),
+                "{text}"
+            );
+        }
+        let far = Value::Date(i32::MAX - 1);
+        assert!(far.clone().cast(&DataType::Timestamp, &s).is_err());
+        assert!(date_trunc("day", &far, &s).is_err());
+    }
 }
