@@ -1925,6 +1925,26 @@ fn column_name(e: &ast::Expr) -> String {
         ast::Expr::Nested(inner) => column_name(inner),
         ast::Expr::Case { .. } => "case".into(),
         ast::Expr::Exists { .. } => "exists".into(),
+        // Syntaxes that are function calls take the function's name, as in PostgreSQL.
+        ast::Expr::Extract { .. } => "extract".into(),
+        ast::Expr::Position { .. } => "position".into(),
+        ast::Expr::Substring { .. } => "substring".into(),
+        ast::Expr::Overlay { .. } => "overlay".into(),
+        ast::Expr::Trim { trim_where, .. } => match trim_where {
+            Some(ast::TrimWhereField::Leading) => "ltrim",
+            Some(ast::TrimWhereField::Trailing) => "rtrim",
+            _ => "btrim",
+        }
+        .into(),
+        ast::Expr::Ceil { .. } => "ceil".into(),
+        ast::Expr::Floor { .. } => "floor".into(),
+        ast::Expr::AtTimeZone { .. } => "timezone".into(),
+        ast::Expr::Array(_) => "array".into(),
+        ast::Expr::CompoundFieldAccess { root, .. } => column_name(root),
+        ast::Expr::Interval(_) => "interval".into(),
+        ast::Expr::TypedString(ts) => DataType::from_sql(&ts.data_type)
+            .map(|t| t.typname())
+            .unwrap_or_else(|_| "?column?".into()),
         _ => "?column?".into(),
     }
 }
