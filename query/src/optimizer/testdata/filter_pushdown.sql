@@ -6,3 +6,5 @@ SELECT * FROM a, b, c WHERE c.k = b.y AND a.x = c.k AND c.k IN (1, 2);
 SELECT * FROM a LEFT JOIN b ON a.x = b.y WHERE b.w IS NULL;
 SELECT * FROM a WHERE a.x > (SELECT max(y) FROM b WHERE b.w = a.z) AND a.z = 3;
 SELECT a.z, count(*) FROM a, b WHERE a.x + 1 = b.y GROUP BY a.z HAVING count(*) > 1;
+-- A lateral function call: conditions on its input go below it.
+SELECT * FROM a, generate_series(1, a.x) AS g WHERE a.z = 1 AND g > 2 AND g > a.x;
