@@ -270,6 +270,7 @@ enum Part {
     /// unscaled value and scale: `5500000, 6` is 5.500000.
     Scaled(i128, u32),
     Float(f64),
+    Exact(Numeric),
 }
 
 impl Part {
@@ -291,6 +292,7 @@ impl Part {
                 return Ok(Value::Numeric(Numeric::infinity(f < 0.0)));
             }
             Part::Float(f) => format!("{f}"),
+            Part::Exact(n) => return Ok(Value::Numeric(n)),
         };
         match Numeric::parse(&text) {
             Some(Ok(n)) => Ok(Value::Numeric(n)),
@@ -303,6 +305,7 @@ impl Part {
             Part::Int(i) => i as f64,
             Part::Scaled(v, scale) => v as f64 / 10f64.powi(scale as i32),
             Part::Float(f) => f,
+            Part::Exact(n) => n.to_f64(),
         }
     }
 }
@@ -373,6 +376,13 @@ fn part(unit: &str, v: &Value, zone: &TimeZone) -> Result<Part> {
                     _ => date_part_of(u, &f).ok_or_else(|| unit_error(unit, v, false)),
                 };
             }
+            if u == "julian" {
+                // The day number plus the fraction of the day, in numeric division's scale.
+                let fraction = Numeric::from_i64(f.time).div(&Numeric::from_i64(USECS_PER_DAY))?;
+                return Ok(Part::Exact(
+                    Numeric::from_i64(f.days + 2_451_545).add(&fraction)?,
+                ));
+            }
             if let Some(p) = date_part_of(u, &f) {
                 return Ok(p);
             }
@@ -393,12 +403,6 @@ fn part(unit: &str, v: &Value, zone: &TimeZone) -> Result<Part> {
                     "timezone_minute" => return Ok(Part::Int(off as i64 / 60 % 60)),
                     _ => {}
                 }
-            }
-            if u == "julian" {
-                let jd = f.days + 2_451_545;
-                return Ok(Part::Float(
-                    jd as f64 + f.time as f64 / USECS_PER_DAY as f64,
-                ));
             }
             time_part(u, &f, f.time).ok_or_else(|| {
                 let known = matches!(u, "timezone" | "timezone_hour" | "timezone_minute");
@@ -440,7 +444,7 @@ fn date_part_of(u: &str, f: &Fields) -> Option<Part> {
             let y = f.iso_week().0;
             if y > 0 { y } else { y - 1 }
         }
-        "julian" if f.time == 0 => f.days + 2_451_545,
+        "julian" => f.days + 2_451_545,
         _ => return None,
     }))
 }

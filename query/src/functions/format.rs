@@ -156,6 +156,11 @@ fn ordinal_suffix(n: i64, upper: bool) -> &'static str {
     }
 }
 
+/// The width PostgreSQL pads a field to: one more for a minus sign.
+fn signed(n: i64, width: usize) -> usize {
+    if n < 0 { width + 1 } else { width }
+}
+
 fn cased(name: &str, key: &str, fill: bool, width: usize) -> String {
     let s = if key.chars().all(|c| c.is_ascii_uppercase()) {
         name.to_uppercase()
@@ -264,21 +269,22 @@ pub fn to_char_datetime(v: &Value, fmt: &str, settings: &Settings) -> Result<Val
         } else {
             tm.year
         };
-        let hour12 = if tm.interval {
-            tm.hour % 12
+        let iso_year = if tm.iso.0 <= 0 && !tm.interval {
+            1 - tm.iso.0
         } else {
-            match tm.hour % 12 {
-                0 => 12,
-                h => h,
-            }
+            tm.iso.0
+        };
+        let hour12 = match tm.hour % 12 {
+            0 => 12,
+            h => h,
         };
         let pm = tm.hour % 24 >= 12;
         let text = match key {
-            // Negative interval fields keep two digits after the sign.
-            "HH24" => num(tm.hour, if tm.hour < 0 { 3 } else { 2 }),
-            "HH" | "HH12" => num(hour12, if hour12 < 0 { 3 } else { 2 }),
-            "MI" => num(tm.minute, if tm.minute < 0 { 3 } else { 2 }),
-            "SS" => num(tm.second, if tm.second < 0 { 3 } else { 2 }),
+            // Negative interval fields keep their digits after the sign.
+            "HH24" => num(tm.hour, signed(tm.hour, 2)),
+            "HH" | "HH12" => num(hour12, signed(hour12, 2)),
+            "MI" => num(tm.minute, signed(tm.minute, 2)),
+            "SS" => num(tm.second, signed(tm.second, 2)),
             "SSSS" | "SSSSS" => num(tm.hour * 3600 + tm.minute * 60 + tm.second, 0),
             "MS" => num(tm.micro / 1000, 3),
             "US" => num(tm.micro, 6),
@@ -286,19 +292,19 @@ pub fn to_char_datetime(v: &Value, fmt: &str, settings: &Settings) -> Result<Val
             "am" | "pm" => (if pm { "pm" } else { "am" }).to_string(),
             "A.M." | "P.M." => (if pm { "P.M." } else { "A.M." }).to_string(),
             "a.m." | "p.m." => (if pm { "p.m." } else { "a.m." }).to_string(),
-            "YYYY" => num(bc_year, 4),
+            "YYYY" => num(bc_year, signed(bc_year, 4)),
             "Y,YYY" => {
                 let s = format!("{:04}", bc_year);
                 let (a, b) = s.split_at(s.len() - 3);
                 format!("{a},{b}")
             }
-            "YYY" => num(bc_year % 1000, 3),
-            "YY" => num(bc_year % 100, 2),
-            "Y" => num(bc_year % 10, 1),
-            "IYYY" => num(tm.iso.0, 4),
-            "IYY" => num(tm.iso.0 % 1000, 3),
-            "IY" => num(tm.iso.0 % 100, 2),
-            "I" => num(tm.iso.0 % 10, 1),
+            "YYY" => num(bc_year % 1000, signed(bc_year, 3)),
+            "YY" => num(bc_year % 100, signed(bc_year, 2)),
+            "Y" => num(bc_year % 10, signed(bc_year, 1)),
+            "IYYY" => num(iso_year, signed(iso_year, 4)),
+            "IYY" => num(iso_year % 1000, signed(iso_year, 3)),
+            "IY" => num(iso_year % 100, signed(iso_year, 2)),
+            "I" => num(iso_year % 10, signed(iso_year, 1)),
             "MONTH" | "Month" | "month" | "MON" | "Mon" | "mon" => {
                 if tm.month < 1 {
                     String::new()
@@ -311,7 +317,7 @@ pub fn to_char_datetime(v: &Value, fmt: &str, settings: &Settings) -> Result<Val
                     }
                 }
             }
-            "MM" => num(tm.month, 2),
+            "MM" => num(tm.month, signed(tm.month, 2)),
             "DAY" | "Day" | "day" | "DY" | "Dy" | "dy" => {
                 let name = DAYS[tm.dow as usize];
                 if key.len() == 2 {
@@ -341,7 +347,7 @@ pub fn to_char_datetime(v: &Value, fmt: &str, settings: &Settings) -> Result<Val
                 } else {
                     -((99 - (tm.year - 1)) / 100)
                 };
-                num(c, 2)
+                num(c, signed(c, 2))
             }
             "J" => num(tm.julian, 0),
             "TZ" | "tz" => match &tm.zone {
@@ -906,8 +912,8 @@ fn number_text(v: &Value, frac: usize) -> Result<(bool, String, String, Option<S
         Value::Int4(x) => Numeric::from_i64(*x as i64),
         Value::Int8(x) => Numeric::from_i64(*x),
         Value::Numeric(n) => n.clone(),
-        Value::Float4(f) => float_numeric(*f as f64),
-        Value::Float8(f) => float_numeric(*f),
+        Value::Float4(f) => return float_text(*f as f64, frac),
+        Value::Float8(f) => return float_text(*f, frac),
         _ => return Err(Error::internal("to_char of a non-number")),
     };
     if n.is_nan() {
@@ -924,12 +930,21 @@ fn number_text(v: &Value, frac: usize) -> Result<(bool, String, String, Option<S
     Ok((negative, int, format!("{fr:0<frac$}"), None))
 }
 
-fn float_numeric(f: f64) -> Numeric {
+/// A float's digits as C's `%.*f` prints them (round half to even on the binary value);
+/// a negative value keeps its sign even when it rounds to zero, as in PostgreSQL.
+fn float_text(f: f64, frac: usize) -> Result<(bool, String, String, Option<String>)> {
     if f.is_nan() {
-        Numeric::nan()
-    } else {
-        Numeric::from_f64_exact(f).unwrap_or_else(|| Numeric::from_float(f, 15))
+        return Ok((false, String::new(), String::new(), Some(" NaN".into())));
     }
+    if f.is_infinite() {
+        return Err(Error::unsupported("to_char of an infinite float"));
+    }
+    let text = format!("{:.*}", frac, f.abs());
+    let (int, fr) = match text.split_once('.') {
+        Some((a, b)) => (a.to_string(), b.to_string()),
+        None => (text.clone(), String::new()),
+    };
+    Ok((f < 0.0, int, fr, None))
 }
 
 #[cfg(test)]
