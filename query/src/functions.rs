@@ -522,6 +522,12 @@ fn signature_of(name: &str, args: &[DataType]) -> Result<Signature> {
         }
         "to_json" | "to_jsonb" => {
             count(1, 1)?;
+            if args[0] == T::Unknown {
+                return Err(Error::new(
+                    SqlState::DATATYPE_MISMATCH,
+                    "could not determine polymorphic type because input has type unknown",
+                ));
+            }
             sig(
                 vec![Some(known(&args[0]))],
                 if name == "to_json" { T::Json } else { T::Jsonb },
@@ -810,8 +816,9 @@ pub fn call(name: &str, args: &[Value], settings: &Settings) -> Result<Value> {
             };
             Value::Float8(s).cast(&args[0].data_type(), settings)?
         }
-        "lower" => Value::Text(text(&args[0], settings).to_lowercase()),
-        "upper" => Value::Text(text(&args[0], settings).to_uppercase()),
+        // Case mapping of the C locale: ASCII letters only.
+        "lower" => Value::Text(text(&args[0], settings).to_ascii_lowercase()),
+        "upper" => Value::Text(text(&args[0], settings).to_ascii_uppercase()),
         "length" | "char_length" | "character_length" => {
             arity(1)?;
             Value::Int4(text(&args[0], settings).chars().count() as i32)

@@ -125,7 +125,10 @@ pub fn access(op: &str, j: &Value, key: &Value) -> Result<Value> {
     }
     let t = tree(j)?;
     let json_type = matches!(j, Value::Json(_));
+    let scalar = !matches!(t, Json::Array(_) | Json::Object(_));
     let found = match op {
+        // A jsonb scalar is a one-element array to PostgreSQL's -> with 0 or -1.
+        "->" | "->>" if scalar && matches!(super::array::int(key), Some(0 | -1)) => Some(t.clone()),
         "->" | "->>" => step(&t, key).cloned(),
         _ => {
             let mut cur = Some(&t);
@@ -662,8 +665,14 @@ pub fn set(target: &Value, path: &Value, new: &Value, create: bool) -> Result<Va
             "path element at position 1 is null",
         ));
     }
+    // As PostgreSQL: an empty document comes back as it is unless paths may be created.
+    let empty = matches!(&t, Json::Object(m) if m.is_empty())
+        || matches!(&t, Json::Array(items) if items.is_empty());
+    if empty && !create {
+        return Ok(Value::Jsonb(t.to_text()));
+    }
     if matches!(t, Json::Object(_) | Json::Array(_)) && !keys.is_empty() {
-        set_at(&mut t, &keys, new, create)?;
+        set_at(&mut t, &keys, new, create, 1)?;
     } else if !matches!(t, Json::Object(_) | Json::Array(_)) {
         return Err(Error::new(
             SqlState::INVALID_PARAMETER_VALUE,
@@ -673,7 +682,7 @@ pub fn set(target: &Value, path: &Value, new: &Value, create: bool) -> Result<Va
     Ok(Value::Jsonb(t.normalize().to_text()))
 }
 
-fn set_at(t: &mut Json, keys: &[Value], new: Json, create: bool) -> Result<()> {
+fn set_at(t: &mut Json, keys: &[Value], new: Json, create: bool, level: usize) -> Result<()> {
     let Some((first, rest)) = keys.split_first() else {
         *t = new;
         return Ok(());
@@ -684,21 +693,21 @@ fn set_at(t: &mut Json, keys: &[Value], new: Json, create: bool) -> Result<()> {
     };
     match t {
         Json::Object(m) => match m.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => set_at(v, rest, new, create)?,
+            Some((_, v)) => set_at(v, rest, new, create, level + 1)?,
             None if rest.is_empty() && create => m.push((key, new)),
             None => {}
         },
         Json::Array(items) => {
-            let i: i64 = key.trim().parse().map_err(|_| {
-                Error::new(
+            let Ok(i) = key.trim().parse::<i64>() else {
+                return Err(Error::new(
                     SqlState::INVALID_TEXT_REPRESENTATION,
-                    format!("path element at position 1 is not an integer: \"{key}\""),
-                )
-            })?;
+                    format!("path element at position {level} is not an integer: \"{key}\""),
+                ));
+            };
             let len = items.len() as i64;
             let idx = if i < 0 { len + i } else { i };
             if (0..len).contains(&idx) {
-                set_at(&mut items[idx as usize], rest, new, create)?;
+                set_at(&mut items[idx as usize], rest, new, create, level + 1)?;
             } else if rest.is_empty() && create {
                 if idx < 0 {
                     items.insert(0, new);

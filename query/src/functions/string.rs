@@ -426,13 +426,46 @@ thread_local! {
     static REGEX_CACHE: RefCell<HashMap<(String, bool), Regex>> = RefCell::new(HashMap::new());
 }
 
+/// A PostgreSQL pattern in the `regex` crate's syntax: the class escapes of the C locale
+/// (`\w` is `[0-9A-Za-z_]`, `\d` is `[0-9]`, `\s` ASCII blanks) and PostgreSQL's word
+/// boundaries (`\m`, `\M`, `\y`, `\Y`, `\Z`).
+fn translate_pattern(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut it = pattern.chars();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match it.next() {
+            Some('w') => out.push_str("[0-9A-Za-z_]"),
+            Some('W') => out.push_str("[^0-9A-Za-z_]"),
+            Some('d') => out.push_str("[0-9]"),
+            Some('D') => out.push_str("[^0-9]"),
+            Some('s') => out.push_str("[\\t\\n\\x0B\\x0C\\r ]"),
+            Some('S') => out.push_str("[^\\t\\n\\x0B\\x0C\\r ]"),
+            Some('m') => out.push_str("\\b{start}"),
+            Some('M') => out.push_str("\\b{end}"),
+            Some('y') => out.push_str("\\b"),
+            Some('Y') => out.push_str("\\B"),
+            Some('Z') => out.push_str("\\z"),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 /// A compiled regular expression (cached per thread).
 pub fn regex(pattern: &str, case_insensitive: bool) -> Result<Regex> {
     let key = (pattern.to_string(), case_insensitive);
     if let Some(r) = REGEX_CACHE.with(|c| c.borrow().get(&key).cloned()) {
         return Ok(r);
     }
-    let r = RegexBuilder::new(pattern)
+    let r = RegexBuilder::new(&translate_pattern(pattern))
         .case_insensitive(case_insensitive)
         .size_limit(1 << 22)
         .build()

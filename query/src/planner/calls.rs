@@ -237,6 +237,13 @@ impl Planner<'_> {
                 ))
             }
             E::CompoundFieldAccess { root, access_chain } => {
+                if matches!(root.as_ref(), E::Array(_)) {
+                    // PostgreSQL's grammar wants ARRAY[...] parenthesized before a subscript.
+                    return Err(Error::new(
+                        SqlState::SYNTAX_ERROR,
+                        "syntax error at or near \"[\"",
+                    ));
+                }
                 let (mut x, mut t) = self.expr(root, scope, g.as_deref_mut_opt())?;
                 for access in access_chain {
                     let ast::AccessExpr::Subscript(sub) = access else {
