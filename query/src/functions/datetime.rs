@@ -796,7 +796,11 @@ pub fn clock_value(name: &str, settings: &Settings) -> Result<Value> {
         "localtimestamp" => Value::Timestamp(local(now)),
         "current_date" => Value::Date(dt::timestamp_to_date(local(now))?),
         "current_time" | "localtime" => Value::Time(local(now).rem_euclid(USECS_PER_DAY)),
-        "timeofday" => Value::Text(dt::format_timestamp(clock(), Some(zone))),
+        "timeofday" => super::format::to_char_datetime(
+            &Value::TimestampTz(clock()),
+            "Dy Mon DD HH24:MI:SS.US YYYY TZ",
+            settings,
+        )?,
         _ => return Err(Error::internal("not a clock function")),
     })
 }
