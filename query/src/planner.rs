@@ -11,6 +11,9 @@
 //! row: a subexpression equal to a GROUP BY expression becomes a reference to that group
 //! column, an aggregate call becomes a reference to its result, and any other reference to a
 //! column of the FROM clause is error 42803.
+//!
+//! Function calls, the operators and special syntaxes that are calls in disguise, and
+//! set-returning functions in FROM (and lifted out of select lists) are bound in [`calls`].
 
 mod calls;
 
