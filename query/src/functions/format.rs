@@ -767,10 +767,11 @@ pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
     let mut frac_pos = 0usize;
     let mut after_point = false;
     let pchars: Vec<char> = fmt.chars().collect();
+    let upper_chars: Vec<char> = pchars.iter().map(char::to_ascii_uppercase).collect();
     let mut i = 0;
     while i < pchars.len() {
         let c = pchars[i];
-        let rest_upper: String = pchars[i..].iter().collect::<String>().to_ascii_uppercase();
+        let rest_upper = Upper(&upper_chars[i..]);
         if rest_upper.starts_with("FM") {
             i += 2;
             continue;
@@ -902,6 +903,18 @@ pub fn to_char_number(v: &Value, fmt: &str) -> Result<Value> {
         }
     }
     Ok(Value::Text(out))
+}
+
+/// The rest of an upper-cased pattern, for keyword tests without copying it.
+struct Upper<'a>(&'a [char]);
+
+impl Upper<'_> {
+    fn starts_with(&self, keyword: &str) -> bool {
+        keyword
+            .chars()
+            .enumerate()
+            .all(|(k, c)| self.0.get(k) == Some(&c))
+    }
 }
 
 /// The number's sign, integer digits and `frac` fraction digits (rounded half away from

@@ -298,14 +298,14 @@ pub mod exact {
         a * b / one
     }
 
-    /// `ln(x)` for `x > 0` in fixed point with `p` digits.
+    /// `ln(x)` for `x > 0` (not far from 1) in fixed point with `p` digits.
     fn ln_fixed(x: &BigInt, p: u32) -> BigInt {
         let one = pow10(p);
-        // Bring x near 1: by powers of 10 first (ln 10 is computed the same way on a
-        // value near 1 after square roots), then by square roots.
+        // Bring x within 1e-4 of 1 by square roots (the caller has divided out powers of
+        // ten), so the series converges fast.
         let mut y = x.clone();
         let mut roots = 0u32;
-        let near = &one / 100u32;
+        let near = &one / 10_000u32;
         // The caller keeps x well above zero in fixed point; the bound is a backstop.
         while (&y - &one).abs() > near && roots < 4096 {
             y = (&y * &one).sqrt();
@@ -328,10 +328,10 @@ pub mod exact {
     /// `exp(x)` in fixed point with `p` digits.
     fn exp_fixed(x: &BigInt, p: u32) -> BigInt {
         let one = pow10(p);
-        // Halve until |x| < 0.01, sum the series, square back.
+        // Halve until |x| < 1e-5, sum the series, square back.
         let mut halvings = 0u32;
         let mut r = x.clone();
-        let small = &one / 100u32;
+        let small = &one / 100_000u32;
         while r.abs() > small {
             r /= 2;
             halvings += 1;
@@ -388,10 +388,30 @@ pub mod exact {
         Ok(())
     }
 
-    /// Guard digits: enough for the value's size (a tiny value keeps 20 significant
-    /// digits in fixed point) and the range reduction.
+    /// Guard digits for `ln(x)`: the range reduction's, and those lost multiplying `ln 10`
+    /// by the decimal exponent.
     fn guard(x: &Numeric) -> u32 {
-        weight(x).unsigned_abs().min(1 << 20) as u32 + 30
+        (weight(x) + 1).unsigned_abs().to_string().len() as u32 + 30
+    }
+
+    /// `ln(x)` of a positive finite value in fixed point with `p` digits: `x = m 10^k`
+    /// with `m` in [0.1, 1), so the work does not grow with the value's magnitude.
+    fn ln_numeric(x: &Numeric, p: u32) -> Result<BigInt> {
+        let (unscaled, scale) = x
+            .parts()
+            .ok_or_else(|| Error::internal("logarithm of a non-finite numeric"))?;
+        let k = weight(x) + 1;
+        let shift = p as i64 - scale as i64 - k;
+        let m = if shift >= 0 {
+            unscaled * pow10(shift as u32)
+        } else {
+            unscaled / pow10(shift.unsigned_abs().min(u32::MAX as u64) as u32)
+        };
+        let mut r = ln_fixed(&m, p);
+        if k != 0 {
+            r += ln_fixed(&(pow10(p) * 10u32), p) * k;
+        }
+        Ok(r)
     }
 
     /// `ln(x)` on `numeric`.
@@ -401,7 +421,7 @@ pub mod exact {
             .max(x.scale() as i64)
             .clamp(0, MAX_DISPLAY_SCALE) as u32;
         let p = scale + guard(x);
-        Ok(round_to(&ln_fixed(&fixed(x, p)?, p), p, scale))
+        Ok(round_to(&ln_numeric(x, p)?, p, scale))
     }
 
     /// `log(base, x)` on `numeric`.
@@ -414,11 +434,11 @@ pub mod exact {
             .max(x.scale() as i64)
             .clamp(0, MAX_DISPLAY_SCALE) as u32;
         let p = scale + guard(x) + guard(base);
-        let lb = ln_fixed(&fixed(base, p)?, p);
+        let lb = ln_numeric(base, p)?;
         if lb.is_zero() {
             return Err(Error::new(SqlState::DIVISION_BY_ZERO, "division by zero"));
         }
-        let lx = ln_fixed(&fixed(x, p)?, p);
+        let lx = ln_numeric(x, p)?;
         Ok(round_to(&(lx * pow10(p) / lb), p, scale))
     }
 
@@ -429,15 +449,20 @@ pub mod exact {
         }
         let f = x.to_f64();
         let weight = (f * std::f64::consts::LOG10_E).clamp(-2000.0, 2000.0);
-        if f > 2_302.0 * 10.0 {
-            return Err(Error::new(
-                SqlState::NUMERIC_VALUE_OUT_OF_RANGE,
-                "value overflows numeric format",
-            ));
-        }
         let scale = (MIN_SIG_DIGITS - weight as i64)
             .max(x.scale() as i64)
             .clamp(0, MAX_DISPLAY_SCALE) as u32;
+        // PostgreSQL's limit (NUMERIC_MAX_RESULT_SCALE * 3): beyond it the result overflows,
+        // or is zero below it.
+        if f.abs() >= 6000.0 {
+            if f > 0.0 {
+                return Err(Error::new(
+                    SqlState::NUMERIC_VALUE_OUT_OF_RANGE,
+                    "value overflows numeric format",
+                ));
+            }
+            return Ok(Numeric::new(BigInt::zero(), scale));
+        }
         // The result has about `weight` integer digits; squaring multiplies the error.
         let p = scale + weight.max(0.0) as u32 + 40;
         Ok(round_to(&exp_fixed(&fixed(x, p)?, p), p, scale))
