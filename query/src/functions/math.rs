@@ -363,11 +363,10 @@ pub mod exact {
         let x = n.to_f64();
         let l = if x.is_normal() {
             if (0.9..=1.1).contains(&x) {
-                let d = (x - 1.0).abs();
-                return if d == 0.0 {
-                    0
-                } else {
-                    d.log10().floor() as i64
+                // ln x is about x - 1: the exact exponent of its leading digit.
+                return match n.sub(&Numeric::from_i64(1)) {
+                    Ok(d) if d.signum() != 0 => weight(&d),
+                    _ => 0,
                 };
             }
             x.ln().abs()
@@ -435,7 +434,7 @@ pub mod exact {
             .clamp(0, MAX_DISPLAY_SCALE) as u32;
         let p = scale + guard(x) + guard(base);
         let lb = ln_numeric(base, p)?;
-        if lb.is_zero() {
+        if base.cmp_total(&Numeric::from_i64(1)).is_eq() {
             return Err(Error::new(SqlState::DIVISION_BY_ZERO, "division by zero"));
         }
         let lx = ln_numeric(x, p)?;
