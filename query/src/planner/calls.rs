@@ -746,6 +746,17 @@ fn single_column_srf(f: &ast::Function) -> bool {
     }
 }
 
+/// True if `e` holds a set-returning call where [`take_srf`] finds them.
+fn has_srf(e: &ast::Expr) -> bool {
+    use ast::Expr as E;
+    match e {
+        E::Function(f) => single_column_srf(f),
+        E::Nested(x) | E::UnaryOp { expr: x, .. } | E::Cast { expr: x, .. } => has_srf(x),
+        E::BinaryOp { left, right, .. } => has_srf(left) || has_srf(right),
+        _ => false,
+    }
+}
+
 /// Replaces the set-returning call inside `e` (at the top, or under operators, casts
 /// and parentheses) with a reference to the lifted column; returns the call.
 fn take_srf(e: &mut ast::Expr, found: &mut Vec<ast::Function>) {
@@ -775,6 +786,12 @@ fn lifted_column(n: usize) -> ast::Ident {
 /// calls: this rewrites the query so. Calls in aggregating queries (which PostgreSQL
 /// expands after grouping) or beside `*` are 0A000.
 pub(super) fn lift_set_function(select: &ast::Select) -> Result<Option<ast::Select>> {
+    let any = select.projection.iter().any(|i| {
+        matches!(i, ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } if has_srf(e))
+    });
+    if !any {
+        return Ok(None);
+    }
     let mut lifted = select.clone();
     let mut found = Vec::new();
     let mut star = false;
