@@ -689,7 +689,7 @@ impl<'a> Planner<'a> {
         select: &ast::Select,
         order_by: &[ast::OrderByExpr],
     ) -> Result<(Node, Vec<(String, DataType)>)> {
-        if let Some(lifted) = calls::lift_set_function(select)? {
+        if let Some(lifted) = calls::lift_set_function(select, order_by)? {
             return self.select(&lifted, order_by);
         }
         let (mut node, scope) = self.from(&select.from)?;

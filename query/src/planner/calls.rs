@@ -785,7 +785,10 @@ fn lifted_column(n: usize) -> ast::Ident {
 /// lockstep. That is a lateral `ROWS FROM` call appended to FROM whose columns replace the
 /// calls: this rewrites the query so. Calls in aggregating queries (which PostgreSQL
 /// expands after grouping) or beside `*` are 0A000.
-pub(super) fn lift_set_function(select: &ast::Select) -> Result<Option<ast::Select>> {
+pub(super) fn lift_set_function(
+    select: &ast::Select,
+    order_by: &[ast::OrderByExpr],
+) -> Result<Option<ast::Select>> {
     let any = select.projection.iter().any(|i| {
         matches!(i, ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } if has_srf(e))
     });
@@ -821,10 +824,13 @@ pub(super) fn lift_set_function(select: &ast::Select) -> Result<Option<ast::Sele
         || lifted.projection.iter().any(|i| {
             matches!(i, ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } if super::has_aggregate(e))
         });
-    if star || grouped {
+    if star {
         return Err(Error::unsupported(
-            "set-returning functions in a select list with * or aggregates",
+            "set-returning functions in a select list with *",
         ));
+    }
+    if grouped {
+        return lift_after_grouping(select, order_by).map(Some);
     }
     let args = found
         .iter()
@@ -853,6 +859,105 @@ pub(super) fn lift_set_function(select: &ast::Select) -> Result<Option<ast::Sele
         joins: Vec::new(),
     });
     Ok(Some(lifted))
+}
+
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// In an aggregating query PostgreSQL expands set-returning functions after grouping:
+/// `SELECT k, count(*), generate_series(1, count(*)) FROM t GROUP BY k` becomes
+/// `SELECT .. FROM (SELECT k, count(*), <the arguments> FROM t GROUP BY k) AS grouped,
+/// ROWS FROM (generate_series(<argument columns>))`. Only calls that are a whole select
+/// item are lifted so, and ORDER BY must name output columns (by name or position).
+fn lift_after_grouping(select: &ast::Select, order_by: &[ast::OrderByExpr]) -> Result<ast::Select> {
+    let unsupported = || {
+        Error::unsupported(
+            "set-returning functions inside expressions of an aggregating select list",
+        )
+    };
+    let simple_order = order_by.iter().all(|o| {
+        matches!(&o.expr, ast::Expr::Identifier(_))
+            || matches!(&o.expr, ast::Expr::Value(v) if matches!(v.value, ast::Value::Number(..)))
+    });
+    if !simple_order {
+        return Err(Error::unsupported(
+            "ORDER BY expressions with set-returning functions in an aggregating select list",
+        ));
+    }
+    let mut inner_items = Vec::new();
+    let mut outer_items = Vec::new();
+    let mut calls = Vec::new();
+    for item in &select.projection {
+        let (e, name) = match item {
+            ast::SelectItem::UnnamedExpr(e) => (e, super::column_name(e)),
+            ast::SelectItem::ExprWithAlias { expr, alias } => (expr, ident(alias)),
+            _ => return Err(unsupported()),
+        };
+        match e {
+            ast::Expr::Function(f) if single_column_srf(f) => {
+                let mut refs = Vec::new();
+                for a in super::function_args(f)? {
+                    let column = format!("?argument {}?", inner_items.len());
+                    refs.push(quoted(&column));
+                    inner_items.push(ast::SelectItem::ExprWithAlias {
+                        expr: a.clone(),
+                        alias: ast::Ident::with_quote('"', column),
+                    });
+                }
+                calls.push(format!("{}({})", f.name, refs.join(", ")));
+                outer_items.push(format!(
+                    "{} AS {}",
+                    quoted(&lifted_column(calls.len()).value),
+                    quoted(&name)
+                ));
+            }
+            e if has_srf(e) => return Err(unsupported()),
+            e => {
+                let column = format!("?column {}?", inner_items.len());
+                outer_items.push(format!("{} AS {}", quoted(&column), quoted(&name)));
+                inner_items.push(ast::SelectItem::ExprWithAlias {
+                    expr: e.clone(),
+                    alias: ast::Ident::with_quote('"', column),
+                });
+            }
+        }
+    }
+    let distinct = match &select.distinct {
+        None => "",
+        Some(ast::Distinct::Distinct) => "DISTINCT ",
+        Some(_) => {
+            return Err(Error::unsupported(
+                "DISTINCT ON with set-returning functions",
+            ));
+        }
+    };
+    let mut inner = select.clone();
+    inner.projection = inner_items;
+    inner.distinct = None;
+    let columns: Vec<String> = (1..=calls.len())
+        .map(|n| quoted(&lifted_column(n).value))
+        .collect();
+    let sql = format!(
+        "SELECT {distinct}{} FROM ({inner}) AS \"?grouped?\", {}({}) AS {}({})",
+        outer_items.join(", "),
+        quoted(ROWS_FROM),
+        calls.join(", "),
+        quoted(LIFTED),
+        columns.join(", ")
+    );
+    let parsed = anchor_grammar::parse(&sql)
+        .map_err(|e| Error::internal(format!("lifted query does not parse: {}", e.message)))?;
+    match parsed.into_iter().next() {
+        Some(anchor_grammar::Statement::Sql(stmt)) => match *stmt {
+            ast::Statement::Query(q) => match *q.body {
+                ast::SetExpr::Select(outer) => Ok(*outer),
+                _ => Err(Error::internal("lifted query is not a select")),
+            },
+            _ => Err(Error::internal("lifted query is not a query")),
+        },
+        None => Err(Error::internal("lifted query is empty")),
+    }
 }
 
 /// `make_interval`'s arguments in positional order, from positional or named notation
