@@ -871,11 +871,6 @@ fn quoted(name: &str) -> String {
 /// ROWS FROM (generate_series(<argument columns>))`. Only calls that are a whole select
 /// item are lifted so, and ORDER BY must name output columns (by name or position).
 fn lift_after_grouping(select: &ast::Select, order_by: &[ast::OrderByExpr]) -> Result<ast::Select> {
-    let unsupported = || {
-        Error::unsupported(
-            "set-returning functions inside expressions of an aggregating select list",
-        )
-    };
     let simple_order = order_by.iter().all(|o| {
         matches!(&o.expr, ast::Expr::Identifier(_))
             || matches!(&o.expr, ast::Expr::Value(v) if matches!(v.value, ast::Value::Number(..)))
@@ -892,36 +887,14 @@ fn lift_after_grouping(select: &ast::Select, order_by: &[ast::OrderByExpr]) -> R
         let (e, name) = match item {
             ast::SelectItem::UnnamedExpr(e) => (e, super::column_name(e)),
             ast::SelectItem::ExprWithAlias { expr, alias } => (expr, ident(alias)),
-            _ => return Err(unsupported()),
-        };
-        match e {
-            ast::Expr::Function(f) if single_column_srf(f) => {
-                let mut refs = Vec::new();
-                for a in super::function_args(f)? {
-                    let column = format!("?argument {}?", inner_items.len());
-                    refs.push(quoted(&column));
-                    inner_items.push(ast::SelectItem::ExprWithAlias {
-                        expr: a.clone(),
-                        alias: ast::Ident::with_quote('"', column),
-                    });
-                }
-                calls.push(format!("{}({})", f.name, refs.join(", ")));
-                outer_items.push(format!(
-                    "{} AS {}",
-                    quoted(&lifted_column(calls.len()).value),
-                    quoted(&name)
+            _ => {
+                return Err(Error::unsupported(
+                    "set-returning functions in a select list with *",
                 ));
             }
-            e if has_srf(e) => return Err(unsupported()),
-            e => {
-                let column = format!("?column {}?", inner_items.len());
-                outer_items.push(format!("{} AS {}", quoted(&column), quoted(&name)));
-                inner_items.push(ast::SelectItem::ExprWithAlias {
-                    expr: e.clone(),
-                    alias: ast::Ident::with_quote('"', column),
-                });
-            }
-        }
+        };
+        let outer = split_grouped(e, &mut inner_items, &mut calls)?;
+        outer_items.push(format!("{outer} AS {}", quoted(&name)));
     }
     let distinct = match &select.distinct {
         None => "",
@@ -958,6 +931,54 @@ fn lift_after_grouping(select: &ast::Select, order_by: &[ast::OrderByExpr]) -> R
         },
         None => Err(Error::internal("lifted query is empty")),
     }
+}
+
+/// Splits a select item of an aggregating query: what holds no set-returning call is
+/// computed by the grouped query (a new column of `inner`), the calls' arguments too, and
+/// the returned SQL combines them over the grouped row and the calls' columns.
+fn split_grouped(
+    e: &ast::Expr,
+    inner: &mut Vec<ast::SelectItem>,
+    calls: &mut Vec<String>,
+) -> Result<String> {
+    use ast::Expr as E;
+    let column = |expr: &ast::Expr, inner: &mut Vec<ast::SelectItem>| {
+        let name = format!("?column {}?", inner.len());
+        inner.push(ast::SelectItem::ExprWithAlias {
+            expr: expr.clone(),
+            alias: ast::Ident::with_quote('"', name.clone()),
+        });
+        quoted(&name)
+    };
+    Ok(match e {
+        E::Function(f) if single_column_srf(f) => {
+            let mut refs = Vec::new();
+            for a in super::function_args(f)? {
+                refs.push(column(a, inner));
+            }
+            calls.push(format!("{}({})", f.name, refs.join(", ")));
+            quoted(&lifted_column(calls.len()).value)
+        }
+        e if !has_srf(e) => column(e, inner),
+        E::BinaryOp { left, op, right } => format!(
+            "({} {op} {})",
+            split_grouped(left, inner, calls)?,
+            split_grouped(right, inner, calls)?
+        ),
+        E::UnaryOp { op, expr } => format!("({op} ({}))", split_grouped(expr, inner, calls)?),
+        E::Nested(x) => format!("({})", split_grouped(x, inner, calls)?),
+        E::Cast {
+            expr, data_type, ..
+        } => format!(
+            "CAST({} AS {data_type})",
+            split_grouped(expr, inner, calls)?
+        ),
+        _ => {
+            return Err(Error::unsupported(
+                "this set-returning function call in an aggregating select list",
+            ));
+        }
+    })
 }
 
 /// `make_interval`'s arguments in positional order, from positional or named notation
