@@ -16,7 +16,7 @@ use std::time::Instant;
 use crate::aggregate::Accumulator;
 use crate::error::{Error, Result, SqlState};
 use crate::functions;
-use crate::plan::{Aggregate, Expr, JoinKind, Node, RowLocking, SetOpKind, SortKey};
+use crate::plan::{Aggregate, Expr, JoinKind, Node, RowLocking, SetCall, SetOpKind, SortKey};
 use crate::settings::Variables;
 use crate::storage::{Row, Rows, Transaction};
 use crate::sysfuncs;
@@ -181,6 +181,19 @@ pub fn build(node: &Node) -> Box<dyn Executor> {
             input: build(input),
             seen: HashSet::new(),
         }),
+        Node::FunctionScan {
+            input,
+            functions,
+            ordinality,
+            outer,
+        } => Box::new(FunctionScanExec {
+            input: build(input),
+            functions: functions.clone(),
+            ordinality: *ordinality,
+            outer: outer.clone(),
+            current: None,
+            matched: false,
+        }),
         Node::SetOp {
             op,
             all,
@@ -243,6 +256,16 @@ pub fn width(node: &Node) -> usize {
         Node::CteScan { input, .. } => width(input),
         Node::RecursiveUnion { base, .. } => width(base),
         Node::WorkTable { width, .. } => *width,
+        Node::FunctionScan {
+            input,
+            functions,
+            ordinality,
+            ..
+        } => {
+            width(input)
+                + functions.iter().map(|c| c.columns).sum::<usize>()
+                + usize::from(*ordinality)
+        }
     }
 }
 
@@ -815,6 +838,80 @@ impl Executor for SetOpExec {
             self.output = Some(out.into_iter());
         }
         Ok(self.output.as_mut().and_then(Iterator::next))
+    }
+}
+
+/// Set-returning functions over each input row (see [`Node::FunctionScan`]).
+struct FunctionScanExec {
+    input: Box<dyn Executor>,
+    functions: Vec<SetCall>,
+    ordinality: bool,
+    outer: Option<Expr>,
+    /// Some row of the function came out for the current input row (LEFT JOIN).
+    matched: bool,
+    /// The input row being expanded, each function's remaining rows (`None` once it ran
+    /// out) and the count of rows produced for it.
+    current: Option<(Row, Vec<Option<functions::srf::RowIter>>, i64)>,
+}
+
+impl Executor for FunctionScanExec {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        loop {
+            ctx.check_cancel()?;
+            if let Some((row, iters, n)) = &mut self.current {
+                let mut out = row.clone();
+                let mut any = false;
+                for (call, iter) in self.functions.iter().zip(iters.iter_mut()) {
+                    match iter.as_mut().map(Iterator::next) {
+                        Some(Some(r)) => {
+                            any = true;
+                            out.extend(r?);
+                        }
+                        Some(None) | None => {
+                            *iter = None;
+                            out.extend(std::iter::repeat_n(Value::Null, call.columns));
+                        }
+                    }
+                }
+                if any {
+                    *n += 1;
+                    if self.ordinality {
+                        out.push(Value::Int8(*n));
+                    }
+                    match &self.outer {
+                        Some(on) if !is_true(&eval(on, &out, ctx)?) => continue,
+                        _ => {
+                            self.matched = true;
+                            return Ok(Some(out));
+                        }
+                    }
+                }
+                let row = row.clone();
+                self.current = None;
+                if self.outer.is_some() && !self.matched {
+                    // LEFT JOIN: the input row once, with NULLs for the function.
+                    let width = self.functions.iter().map(|c| c.columns).sum::<usize>()
+                        + usize::from(self.ordinality);
+                    let mut out = row;
+                    out.extend(std::iter::repeat_n(Value::Null, width));
+                    return Ok(Some(out));
+                }
+            }
+            let Some(row) = self.input.next(ctx)? else {
+                return Ok(None);
+            };
+            let mut iters = Vec::with_capacity(self.functions.len());
+            for call in &self.functions {
+                let values: Vec<Value> = call
+                    .args
+                    .iter()
+                    .map(|a| eval(a, &row, ctx))
+                    .collect::<Result<_>>()?;
+                iters.push(Some(functions::srf::rows(&call.name, &values)?));
+            }
+            self.current = Some((row, iters, 0));
+            self.matched = false;
+        }
     }
 }
 

@@ -262,6 +262,22 @@ pub enum Node {
         /// The input.
         input: Box<Node>,
     },
+    /// Set-returning functions in FROM (`generate_series`, `unnest`, ...), evaluated for
+    /// each input row with their arguments over that row (a lateral call): the output is
+    /// the input row followed by each row of the functions, run in lockstep (`ROWS FROM`:
+    /// a function that runs out gives NULLs while another goes on), plus the row's
+    /// position `WITH ORDINALITY`.
+    FunctionScan {
+        /// The rows the arguments are evaluated over ([`Node::Nothing`] when standalone).
+        input: Box<Node>,
+        /// The functions.
+        functions: Vec<SetCall>,
+        /// `WITH ORDINALITY`: a bigint position column after the functions' columns.
+        ordinality: bool,
+        /// `LEFT JOIN LATERAL ... ON on`: only output rows satisfying `on` come out, and an
+        /// input row none satisfies comes out once, padded with NULLs. `None`: an inner call.
+        outer: Option<Expr>,
+    },
     /// UNION / INTERSECT / EXCEPT.
     SetOp {
         /// Which operation.
@@ -452,6 +468,17 @@ impl fmt::Display for WindowFunction {
     }
 }
 
+/// One set-returning function call of a [`Node::FunctionScan`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetCall {
+    /// The function.
+    pub name: String,
+    /// Its arguments, over the input row.
+    pub args: Vec<Expr>,
+    /// How many columns it produces.
+    pub columns: usize,
+}
+
 /// A set operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SetOpKind {
@@ -577,6 +604,19 @@ pub fn visit_exprs(node: &Node, f: &mut impl FnMut(&Expr)) {
             visit_exprs(input, f);
         }
         Node::Distinct { input } => visit_exprs(input, f),
+        Node::FunctionScan {
+            input,
+            functions,
+            outer,
+            ..
+        } => {
+            functions
+                .iter()
+                .flat_map(|c| &c.args)
+                .chain(outer)
+                .for_each(&mut all);
+            visit_exprs(input, f);
+        }
         Node::SetOp { left, right, .. } => {
             visit_exprs(left, f);
             visit_exprs(right, f);
@@ -661,6 +701,17 @@ impl Node {
                 offset,
             },
             Node::Distinct { input } => Node::Distinct { input: b(input) },
+            Node::FunctionScan {
+                input,
+                functions,
+                ordinality,
+                outer,
+            } => Node::FunctionScan {
+                input: b(input),
+                functions,
+                ordinality,
+                outer,
+            },
             Node::SetOp {
                 op,
                 all,
@@ -798,6 +849,31 @@ impl Node {
             }
             Node::Distinct { input } => {
                 writeln!(f, "Distinct")?;
+                input.fmt_indent(f, depth + 1)
+            }
+            Node::FunctionScan {
+                input,
+                functions,
+                ordinality,
+                outer,
+            } => {
+                let calls: Vec<String> = functions
+                    .iter()
+                    .map(|c| {
+                        let list: Vec<String> = c.args.iter().map(ToString::to_string).collect();
+                        format!("{}({})", c.name, list.join(", "))
+                    })
+                    .collect();
+                write!(
+                    f,
+                    "Function Scan on {}{}",
+                    calls.join(", "),
+                    if *ordinality { " WITH ORDINALITY" } else { "" }
+                )?;
+                match outer {
+                    Some(on) => writeln!(f, " left join on {on}")?,
+                    None => writeln!(f)?,
+                }
                 input.fmt_indent(f, depth + 1)
             }
             Node::SetOp {

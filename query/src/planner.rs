@@ -11,6 +11,11 @@
 //! row: a subexpression equal to a GROUP BY expression becomes a reference to that group
 //! column, an aggregate call becomes a reference to its result, and any other reference to a
 //! column of the FROM clause is error 42803.
+//!
+//! Function calls, the operators and special syntaxes that are calls in disguise, and
+//! set-returning functions in FROM (and lifted out of select lists) are bound in [`calls`].
+
+mod calls;
 
 mod aggregates;
 mod ctes;
@@ -22,10 +27,8 @@ use crate::aggregate::AGGREGATES;
 use crate::catalog::{Column, DEFAULT_SCHEMA, Identity, Index, Table};
 use crate::dml::{OnConflict, Returning};
 use crate::error::{Error, Result, SqlState};
-use crate::functions;
 use crate::plan::{Aggregate, Expr, JoinKind, Node, RowLocking, SetOpKind, SortKey};
 use crate::storage::Transaction;
-use crate::sysfuncs;
 use crate::types::{self, BinaryOp, DataType, Settings, UnaryOp, Value};
 
 mod alter;
@@ -790,8 +793,24 @@ impl<'a> Planner<'a> {
     fn from(&mut self, from: &[ast::TableWithJoins]) -> Result<(Node, Scope)> {
         let mut result: Option<(Node, Scope)> = None;
         for twj in from {
+            // A set-returning function whose arguments read earlier FROM items runs over
+            // their rows (an implicitly lateral call).
+            if let Some((left, lscope)) = &result
+                && let Some((node, scope, true)) =
+                    self.function_factor(&twj.relation, Some((left, lscope)))?
+            {
+                if !twj.joins.is_empty() {
+                    return Err(Error::unsupported("JOIN after a lateral function call"));
+                }
+                result = Some((node, scope));
+                continue;
+            }
             let (mut node, mut scope) = self.table_factor(&twj.relation)?;
             for join in &twj.joins {
+                if let Some((n, s)) = self.lateral_join(join, &node, &scope)? {
+                    (node, scope) = (n, s);
+                    continue;
+                }
                 let (right, rscope) = self.table_factor(&join.relation)?;
                 let (kind, constraint) = match &join.join_operator {
                     ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => {
@@ -927,7 +946,10 @@ impl<'a> Planner<'a> {
                 table_with_joins,
                 alias: None,
             } => self.from(std::slice::from_ref(table_with_joins.as_ref())),
-            other => Err(Error::unsupported(format!("FROM item {other}"))),
+            other => match self.function_factor(other, None)? {
+                Some((node, scope, _)) => Ok((node, scope)),
+                None => Err(Error::unsupported(format!("FROM item {other}"))),
+            },
         }
     }
 
@@ -996,6 +1018,9 @@ impl<'a> Planner<'a> {
         select: &ast::Select,
         order_by: &[ast::OrderByExpr],
     ) -> Result<(Node, Vec<(String, DataType)>)> {
+        if let Some(lifted) = calls::lift_set_function(select, order_by)? {
+            return self.select(&lifted, order_by);
+        }
         // A subquery has its own window calls; the enclosing query's resume after it.
         let windows = self.windows.take();
         let error = std::mem::replace(&mut self.window_error, WINDOW_NOT_ALLOWED);
@@ -1541,40 +1566,9 @@ impl<'a> Planner<'a> {
                         format!("window function {name} requires an OVER clause"),
                     ));
                 }
-                let args = function_args(f)?;
-                let mut bound = Vec::new();
-                let mut arg_types = Vec::new();
-                for a in args {
-                    let (b, t) = self.expr(a, scope, g.as_deref_mut_opt())?;
-                    bound.push(b);
-                    arg_types.push(t);
-                }
-                if let Some(t) = sysfuncs::return_type(&name, &arg_types)? {
-                    return Ok((Expr::Function(name, bound), t));
-                }
-                if !functions::exists(&name) {
-                    let list: Vec<String> = arg_types.iter().map(DataType::name).collect();
-                    return Err(Error::new(
-                        SqlState::UNDEFINED_FUNCTION,
-                        format!("function {name}({}) does not exist", list.join(", ")),
-                    ));
-                }
-                let t = function_type(&name, &arg_types)?;
-                if matches!(name.as_str(), "coalesce" | "nullif" | "greatest" | "least") {
-                    bound = bound
-                        .into_iter()
-                        .zip(&arg_types)
-                        .map(|(b, at)| cast_to(b, at, &t))
-                        .collect();
-                }
-                (Expr::Function(name, bound), t)
+                return self.function_call(&name, f, scope, g);
             }
-            other => {
-                return Err(Error::unsupported(format!(
-                    "expression {}",
-                    first_words(&other.to_string())
-                )));
-            }
+            other => return self.special_expr(other, scope, g),
         })
     }
 
@@ -1662,6 +1656,9 @@ impl<'a> Planner<'a> {
         rt: DataType,
     ) -> Result<(Expr, DataType)> {
         use ast::BinaryOperator as B;
+        if let Some(call) = self.operator_call(op, &l, &lt, &r, &rt)? {
+            return Ok(call);
+        }
         Ok(match op {
             B::And => (
                 Expr::And(
@@ -2440,6 +2437,26 @@ fn column_name(e: &ast::Expr) -> String {
         ast::Expr::Nested(inner) => column_name(inner),
         ast::Expr::Case { .. } => "case".into(),
         ast::Expr::Exists { .. } => "exists".into(),
+        // Syntaxes that are function calls take the function's name, as in PostgreSQL.
+        ast::Expr::Extract { .. } => "extract".into(),
+        ast::Expr::Position { .. } => "position".into(),
+        ast::Expr::Substring { .. } => "substring".into(),
+        ast::Expr::Overlay { .. } => "overlay".into(),
+        ast::Expr::Trim { trim_where, .. } => match trim_where {
+            Some(ast::TrimWhereField::Leading) => "ltrim",
+            Some(ast::TrimWhereField::Trailing) => "rtrim",
+            _ => "btrim",
+        }
+        .into(),
+        ast::Expr::Ceil { .. } => "ceil".into(),
+        ast::Expr::Floor { .. } => "floor".into(),
+        ast::Expr::AtTimeZone { .. } => "timezone".into(),
+        ast::Expr::Array(_) => "array".into(),
+        ast::Expr::CompoundFieldAccess { root, .. } => column_name(root),
+        ast::Expr::Interval(_) => "interval".into(),
+        ast::Expr::TypedString(ts) => DataType::from_sql(&ts.data_type)
+            .map(|t| t.typname())
+            .unwrap_or_else(|_| "?column?".into()),
         _ => "?column?".into(),
     }
 }
@@ -2608,6 +2625,29 @@ fn contains_call(e: &ast::Expr, is: &dyn Fn(&ast::Function) -> bool) -> bool {
         E::Like { expr, pattern, .. } | E::ILike { expr, pattern, .. } => {
             inner(expr) || inner(pattern)
         }
+        E::Extract { expr, .. }
+        | E::Substring { expr, .. }
+        | E::Trim { expr, .. }
+        | E::Ceil { expr, .. }
+        | E::Floor { expr, .. } => has_aggregate(expr),
+        E::AtTimeZone {
+            timestamp: a,
+            time_zone: b,
+        }
+        | E::Position { expr: a, r#in: b }
+        | E::AnyOp {
+            left: a, right: b, ..
+        }
+        | E::AllOp {
+            left: a, right: b, ..
+        }
+        | E::SimilarTo {
+            expr: a,
+            pattern: b,
+            ..
+        } => has_aggregate(a) || has_aggregate(b),
+        E::CompoundFieldAccess { root, .. } => has_aggregate(root),
+        E::Array(a) => a.elem.iter().any(has_aggregate),
         E::Case {
             operand,
             conditions,
@@ -2762,30 +2802,6 @@ fn assign_cast(e: Expr, from: &DataType, column: &Column) -> Result<Expr> {
         column.data_type.clone()
     };
     Ok(cast_to(e, from, &target))
-}
-
-fn function_type(name: &str, args: &[DataType]) -> Result<DataType> {
-    Ok(match name {
-        "coalesce" | "nullif" | "greatest" | "least" => {
-            let t = types::common_type(args)?;
-            if t == DataType::Unknown {
-                DataType::Text
-            } else {
-                t
-            }
-        }
-        "abs" | "mod" | "sign" => args.first().cloned().unwrap_or(DataType::Int4),
-        "round" | "trunc" | "floor" | "ceil" | "ceiling" => match args.first() {
-            Some(DataType::Float4 | DataType::Float8) => DataType::Float8,
-            _ => DataType::Numeric {
-                precision: None,
-                scale: None,
-            },
-        },
-        "sqrt" | "power" | "pow" => DataType::Float8,
-        "length" | "char_length" | "character_length" | "octet_length" | "strpos" => DataType::Int4,
-        _ => DataType::Text,
-    })
 }
 
 /// Parses a stored query (a view's).

@@ -21,7 +21,7 @@ use crate::planner::{Plan, Planner};
 use crate::prepared::{self, Prepared};
 use crate::settings::{self, Variables};
 use crate::storage::{Local, Row, Transaction};
-use crate::types::{self, DataType, Settings, Value};
+use crate::types::{DataType, Settings, Value};
 use parking_lot::Mutex;
 
 /// A database: the storage that sessions share.
@@ -579,7 +579,6 @@ impl Session {
         read_only: bool,
     ) -> Result<Box<dyn Transaction>> {
         let txn = self.db.local.begin(isolation, read_only)?;
-        self.settings.now = Some(types::datetime::now_or(None));
         let mut vars = self.vars.lock();
         vars.set(
             "transaction_isolation",
@@ -620,6 +619,8 @@ impl Session {
         }
         let (isolation, read_only) = self.defaults();
         self.vars.lock().begin();
+        // now() is this statement's start (run() fills it in).
+        self.settings.now = None;
         let mut txn = self.start(isolation, read_only)?;
         let result = run(
             txn.as_mut(),
@@ -679,6 +680,7 @@ impl Session {
             read_only,
         });
         self.vars.lock().begin();
+        self.settings.now = Some(crate::functions::datetime::clock());
         Ok(StatementResult::command("BEGIN"))
     }
 
@@ -1054,7 +1056,12 @@ fn run(
             (plan, params)
         }
     };
-    let mut ctx = Context::new(txn, settings, params, cancel);
+    // now() is the transaction's start, statement_timestamp() this statement's.
+    let mut settings = settings.clone();
+    let started = crate::functions::datetime::clock();
+    settings.statement_now = Some(started);
+    settings.now.get_or_insert(started);
+    let mut ctx = Context::new(txn, &settings, params, cancel);
     ctx.deadline = env.deadline;
     ctx.vars = Some(vars.clone());
     execute_plan(plan, &mut ctx)

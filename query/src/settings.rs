@@ -671,6 +671,7 @@ impl Variables {
             extra_float_digits: get("extra_float_digits").parse().unwrap_or(1),
             interval_style: IntervalStyle::parse(&get("IntervalStyle")).unwrap_or_default(),
             now: None,
+            statement_now: None,
         }
     }
 

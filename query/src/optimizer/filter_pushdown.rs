@@ -7,6 +7,9 @@
 //! as rows are read. A join condition that equates a left expression with a right one makes
 //! the join a hash join on those keys; the rest of the condition is checked on each match.
 //!
+//! Under a lateral function call (`FROM a, generate_series(1, a.x)`), a conjunct that reads
+//! only the input row filters that row before the function expands it.
+//!
 //! Conjuncts that contain a subquery stay where they are: a subquery's outer references
 //! point at the row of the node that evaluates it. Outer joins pass nothing through, since
 //! moving a predicate across the NULL-padded side would change the result.
@@ -194,6 +197,31 @@ fn push(node: Node, conjuncts: Vec<Expr>) -> Node {
             let left = push(left, to_left);
             let right = push(right, to_right);
             join(left, right, w, here)
+        }
+        Node::FunctionScan {
+            input,
+            functions,
+            ordinality,
+            outer,
+        } => {
+            // What reads only the input row filters it before the functions expand it.
+            let w = width(&input);
+            let (down, here): (Vec<Expr>, Vec<Expr>) = conjuncts.into_iter().partition(|c| {
+                matches!(columns(c), Some(cols) if !cols.is_empty() && cols.iter().all(|&i| i < w))
+            });
+            let node = Node::FunctionScan {
+                input: Box::new(push(*input, down)),
+                functions,
+                ordinality,
+                outer,
+            };
+            match conjoin(here) {
+                Some(predicate) => Node::Filter {
+                    input: Box::new(node),
+                    predicate,
+                },
+                None => node,
+            }
         }
         other => Node::Filter {
             input: Box::new(other),

@@ -99,6 +99,23 @@ pub fn map_exprs(node: Node, f: &impl Fn(Expr) -> Expr) -> Node {
             offset: o(offset),
         },
         Node::Distinct { input } => Node::Distinct { input: n(input) },
+        Node::FunctionScan {
+            input,
+            functions,
+            ordinality,
+            outer,
+        } => Node::FunctionScan {
+            input: n(input),
+            functions: functions
+                .into_iter()
+                .map(|c| crate::plan::SetCall {
+                    args: v(c.args),
+                    ..c
+                })
+                .collect(),
+            ordinality,
+            outer: o(outer),
+        },
         Node::SetOp {
             op,
             all,

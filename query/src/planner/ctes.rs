@@ -507,7 +507,8 @@ fn walk_nodes(node: &Node, f: &mut impl FnMut(&Node)) {
         | Node::Limit { input, .. }
         | Node::Distinct { input }
         | Node::Window { input, .. }
-        | Node::CteScan { input, .. } => vec![input],
+        | Node::CteScan { input, .. }
+        | Node::FunctionScan { input, .. } => vec![input],
         Node::NestedLoopJoin { left, right, .. }
         | Node::HashJoin { left, right, .. }
         | Node::SetOp { left, right, .. } => vec![left, right],

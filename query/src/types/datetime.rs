@@ -133,7 +133,10 @@ pub fn date_to_timestamp(d: i32) -> Result<i64> {
     match d {
         DATE_INFINITY => Ok(TIMESTAMP_INFINITY),
         DATE_NEG_INFINITY => Ok(TIMESTAMP_NEG_INFINITY),
-        _ => check_timestamp(d as i64 * USECS_PER_DAY),
+        _ => (d as i64)
+            .checked_mul(USECS_PER_DAY)
+            .ok_or_else(timestamp_out_of_range)
+            .and_then(check_timestamp),
     }
 }
 
@@ -1095,21 +1098,26 @@ impl Accumulator {
             Unit::Micros(scale) => {
                 // Whole units exactly; only the fraction goes through floating point.
                 let whole = value.trunc();
-                self.whole_micros += whole as i128 * scale as i128;
+                // Saturating: an absurd value fails the range check in `finish`.
+                self.whole_micros = self
+                    .whole_micros
+                    .saturating_add((whole as i128).saturating_mul(scale as i128));
                 self.micros += (value - whole) * scale as f64;
             }
             Unit::Days(per) => {
                 let days = value * per as f64;
                 let whole = days.trunc();
-                self.days += whole as i128;
+                self.days = self.days.saturating_add(whole as i128);
                 self.micros += (days - whole) * USECS_PER_DAY as f64;
             }
             Unit::Months(per) => {
                 let months = value * per as f64;
                 let whole = months.trunc();
-                self.months += whole as i128;
+                self.months = self.months.saturating_add(whole as i128);
                 if per >= 12 {
-                    self.months += ((months - whole).round_ties_even()) as i128;
+                    self.months = self
+                        .months
+                        .saturating_add((months - whole).round_ties_even() as i128);
                 } else {
                     self.add((months - whole) * 30.0, Unit::Days(1));
                 }
@@ -1118,7 +1126,9 @@ impl Accumulator {
     }
 
     fn finish(self) -> Option<Interval> {
-        let micros = self.whole_micros + self.micros.round_ties_even() as i128;
+        let micros = self
+            .whole_micros
+            .saturating_add(self.micros.round_ties_even() as i128);
         Some(Interval {
             months: i32::try_from(self.months).ok()?,
             days: i32::try_from(self.days).ok()?,

@@ -96,6 +96,9 @@ pub struct Settings {
     /// What `now`, `today` and friends mean in input (µs since 2000-01-01 UTC), normally
     /// the transaction's start; `None` reads the system clock.
     pub now: Option<i64>,
+    /// When the current statement started (µs since 2000-01-01 UTC), for
+    /// `statement_timestamp()`; `None`: the same as `now`.
+    pub statement_now: Option<i64>,
 }
 
 impl Default for Settings {
@@ -106,6 +109,7 @@ impl Default for Settings {
             extra_float_digits: 1,
             interval_style: IntervalStyle::default(),
             now: None,
+            statement_now: None,
         }
     }
 }

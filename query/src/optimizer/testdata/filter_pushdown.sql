@@ -10,3 +10,5 @@ SELECT a.z, count(*) FROM a, b WHERE a.x + 1 = b.y GROUP BY a.z HAVING count(*) 
 SELECT * FROM (SELECT x, row_number() OVER (PARTITION BY z ORDER BY x) AS rn FROM a, b WHERE a.x = b.y) t WHERE rn = 1 AND x > 2;
 -- A filter above a WITH query's scan stays above it: the rows are shared by every reference.
 WITH w AS (SELECT x, z FROM a) SELECT * FROM w, b WHERE w.x = b.y AND w.z = 1;
+-- A lateral function call: conditions on its input go below it.
+SELECT * FROM a, generate_series(1, a.x) AS g WHERE a.z = 1 AND g > 2 AND g > a.x;
