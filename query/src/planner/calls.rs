@@ -73,6 +73,10 @@ impl Planner<'_> {
         };
         let refs: Vec<&ast::Expr> = args.iter().collect();
         let (bound, types) = self.bind_all(&refs, scope, g)?;
+        if name == "pg_typeof" && types.len() == 1 {
+            // The type is known here; PostgreSQL's result is a regtype, printed as its name.
+            return Ok((Expr::Literal(Value::Text(types[0].name())), DataType::Text));
+        }
         if let Some(t) = crate::sysfuncs::return_type(name, &types)? {
             return Ok((Expr::Function(name.to_string(), bound), t));
         }
