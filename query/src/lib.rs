@@ -19,6 +19,7 @@
 
 pub mod aggregate;
 pub mod catalog;
+pub mod cluster;
 pub mod cte;
 pub mod ddl;
 pub mod dml;
@@ -37,5 +38,6 @@ pub mod sysfuncs;
 pub mod types;
 pub mod window;
 
+pub use cluster::Cluster;
 pub use error::{Error, Result, SqlState};
 pub use session::{Database, Session, StatementResult};

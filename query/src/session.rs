@@ -15,6 +15,7 @@ use anchor_engine::mvcc::{self, IsolationLevel, Mvcc};
 use anchor_engine::{Engine, Memory};
 use anchor_grammar::ast;
 
+use crate::cluster::Cluster;
 use crate::error::{Error, Result, SqlState};
 use crate::exec::{self, Context};
 use crate::planner::{Plan, Planner};
@@ -56,10 +57,12 @@ impl Database {
         ))
     }
 
-    /// Starts a session.
+    /// Starts a session on this database alone (CREATE and DROP DATABASE need a
+    /// [`Cluster`]).
     pub fn session(self: &Arc<Self>) -> Session {
         Session {
             db: self.clone(),
+            cluster: None,
             block: None,
             failed: false,
             vars: Arc::new(Mutex::new(Variables::default())),
@@ -67,6 +70,14 @@ impl Database {
             cancel: Arc::new(AtomicBool::new(false)),
             prepared: HashMap::new(),
         }
+    }
+
+    /// Starts a session on this database, which is `name` in `cluster`.
+    pub fn session_in(self: &Arc<Self>, cluster: Arc<Cluster>, name: &str) -> Session {
+        let mut session = self.session();
+        session.cluster = Some(cluster);
+        session.vars.lock().database = name.to_string();
+        session
     }
 }
 
@@ -104,6 +115,8 @@ enum Block {
 /// One client's session.
 pub struct Session {
     db: Arc<Database>,
+    /// The cluster the database belongs to, if the session was opened through one.
+    cluster: Option<Arc<Cluster>>,
     /// The open transaction block, if any.
     block: Option<Block>,
     /// The block failed: only ROLLBACK is accepted.
@@ -524,6 +537,32 @@ impl Session {
                     "DEALLOCATE"
                 })
             }
+            ast::Statement::CreateDatabase {
+                db_name,
+                if_not_exists,
+                ..
+            } => {
+                let name = database_name(db_name)?;
+                let cluster = self.cluster_for("CREATE DATABASE")?;
+                match cluster.create_database(&name) {
+                    Err(e) if *if_not_exists && e.sqlstate() == SqlState::DUPLICATE_DATABASE => {}
+                    r => r?,
+                }
+                StatementResult::command("CREATE DATABASE")
+            }
+            ast::Statement::Drop {
+                object_type: ast::ObjectType::Database,
+                if_exists,
+                names,
+                ..
+            } => {
+                let cluster = self.cluster_for("DROP DATABASE")?;
+                let current = self.vars.lock().database.clone();
+                for n in names {
+                    cluster.drop_database(&database_name(n)?, &current, *if_exists)?;
+                }
+                StatementResult::command("DROP DATABASE")
+            }
             ast::Statement::Discard { object_type } => {
                 if self.block.is_some() {
                     return Err(Error::new(
@@ -547,6 +586,20 @@ impl Session {
             }
             _ => return Ok(None),
         }))
+    }
+
+    /// The cluster, for `what` (CREATE or DROP DATABASE), which runs outside transaction
+    /// blocks.
+    fn cluster_for(&self, what: &str) -> Result<Arc<Cluster>> {
+        if self.block.is_some() {
+            return Err(Error::new(
+                SqlState::ACTIVE_SQL_TRANSACTION,
+                format!("{what} cannot run inside a transaction block"),
+            ));
+        }
+        self.cluster.clone().ok_or_else(|| {
+            Error::unsupported(format!("{what} in a database opened outside a cluster"))
+        })
     }
 
     /// The running transaction of the open block (started now if it was pending); `what`
@@ -877,6 +930,21 @@ fn show_columns(variable: &[ast::Ident]) -> Vec<(String, DataType)> {
     }
 }
 
+/// A database name as written (unquoted names fold to lowercase).
+fn database_name(name: &ast::ObjectName) -> Result<String> {
+    match name.0.as_slice() {
+        [part] => match part.as_ident() {
+            Some(i) if i.quote_style.is_some() => Ok(i.value.clone()),
+            Some(i) => Ok(i.value.to_lowercase()),
+            None => Err(Error::unsupported(format!("database name {name}"))),
+        },
+        _ => Err(Error::new(
+            SqlState::SYNTAX_ERROR,
+            format!("improper qualified name (too many dotted names): {name}"),
+        )),
+    }
+}
+
 /// Ends a block: commits or rolls back its transaction, if it started one.
 fn end(block: Block, commit: bool) -> Result<()> {
     match block {
@@ -1084,6 +1152,11 @@ fn plannable(stmt: &ast::Statement) -> bool {
             | ast::Statement::Prepare { .. }
             | ast::Statement::Execute { .. }
             | ast::Statement::Deallocate { .. }
+            | ast::Statement::CreateDatabase { .. }
+            | ast::Statement::Drop {
+                object_type: ast::ObjectType::Database,
+                ..
+            }
     )
 }
 

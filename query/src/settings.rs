@@ -535,8 +535,10 @@ struct Snapshot {
 
 /// One session's settings, and its sequence values (`currval`, `lastval`), which are
 /// session state that no rollback undoes.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Variables {
+    /// The database the session is connected to (`current_database()`).
+    pub database: String,
     /// The last value `nextval` or `setval` gave each sequence in this session.
     pub currval: HashMap<Oid, i64>,
     /// The last value `nextval` or `setval` gave in this session.
@@ -547,6 +549,19 @@ pub struct Variables {
     local: BTreeMap<String, String>,
     /// Snapshots: the first one is the start of the transaction block.
     saved: Vec<Snapshot>,
+}
+
+impl Default for Variables {
+    fn default() -> Self {
+        Variables {
+            database: crate::cluster::INITIAL_DATABASES[0].to_string(),
+            currval: HashMap::new(),
+            lastval: None,
+            session: BTreeMap::new(),
+            local: BTreeMap::new(),
+            saved: Vec::new(),
+        }
+    }
 }
 
 impl Variables {

@@ -8,9 +8,6 @@ use crate::exec::Context;
 use crate::settings::SERVER_VERSION;
 use crate::types::{DataType, Value};
 
-/// The database every session is in until the wire layer names one.
-pub const DEFAULT_DATABASE: &str = "anchor";
-
 /// The internal function behind `SELECT * FROM seq`: `(oid, false)` is the sequence's last
 /// value, `(oid, true)` whether it was handed out. Not callable from SQL (the binder does not
 /// know it).
@@ -110,7 +107,10 @@ pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Valu
             "PostgreSQL {SERVER_VERSION} (Anchor {}) on x86_64-pc-linux-gnu, 64-bit",
             env!("CARGO_PKG_VERSION")
         )),
-        "current_database" => Value::Text(DEFAULT_DATABASE.into()),
+        "current_database" => Value::Text(match &ctx.vars {
+            Some(vars) => vars.lock().database.clone(),
+            None => crate::cluster::INITIAL_DATABASES[0].to_string(),
+        }),
         "current_schema" => {
             let path = ctx.vars.as_ref().map(|v| v.lock().search_path());
             let existing = ctx.txn.schemas()?;

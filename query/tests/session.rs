@@ -451,3 +451,59 @@ fn sequences_never_repeat_a_value_after_a_restart() {
         vec![vec!["48"]]
     );
 }
+
+#[test]
+fn databases_of_a_cluster() {
+    use anchor_query::Cluster;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let cluster = Cluster::open(dir.path()).unwrap();
+        assert_eq!(cluster.databases(), vec!["anchor", "postgres"]);
+        assert_eq!(
+            cluster.connect("nope").err().unwrap().sqlstate().code(),
+            "3D000"
+        );
+        let mut s = cluster.connect("anchor").unwrap();
+        ok(&mut s, "CREATE DATABASE \"Other DB\"");
+        ok(&mut s, "CREATE TABLE t (x int)");
+        let mut other = cluster.connect("Other DB").unwrap();
+        assert_eq!(
+            rows(&mut other, "SELECT current_database()"),
+            vec![vec!["Other DB"]]
+        );
+        // Databases do not see each other's tables.
+        let e = other.execute("SELECT * FROM t").pop().unwrap().unwrap_err();
+        assert_eq!(e.sqlstate(), SqlState::UNDEFINED_TABLE);
+        ok(&mut other, "CREATE TABLE u (y int)");
+        ok(&mut other, "INSERT INTO u VALUES (7)");
+        // In use by `other`, and `s` cannot drop its own.
+        let e = s
+            .execute("DROP DATABASE \"Other DB\"")
+            .pop()
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e.sqlstate().code(), "55006");
+        let e = s
+            .execute("DROP DATABASE anchor")
+            .pop()
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e.sqlstate().code(), "55006");
+    }
+    // Reopened: the new database and its rows are there; then it can go.
+    let cluster = Cluster::open(dir.path()).unwrap();
+    assert_eq!(cluster.databases(), vec!["Other DB", "anchor", "postgres"]);
+    {
+        let mut other = cluster.connect("Other DB").unwrap();
+        assert_eq!(rows(&mut other, "SELECT y FROM u"), vec![vec!["7"]]);
+    }
+    let mut s = cluster.connect("postgres").unwrap();
+    ok(&mut s, "DROP DATABASE \"Other DB\"");
+    assert_eq!(cluster.databases(), vec!["anchor", "postgres"]);
+    drop(s);
+    drop(cluster);
+    assert_eq!(
+        Cluster::open(dir.path()).unwrap().databases(),
+        vec!["anchor", "postgres"]
+    );
+}

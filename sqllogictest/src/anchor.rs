@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use anchor_query::{Database, Session};
+use anchor_query::{Cluster, Session};
 
 use crate::backend::{Backend, BackendError, ColumnType, QueryOutput};
 
@@ -13,11 +13,13 @@ pub struct AnchorBackend {
 }
 
 impl AnchorBackend {
-    /// A session on `db`.
-    pub fn new(db: &Arc<Database>) -> AnchorBackend {
-        AnchorBackend {
-            session: db.session(),
-        }
+    /// A session on the database `anchor` of `cluster` (every new cluster has it).
+    pub fn new(cluster: &Arc<Cluster>) -> Result<AnchorBackend, BackendError> {
+        let session = cluster.connect("anchor").map_err(|e| BackendError {
+            message: e.to_string(),
+            sqlstate: Some(e.sqlstate().code().to_string()),
+        })?;
+        Ok(AnchorBackend { session })
     }
 }
 

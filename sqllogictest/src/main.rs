@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anchor_query::Database;
+use anchor_query::Cluster;
 use anchor_sqllogictest::anchor::AnchorBackend;
 use anchor_sqllogictest::counts::Counts;
 use anchor_sqllogictest::format::Conventions;
@@ -83,11 +83,11 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 fn run_one(args: &Args, options: &RunOptions, file: &Path) -> Result<Report, String> {
     let Some(pg) = &args.pg else {
-        let db = Database::memory().map_err(|e| format!("cannot create a database: {e}"))?;
+        let db = Cluster::memory().map_err(|e| format!("cannot create a database: {e}"))?;
         let result = if args.complete {
-            complete_file(file, || Ok(AnchorBackend::new(&db)), options).map(|()| Report::default())
+            complete_file(file, || AnchorBackend::new(&db), options).map(|()| Report::default())
         } else {
-            run_file(file, || Ok(AnchorBackend::new(&db)), options)
+            run_file(file, || AnchorBackend::new(&db), options)
         };
         return result.map_err(|e| e.to_string());
     };
