@@ -2754,6 +2754,11 @@ fn cast_to(e: Expr, from: &DataType, to: &DataType) -> Expr {
     if matches!(&e, Expr::Cast(_, t) if t == to) {
         return e;
     }
+    // char(n) loses its padding on the way to other strings, as in PostgreSQL.
+    if matches!(from, DataType::Char(_)) && matches!(to, DataType::Text | DataType::Varchar(_)) {
+        let trimmed = Expr::Function("rtrim".into(), vec![e]);
+        return Expr::Cast(Box::new(trimmed), to.clone());
+    }
     Expr::Cast(Box::new(e), to.clone())
 }
 

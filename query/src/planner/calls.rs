@@ -27,6 +27,18 @@ impl Planner<'_> {
         args: Vec<Expr>,
         types: Vec<DataType>,
     ) -> Result<(Expr, DataType)> {
+        // length(char(n)) ignores the padding (PostgreSQL's bpcharlen).
+        let (args, types) = if matches!(name, "length" | "char_length" | "character_length")
+            && matches!(types.as_slice(), [DataType::Char(_)])
+        {
+            let args = args
+                .into_iter()
+                .map(|a| cast_to(a, &types[0], &DataType::Text))
+                .collect();
+            (args, vec![DataType::Text])
+        } else {
+            (args, types)
+        };
         let sig = functions::signature(name, &types)?;
         functions::check_coercions(name, &types, &sig)?;
         let args = args
