@@ -96,6 +96,10 @@ impl Context<'_> {
 pub trait Executor: Send {
     /// The next row, or `None` when done.
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>>;
+
+    /// Told by a LIMIT above that at most `rows` rows will be read (a sort then keeps only
+    /// that many: a top-N sort). Most executors ignore it.
+    fn set_bound(&mut self, _rows: usize) {}
 }
 
 /// Builds the executor of `node`.
@@ -160,6 +164,7 @@ pub fn build(node: &Node) -> Box<dyn Executor> {
         Node::Sort { input, keys } => Box::new(SortExec {
             input: build(input),
             keys: keys.clone(),
+            bound: None,
             output: None,
         }),
         Node::Limit {
@@ -227,8 +232,17 @@ pub fn width(node: &Node) -> usize {
         | Node::Limit { input, .. }
         | Node::Distinct { input } => width(input),
         Node::Project { exprs, .. } => exprs.len(),
-        Node::NestedLoopJoin { left, right, .. } | Node::HashJoin { left, right, .. } => {
-            width(left) + width(right)
+        Node::NestedLoopJoin {
+            left, right, kind, ..
+        }
+        | Node::HashJoin {
+            left, right, kind, ..
+        } => {
+            if kind.left_only() {
+                width(left)
+            } else {
+                width(left) + width(right)
+            }
         }
         Node::Aggregate {
             group_by,
@@ -406,6 +420,8 @@ struct JoinExec {
     position: usize,
     matched: bool,
     right_matched: Vec<bool>,
+    /// Some right row has a NULL key (for [`JoinKind::NullAwareAnti`]).
+    right_null_key: bool,
     /// Unmatched right rows of a RIGHT or FULL join, emitted after the left side ends.
     tail: Option<std::vec::IntoIter<Row>>,
 }
@@ -435,13 +451,16 @@ impl JoinExec {
             position: 0,
             matched: false,
             right_matched: Vec::new(),
+            right_null_key: false,
             tail: None,
         }
     }
 
     fn load_right(&mut self, ctx: &mut Context) -> Result<()> {
         let mut rows = Vec::new();
+        let mut budget = crate::spill::Budget::new(ctx, "hash join");
         while let Some(row) = self.right.next(ctx)? {
+            budget.add(crate::spill::row_size(&row))?;
             if !self.right_keys.is_empty() {
                 let key: Vec<Value> = self
                     .right_keys
@@ -451,6 +470,8 @@ impl JoinExec {
                 // NULL keys never match, but the row may still come out of a RIGHT/FULL join.
                 if !key.iter().any(Value::is_null) {
                     self.table.entry(HashKey(key)).or_default().push(rows.len());
+                } else {
+                    self.right_null_key = true;
                 }
             }
             rows.push(row);
@@ -483,6 +504,13 @@ impl Executor for JoinExec {
                                 .iter()
                                 .map(|e| eval(e, &row, ctx))
                                 .collect::<Result<_>>()?;
+                            if self.kind == JoinKind::NullAwareAnti
+                                && !right_rows.is_empty()
+                                && (self.right_null_key || key.iter().any(Value::is_null))
+                            {
+                                // NOT IN is NULL, never true, for this row.
+                                continue;
+                            }
                             Some(self.table.get(&HashKey(key)).cloned().unwrap_or_default())
                         };
                         self.current = Some(row);
@@ -521,13 +549,24 @@ impl Executor for JoinExec {
                 };
                 if ok {
                     self.matched = true;
+                    if self.kind.left_only() {
+                        // One match decides a semi or anti join.
+                        break;
+                    }
                     self.right_matched[i] = true;
                     return Ok(Some(row));
                 }
             }
             let left = self.current.take().expect("set above");
-            if !self.matched && matches!(self.kind, JoinKind::Left | JoinKind::Full) {
-                return Ok(Some(concat(&left, &nulls(self.right_width))));
+            match self.kind {
+                JoinKind::Left | JoinKind::Full if !self.matched => {
+                    return Ok(Some(concat(&left, &nulls(self.right_width))));
+                }
+                JoinKind::Semi if self.matched => return Ok(Some(left)),
+                JoinKind::Anti | JoinKind::NullAwareAnti if !self.matched => {
+                    return Ok(Some(left));
+                }
+                _ => {}
             }
         }
     }
@@ -545,6 +584,7 @@ impl Executor for AggregateExec {
         if self.output.is_none() {
             let mut groups: HashMap<HashKey, Vec<Accumulator>> = HashMap::new();
             let mut order: Vec<HashKey> = Vec::new();
+            let mut budget = crate::spill::Budget::new(ctx, "hash aggregation");
             while let Some(row) = self.input.next(ctx)? {
                 let key = HashKey(
                     self.group_by
@@ -555,6 +595,11 @@ impl Executor for AggregateExec {
                 let accs = match groups.get_mut(&key) {
                     Some(accs) => accs,
                     None => {
+                        // The group's key twice (map and order) and its accumulators.
+                        budget.add(
+                            2 * crate::spill::row_size(&key.0)
+                                + self.aggregates.len() * std::mem::size_of::<Accumulator>(),
+                        )?;
                         order.push(key.clone());
                         groups.entry(key).or_insert_with(|| {
                             self.aggregates.iter().map(Accumulator::new).collect()
@@ -617,35 +662,35 @@ pub(crate) fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> Orderi
     Ordering::Equal
 }
 
+/// A sort: in memory, spilling sorted runs to disk beyond `work_mem`, and keeping only the
+/// first rows when a LIMIT above bounds it (see [`crate::spill`]).
 struct SortExec {
     input: Box<dyn Executor>,
     keys: Vec<SortKey>,
-    output: Option<std::vec::IntoIter<Row>>,
+    bound: Option<usize>,
+    output: Option<Box<dyn Iterator<Item = Result<Row>> + Send>>,
 }
 
 impl Executor for SortExec {
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
         if self.output.is_none() {
-            let mut keyed: Vec<(Vec<Value>, Row)> = Vec::new();
+            let mut sort = crate::spill::ExternalSort::new(ctx, &self.keys, self.bound);
             while let Some(row) = self.input.next(ctx)? {
                 let key = self
                     .keys
                     .iter()
                     .map(|k| eval(&k.expr, &row, ctx))
                     .collect::<Result<_>>()?;
-                keyed.push((key, row));
+                sort.push(key, row)?;
             }
             ctx.check_cancel()?;
-            keyed.sort_by(|a, b| compare_keys(&self.keys, &a.0, &b.0));
-            self.output = Some(
-                keyed
-                    .into_iter()
-                    .map(|(_, r)| r)
-                    .collect::<Vec<_>>()
-                    .into_iter(),
-            );
+            self.output = Some(sort.finish()?);
         }
-        Ok(self.output.as_mut().and_then(Iterator::next))
+        self.output.as_mut().and_then(Iterator::next).transpose()
+    }
+
+    fn set_bound(&mut self, rows: usize) {
+        self.bound = Some(rows);
     }
 }
 
@@ -687,6 +732,10 @@ impl Executor for LimitExec {
             }
             if let Some(e) = &self.offset_expr {
                 self.offset = count_value(e, ctx, "OFFSET")?.unwrap_or(0);
+            }
+            if let Some(limit) = self.limit {
+                let rows = limit.saturating_add(self.offset);
+                self.input.set_bound(usize::try_from(rows).unwrap_or(usize::MAX));
             }
         }
         while self.offset > 0 {

@@ -31,6 +31,7 @@ pub mod plan;
 pub mod planner;
 pub mod session;
 pub mod settings;
+pub mod spill;
 pub mod storage;
 pub mod sysfuncs;
 pub mod types;

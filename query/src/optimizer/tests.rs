@@ -65,3 +65,8 @@ fn join_order() {
         super::join_order::apply(super::filter_pushdown::apply(n))
     });
 }
+
+#[test]
+fn subquery_joins() {
+    golden("subquery_joins", super::subquery_joins::apply);
+}

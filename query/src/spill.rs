@@ -1,0 +1,411 @@
+//! Memory limits for the operators that hold rows, and the external sort.
+//!
+//! A sort, a hash join's hash table and a hash aggregation's groups hold rows in memory; the
+//! session setting `work_mem` (kilobytes) bounds how much each may hold. What a row costs is
+//! estimated cheaply by [`row_size`]: the size of its values plus what they own on the heap.
+//!
+//! A sort that outgrows `work_mem` spills: it sorts what it holds into a *run*, writes the run
+//! to a temporary file and starts over. At the end the runs (and what is still in memory) are
+//! merged through a heap, reading each run a block at a time, so the sort's memory is the
+//! buffer plus one block per run. Too many runs at once would need too many blocks, so runs
+//! are first merged [`FAN_IN`] at a time into longer runs. All runs live in one temporary file
+//! that is deleted when the sort ends (even on error or cancel).
+//!
+//! A sort that only needs its first N rows (under a LIMIT) keeps at most about 2N rows in
+//! memory: whenever the buffer reaches twice the bound it is sorted and cut to the bound.
+//!
+//! Hash joins and hash aggregations do not spill: over `work_mem` they fail with 53200 and a
+//! detail naming `work_mem`, which the user may raise.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+
+use crate::error::{Error, Result, SqlState};
+use crate::exec::{Context, compare_keys};
+use crate::plan::SortKey;
+use crate::storage::Row;
+use crate::types::{DataType, Value, decode_row, encode_row};
+
+/// How many runs are merged at once.
+pub const FAN_IN: usize = 64;
+
+/// Bytes read from a run at a time while merging.
+const BLOCK: usize = 8192;
+
+/// The default `work_mem` in kilobytes, when the session's settings are not at hand.
+const DEFAULT_WORK_MEM_KB: u64 = 4096;
+
+/// The estimated memory of one value.
+pub fn value_size(v: &Value) -> usize {
+    std::mem::size_of::<Value>()
+        + match v {
+            Value::Text(s) | Value::Json(s) | Value::Jsonb(s) => s.len(),
+            Value::Bytea(b) => b.len(),
+            Value::Numeric(_) => 16,
+            Value::Array(a) => a.elements.iter().map(value_size).sum(),
+            _ => 0,
+        }
+}
+
+/// The estimated memory of a row held by an operator.
+pub fn row_size(row: &[Value]) -> usize {
+    std::mem::size_of::<Row>() + row.iter().map(value_size).sum::<usize>()
+}
+
+/// The session's `work_mem` in bytes.
+pub fn work_mem(ctx: &Context) -> usize {
+    let kb = ctx
+        .vars
+        .as_ref()
+        .map_or(DEFAULT_WORK_MEM_KB, |v| v.lock().kilobytes("work_mem"));
+    usize::try_from(kb.saturating_mul(1024)).unwrap_or(usize::MAX)
+}
+
+/// Memory used by an operator that cannot spill, checked against `work_mem`.
+pub struct Budget {
+    limit: usize,
+    used: usize,
+    what: &'static str,
+}
+
+impl Budget {
+    /// A budget of the session's `work_mem` for the operator named `what`.
+    pub fn new(ctx: &Context, what: &'static str) -> Budget {
+        Budget {
+            limit: work_mem(ctx),
+            used: 0,
+            what,
+        }
+    }
+
+    /// Counts `bytes` more; 53200 once over the limit.
+    pub fn add(&mut self, bytes: usize) -> Result<()> {
+        self.used += bytes;
+        if self.used > self.limit {
+            return Err(Error::new(SqlState::OUT_OF_MEMORY, "out of memory").with_detail(
+                format!(
+                    "The {} needs more than work_mem ({} kB); raise work_mem to run this query.",
+                    self.what,
+                    self.limit / 1024
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A row with its evaluated sort key.
+type Keyed = (Vec<Value>, Row);
+
+/// A sort of rows by already evaluated keys that spills sorted runs to a temporary file when
+/// its buffer outgrows `work_mem`.
+pub struct ExternalSort {
+    keys: Arc<[SortKey]>,
+    /// Keep only the first `bound` rows (a LIMIT above).
+    bound: Option<usize>,
+    limit: usize,
+    buffer: Vec<Keyed>,
+    used: usize,
+    file: Option<SpillFile>,
+    runs: Vec<Run>,
+}
+
+impl ExternalSort {
+    /// A sort on `keys` with the session's `work_mem`.
+    pub fn new(ctx: &Context, keys: &[SortKey], bound: Option<usize>) -> ExternalSort {
+        ExternalSort {
+            keys: keys.into(),
+            bound,
+            limit: work_mem(ctx),
+            buffer: Vec::new(),
+            used: 0,
+            file: None,
+            runs: Vec::new(),
+        }
+    }
+
+    /// Adds a row.
+    pub fn push(&mut self, key: Vec<Value>, row: Row) -> Result<()> {
+        self.used += row_size(&key) + row_size(&row);
+        self.buffer.push((key, row));
+        if let Some(bound) = self.bound
+            && self.buffer.len() >= bound.saturating_mul(2).max(64)
+        {
+            self.sort_buffer();
+        }
+        if self.used > self.limit {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    fn sort_buffer(&mut self) {
+        let keys = &self.keys;
+        self.buffer.sort_by(|a, b| compare_keys(keys, &a.0, &b.0));
+        if let Some(bound) = self.bound {
+            self.buffer.truncate(bound);
+        }
+        self.used = self
+            .buffer
+            .iter()
+            .map(|(k, r)| row_size(k) + row_size(r))
+            .sum();
+    }
+
+    /// Writes the buffer out as a sorted run.
+    fn spill(&mut self) -> Result<()> {
+        self.sort_buffer();
+        if self.file.is_none() {
+            self.file = Some(SpillFile::new()?);
+        }
+        let file = self.file.as_mut().expect("created above");
+        let run = file.write_run(std::mem::take(&mut self.buffer).into_iter().map(Ok))?;
+        self.runs.push(run);
+        self.used = 0;
+        Ok(())
+    }
+
+    /// The rows in order.
+    pub fn finish(mut self) -> Result<Box<dyn Iterator<Item = Result<Row>> + Send>> {
+        if self.runs.is_empty() {
+            self.sort_buffer();
+            return Ok(Box::new(self.buffer.into_iter().map(|(_, r)| Ok(r))));
+        }
+        if !self.buffer.is_empty() {
+            self.spill()?;
+        }
+        let Some(file) = self.file.take() else {
+            return Err(Error::internal("spilled sort without a file"));
+        };
+        let file = Arc::new(file);
+        let mut runs = std::mem::take(&mut self.runs);
+        // Merge the runs FAN_IN at a time until one merge can read them all.
+        while runs.len() > FAN_IN {
+            let group: Vec<Run> = runs.drain(..FAN_IN).collect();
+            let merged = Merge::new(&file, group, self.keys.clone())?;
+            let run = file.append_run(merged)?;
+            runs.push(run);
+        }
+        let merge = Merge::new(&file, runs, self.keys.clone())?;
+        let bound = self.bound.unwrap_or(usize::MAX);
+        Ok(Box::new(merge.take(bound).map(|r| r.map(|(_, row)| row))))
+    }
+}
+
+/// A sorted run's place in the spill file, and the types needed to decode its values.
+struct Run {
+    offset: u64,
+    len: u64,
+    types: Vec<DataType>,
+}
+
+/// The temporary file of a sort's runs, deleted when dropped.
+struct SpillFile {
+    file: File,
+    end: std::sync::Mutex<u64>,
+}
+
+impl SpillFile {
+    fn new() -> Result<SpillFile> {
+        let file = tempfile::tempfile().map_err(io_error)?;
+        Ok(SpillFile {
+            file,
+            end: std::sync::Mutex::new(0),
+        })
+    }
+
+    /// Appends the rows, already in order, as a run.
+    fn write_run(&self, rows: impl Iterator<Item = Result<Keyed>>) -> Result<Run> {
+        let mut end = self
+            .end
+            .lock()
+            .map_err(|_| Error::internal("spill file lock poisoned"))?;
+        let offset = *end;
+        let mut types: Vec<DataType> = Vec::new();
+        let mut out = Vec::with_capacity(BLOCK * 8);
+        let mut written = 0u64;
+        for row in rows {
+            let (key, row) = row?;
+            let mut values = key;
+            let key_len = values.len();
+            values.extend(row);
+            if types.len() < values.len() {
+                types.resize(values.len(), DataType::Unknown);
+            }
+            for (t, v) in types.iter_mut().zip(&values) {
+                if *t == DataType::Unknown && !v.is_null() {
+                    *t = v.data_type();
+                }
+            }
+            let bytes = encode_row(&values);
+            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(key_len as u32).to_le_bytes());
+            out.extend_from_slice(&bytes);
+            if out.len() >= BLOCK * 8 {
+                self.file
+                    .write_all_at(&out, offset + written)
+                    .map_err(io_error)?;
+                written += out.len() as u64;
+                out.clear();
+            }
+        }
+        self.file
+            .write_all_at(&out, offset + written)
+            .map_err(io_error)?;
+        written += out.len() as u64;
+        *end = offset + written;
+        Ok(Run {
+            offset,
+            len: written,
+            types,
+        })
+    }
+
+    fn append_run(&self, merge: Merge) -> Result<Run> {
+        self.write_run(merge)
+    }
+}
+
+fn io_error(e: std::io::Error) -> Error {
+    Error::new(
+        SqlState("58030"),
+        format!("could not write to temporary file: {e}"),
+    )
+}
+
+/// Reads one run's records a block at a time.
+struct RunReader {
+    file: Arc<SpillFile>,
+    next: u64,
+    end: u64,
+    types: Vec<DataType>,
+    block: Vec<u8>,
+    pos: usize,
+}
+
+impl RunReader {
+    /// Ensures `n` unread bytes are in the block (false at the end of the run).
+    fn fill(&mut self, n: usize) -> Result<bool> {
+        if self.block.len() - self.pos >= n {
+            return Ok(true);
+        }
+        self.block.drain(..self.pos);
+        self.pos = 0;
+        while self.block.len() < n {
+            let want = (n - self.block.len()).max(BLOCK) as u64;
+            let take = want.min(self.end - self.next) as usize;
+            if take == 0 {
+                return Ok(false);
+            }
+            let start = self.block.len();
+            self.block.resize(start + take, 0);
+            self.file
+                .file
+                .read_exact_at(&mut self.block[start..], self.next)
+                .map_err(io_error)?;
+            self.next += take as u64;
+        }
+        Ok(true)
+    }
+
+    fn read(&mut self) -> Result<Option<Keyed>> {
+        if !self.fill(8)? {
+            return Ok(None);
+        }
+        let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+        let len = word(&self.block[self.pos..]);
+        let key_len = word(&self.block[self.pos + 4..]);
+        self.pos += 8;
+        if !self.fill(len)? {
+            return Err(Error::internal("truncated spill file"));
+        }
+        let mut values = decode_row(&self.block[self.pos..self.pos + len], &self.types)?;
+        self.pos += len;
+        let row = values.split_off(key_len.min(values.len()));
+        Ok(Some((values, row)))
+    }
+}
+
+/// The head of one run in the merge heap (ordered so that the heap's top is the least).
+struct Head {
+    keyed: Keyed,
+    run: usize,
+    keys: Arc<[SortKey]>,
+}
+
+impl PartialEq for Head {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Head {}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Head {
+    fn cmp(&self, other: &Self) -> Ordering {
+        compare_keys(&self.keys, &self.keyed.0, &other.keyed.0).then(self.run.cmp(&other.run))
+    }
+}
+
+/// A merge of sorted runs.
+struct Merge {
+    readers: Vec<RunReader>,
+    heap: BinaryHeap<Reverse<Head>>,
+    keys: Arc<[SortKey]>,
+}
+
+impl Merge {
+    fn new(file: &Arc<SpillFile>, runs: Vec<Run>, keys: Arc<[SortKey]>) -> Result<Merge> {
+        let mut merge = Merge {
+            readers: runs
+                .into_iter()
+                .map(|r| RunReader {
+                    file: file.clone(),
+                    next: r.offset,
+                    end: r.offset + r.len,
+                    types: r.types,
+                    block: Vec::new(),
+                    pos: 0,
+                })
+                .collect(),
+            heap: BinaryHeap::new(),
+            keys,
+        };
+        for run in 0..merge.readers.len() {
+            merge.advance(run)?;
+        }
+        Ok(merge)
+    }
+
+    fn advance(&mut self, run: usize) -> Result<()> {
+        if let Some(keyed) = self.readers[run].read()? {
+            self.heap.push(Reverse(Head {
+                keyed,
+                run,
+                keys: self.keys.clone(),
+            }));
+        }
+        Ok(())
+    }
+}
+
+impl Iterator for Merge {
+    type Item = Result<Keyed>;
+
+    fn next(&mut self) -> Option<Result<Keyed>> {
+        let Reverse(head) = self.heap.pop()?;
+        if let Err(e) = self.advance(head.run) {
+            return Some(Err(e));
+        }
+        Some(Ok(head.keyed))
+    }
+}
