@@ -102,8 +102,12 @@ pub trait Executor: Send {
     fn set_bound(&mut self, _rows: usize) {}
 }
 
-/// Builds the executor of `node`.
+/// Builds the executor of `node` (counting what it does under EXPLAIN ANALYZE).
 pub fn build(node: &Node) -> Box<dyn Executor> {
+    crate::explain::instrument(node, build_node(node))
+}
+
+fn build_node(node: &Node) -> Box<dyn Executor> {
     match node {
         Node::Nothing => Box::new(Once { done: false }),
         Node::Scan { table, filter } => Box::new(Scan {

@@ -24,6 +24,7 @@ pub mod ddl;
 pub mod dml;
 pub mod error;
 pub mod exec;
+pub mod explain;
 pub mod foreign_key;
 pub mod functions;
 pub mod optimizer;

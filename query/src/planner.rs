@@ -161,6 +161,8 @@ pub enum Plan {
     Command(String),
     /// EXPLAIN: the plan's text.
     Explain(String),
+    /// EXPLAIN ANALYZE: the statement to run and show.
+    ExplainAnalyze(Box<Plan>, crate::explain::ExplainOptions),
 }
 
 /// A column visible in a scope: its qualifier (table name or alias), name and type.
@@ -384,7 +386,18 @@ impl<'a> Planner<'a> {
                 cascade,
                 ..
             } => self.drop(object_type, *if_exists, *cascade, names),
-            ast::Statement::Explain { statement, .. } => {
+            ast::Statement::Explain {
+                statement,
+                analyze,
+                options,
+                ..
+            } => {
+                let options =
+                    crate::explain::ExplainOptions::from_ast(*analyze, options.as_deref())?;
+                if options.analyze {
+                    let plan = self.plan(statement)?;
+                    return Ok(Plan::ExplainAnalyze(Box::new(plan), options));
+                }
                 let text = match self.plan(statement)? {
                     Plan::Query { node, .. } => node.to_string(),
                     other => format!("{other:?}"),

@@ -8,10 +8,13 @@
 //!    they read; join conditions that equate the two sides turn nested loops into hash joins.
 //! 4. [`join_order`]: chains of inner joins are rebuilt so that each input joins one it
 //!    shares an equality with.
+//! 5. [`limit_pushdown`]: LIMIT moves below projections, onto sorts (top-N) and into the
+//!    branches of UNION ALL.
 
 pub mod constant_folding;
 pub mod filter_pushdown;
 pub mod join_order;
+pub mod limit_pushdown;
 pub mod subquery_joins;
 
 #[cfg(test)]
@@ -23,7 +26,8 @@ use crate::plan::{Expr, Node, SortKey};
 pub fn optimize(node: Node) -> Node {
     let node = constant_folding::apply(node);
     let node = subquery_joins::apply(node);
-    join_order::apply(filter_pushdown::apply(node))
+    let node = join_order::apply(filter_pushdown::apply(node));
+    limit_pushdown::apply(node)
 }
 
 /// Rewrites every expression of every node of the tree with `f` (subqueries inside

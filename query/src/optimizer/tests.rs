@@ -70,3 +70,8 @@ fn join_order() {
 fn subquery_joins() {
     golden("subquery_joins", super::subquery_joins::apply);
 }
+
+#[test]
+fn limit_pushdown() {
+    golden("limit_pushdown", super::limit_pushdown::apply);
+}
