@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::time::Instant;
 
-use crate::aggregate::Accumulator;
 use crate::error::{Error, Result, SqlState};
 use crate::functions;
 use crate::plan::{Aggregate, Expr, JoinKind, Node, SetOpKind, SortKey};
@@ -586,49 +585,12 @@ struct AggregateExec {
 impl Executor for AggregateExec {
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
         if self.output.is_none() {
-            let mut groups: HashMap<HashKey, Vec<Accumulator>> = HashMap::new();
-            let mut order: Vec<HashKey> = Vec::new();
-            let mut budget = crate::spill::Budget::new(ctx, "hash aggregation");
-            while let Some(row) = self.input.next(ctx)? {
-                let key = HashKey(
-                    self.group_by
-                        .iter()
-                        .map(|e| eval(e, &row, ctx))
-                        .collect::<Result<_>>()?,
-                );
-                let accs = match groups.get_mut(&key) {
-                    Some(accs) => accs,
-                    None => {
-                        // The group's key twice (map and order) and its accumulators.
-                        budget.add(
-                            2 * crate::spill::row_size(&key.0)
-                                + self.aggregates.len() * std::mem::size_of::<Accumulator>(),
-                        )?;
-                        order.push(key.clone());
-                        groups.entry(key).or_insert_with(|| {
-                            self.aggregates.iter().map(Accumulator::new).collect()
-                        })
-                    }
-                };
-                for (acc, agg) in accs.iter_mut().zip(&self.aggregates) {
-                    acc.feed(agg, &row, ctx)?;
-                }
-            }
-            // Without GROUP BY there is exactly one group, even over no rows.
-            if self.group_by.is_empty() && order.is_empty() {
-                let key = HashKey(Vec::new());
-                order.push(key.clone());
-                groups.insert(key, self.aggregates.iter().map(Accumulator::new).collect());
-            }
-            let mut rows = Vec::with_capacity(order.len());
-            for key in order {
-                let accs = &groups[&key];
-                let mut row = key.0.clone();
-                for (acc, agg) in accs.iter().zip(&self.aggregates) {
-                    row.push(acc.finish(agg, ctx.settings)?);
-                }
-                rows.push(row);
-            }
+            let rows = crate::hash_aggregate::aggregate(
+                self.input.as_mut(),
+                &self.group_by,
+                &self.aggregates,
+                ctx,
+            )?;
             self.output = Some(rows.into_iter());
         }
         Ok(self.output.as_mut().and_then(Iterator::next))

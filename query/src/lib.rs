@@ -27,6 +27,7 @@ pub mod exec;
 pub mod explain;
 pub mod foreign_key;
 pub mod functions;
+pub mod hash_aggregate;
 pub mod optimizer;
 pub mod plan;
 pub mod planner;

@@ -14,8 +14,9 @@
 //! A sort that only needs its first N rows (under a LIMIT) keeps at most about 2N rows in
 //! memory: whenever the buffer reaches twice the bound it is sorted and cut to the bound.
 //!
-//! Hash joins and hash aggregations do not spill: over `work_mem` they fail with 53200 and a
-//! detail naming `work_mem`, which the user may raise.
+//! Hash aggregation spills rows of new groups to partitions ([`PartitionWriter`], used by
+//! [`crate::hash_aggregate`]). Hash joins do not spill: over `work_mem` they fail with 53200
+//! and a detail naming `work_mem`, which the user may raise.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -287,6 +288,17 @@ struct RunReader {
 }
 
 impl RunReader {
+    fn new(file: &Arc<SpillFile>, run: Run) -> RunReader {
+        RunReader {
+            file: file.clone(),
+            next: run.offset,
+            end: run.offset + run.len,
+            types: run.types,
+            block: Vec::new(),
+            pos: 0,
+        }
+    }
+
     /// Ensures `n` unread bytes are in the block (false at the end of the run).
     fn fill(&mut self, n: usize) -> Result<bool> {
         if self.block.len() - self.pos >= n {
@@ -366,17 +378,7 @@ struct Merge {
 impl Merge {
     fn new(file: &Arc<SpillFile>, runs: Vec<Run>, keys: Arc<[SortKey]>) -> Result<Merge> {
         let mut merge = Merge {
-            readers: runs
-                .into_iter()
-                .map(|r| RunReader {
-                    file: file.clone(),
-                    next: r.offset,
-                    end: r.offset + r.len,
-                    types: r.types,
-                    block: Vec::new(),
-                    pos: 0,
-                })
-                .collect(),
+            readers: runs.into_iter().map(|r| RunReader::new(file, r)).collect(),
             heap: BinaryHeap::new(),
             keys,
         };
@@ -407,5 +409,88 @@ impl Iterator for Merge {
             return Some(Err(e));
         }
         Some(Ok(head.keyed))
+    }
+}
+
+/// Bytes of rows a partition buffers before writing them out.
+const PARTITION_BUFFER: usize = 4 * BLOCK;
+
+/// Rows written to disk in partitions (for hash aggregation), each read back in the order
+/// written.
+pub struct PartitionWriter {
+    file: Arc<SpillFile>,
+    buffers: Vec<Vec<Row>>,
+    bytes: Vec<usize>,
+    runs: Vec<Vec<Run>>,
+}
+
+impl PartitionWriter {
+    /// A writer of `n` partitions, with its temporary file.
+    pub fn new(n: usize) -> Result<PartitionWriter> {
+        Ok(PartitionWriter {
+            file: Arc::new(SpillFile::new()?),
+            buffers: vec![Vec::new(); n],
+            bytes: vec![0; n],
+            runs: (0..n).map(|_| Vec::new()).collect(),
+        })
+    }
+
+    /// Adds `row` to partition `part`.
+    pub fn push(&mut self, part: usize, row: Row) -> Result<()> {
+        self.bytes[part] += row_size(&row);
+        self.buffers[part].push(row);
+        if self.bytes[part] >= PARTITION_BUFFER {
+            self.flush(part)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, part: usize) -> Result<()> {
+        let rows = std::mem::take(&mut self.buffers[part]);
+        self.bytes[part] = 0;
+        if !rows.is_empty() {
+            let run = self
+                .file
+                .write_run(rows.into_iter().map(|r| Ok((Vec::new(), r))))?;
+            self.runs[part].push(run);
+        }
+        Ok(())
+    }
+
+    /// Readers of the partitions that hold rows.
+    pub fn finish(mut self) -> Result<Vec<PartitionReader>> {
+        for part in 0..self.buffers.len() {
+            self.flush(part)?;
+        }
+        let file = self.file;
+        Ok(self
+            .runs
+            .into_iter()
+            .filter(|runs| !runs.is_empty())
+            .map(|runs| PartitionReader {
+                runs: runs
+                    .into_iter()
+                    .map(|r| RunReader::new(&file, r))
+                    .collect(),
+            })
+            .collect())
+    }
+}
+
+/// The rows of one partition.
+pub struct PartitionReader {
+    runs: std::collections::VecDeque<RunReader>,
+}
+
+impl PartitionReader {
+    /// The next row, `None` at the end.
+    pub fn next(&mut self) -> Result<Option<Row>> {
+        while let Some(run) = self.runs.front_mut() {
+            if let Some((_, row)) = run.read()? {
+                return Ok(Some(row));
+            }
+            self.runs.pop_front();
+        }
+        Ok(None)
     }
 }

@@ -110,3 +110,72 @@ fn explain_options_are_checked() {
         ]
     );
 }
+
+/// A session with the digits `d` and `big` (id, k, s) of `n` rows, `n` at most 10000.
+fn big(n: usize) -> Session {
+    let mut s = session();
+    ok(
+        &mut s,
+        "CREATE TABLE d (n INT); INSERT INTO d VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9);
+         CREATE TABLE big (id INT, k INT, s TEXT)",
+    );
+    ok(
+        &mut s,
+        &format!(
+            "INSERT INTO big SELECT id, (id * 7919) % 1000, 'row ' || ((id * 31) % 977)
+             FROM (SELECT a.n + 10 * b.n + 100 * c.n + 1000 * e.n AS id
+                   FROM d a, d b, d c, d e) t0
+             WHERE id < {n}",
+        ),
+    );
+    s
+}
+
+#[test]
+fn sorts_spill_beyond_work_mem() {
+    let mut s = big(10_000);
+    // 300 thousand rows: 10 thousand times 30.
+    ok(
+        &mut s,
+        "CREATE TABLE thirty (n INT);
+         INSERT INTO thirty SELECT a.n + 10 * b.n FROM d a, d b WHERE a.n + 10 * b.n < 30;
+         CREATE TABLE large AS SELECT id + 10000 * t.n AS id, k, s FROM big, thirty t",
+    );
+    assert_eq!(rows(&mut s, "SELECT count(*) FROM large"), [["300000"]]);
+    let queries = [
+        "SELECT id, k, s FROM large ORDER BY k, s DESC, id",
+        "SELECT id, s FROM large ORDER BY s, id DESC LIMIT 1000 OFFSET 200",
+        "SELECT k, count(*), min(s) FROM large GROUP BY k ORDER BY 2 DESC, 1",
+        // 300 thousand groups: the aggregation spills partitions, recursively.
+        "SELECT id % 150000, count(*), sum(k), max(s) FROM large GROUP BY id % 150000 ORDER BY 1",
+        "SELECT count(*) FROM (SELECT DISTINCT s, k FROM large) t",
+    ];
+    let mut in_memory = Vec::new();
+    for q in queries {
+        in_memory.push(rows(&mut s, q));
+    }
+    ok(&mut s, "SET work_mem = '64kB'");
+    for (q, expected) in queries.iter().zip(&in_memory) {
+        assert!(rows(&mut s, q) == *expected, "{q} differs under work_mem = 64kB");
+    }
+    assert_eq!(in_memory[0].len(), 300_000);
+    assert_eq!(in_memory[1].len(), 1000);
+    assert_eq!(in_memory[3].len(), 150_000);
+    assert!(in_memory[3].iter().all(|r| r[1] == "2"));
+    // The first rows of the full sort, checked by hand: k = 0 for ids that are multiples
+    // of 1000, s descending.
+    assert_eq!(in_memory[0][0][1], "0");
+}
+
+#[test]
+fn hash_joins_beyond_work_mem_fail_clearly() {
+    let mut s = big(10_000);
+    let sql = "SELECT count(*) FROM big a JOIN big b ON a.id = b.id";
+    assert_eq!(rows(&mut s, sql), [["10000"]]);
+    ok(&mut s, "SET work_mem = '64kB'");
+    let e = s.execute(sql).pop().unwrap().unwrap_err();
+    assert_eq!(e.sqlstate(), SqlState::OUT_OF_MEMORY);
+    assert!(e.to_string().contains("out of memory"), "{e}");
+    ok(&mut s, "RESET work_mem");
+    assert_eq!(rows(&mut s, sql), [["10000"]]);
+}
