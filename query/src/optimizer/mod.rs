@@ -10,11 +10,14 @@
 //!    shares an equality with.
 //! 5. [`limit_pushdown`]: LIMIT moves below projections, onto sorts (top-N) and into the
 //!    branches of UNION ALL.
+//! 6. [`projection_pruning`]: nodes carry only the columns read above them; sorts, joins and
+//!    aggregations get narrower inputs.
 
 pub mod constant_folding;
 pub mod filter_pushdown;
 pub mod join_order;
 pub mod limit_pushdown;
+pub mod projection_pruning;
 pub mod subquery_joins;
 
 #[cfg(test)]
@@ -27,7 +30,7 @@ pub fn optimize(node: Node) -> Node {
     let node = constant_folding::apply(node);
     let node = subquery_joins::apply(node);
     let node = join_order::apply(filter_pushdown::apply(node));
-    limit_pushdown::apply(node)
+    projection_pruning::apply(limit_pushdown::apply(node))
 }
 
 /// Rewrites every expression of every node of the tree with `f` (subqueries inside

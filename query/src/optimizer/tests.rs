@@ -75,3 +75,10 @@ fn subquery_joins() {
 fn limit_pushdown() {
     golden("limit_pushdown", super::limit_pushdown::apply);
 }
+
+#[test]
+fn projection_pruning() {
+    golden("projection_pruning", |n| {
+        super::projection_pruning::apply(super::filter_pushdown::apply(n))
+    });
+}
