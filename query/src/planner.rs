@@ -14,6 +14,7 @@
 
 mod aggregates;
 mod ctes;
+mod quantified;
 mod windows;
 
 use anchor_grammar::ast;
@@ -1143,6 +1144,17 @@ impl<'a> Planner<'a> {
                     other => return Err(Error::unsupported(format!("operator {other}"))),
                 }
             }
+            ast::Expr::AnyOp {
+                left,
+                compare_op,
+                right,
+                ..
+            } => self.quantified(left, compare_op, right, false, scope, g)?,
+            ast::Expr::AllOp {
+                left,
+                compare_op,
+                right,
+            } => self.quantified(left, compare_op, right, true, scope, g)?,
             ast::Expr::BinaryOp { left, op, right } => {
                 let (l, lt) = self.expr(left, scope, g.as_deref_mut_opt())?;
                 let (r, rt) = self.expr(right, scope, g)?;
