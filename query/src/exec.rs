@@ -461,7 +461,12 @@ impl JoinExec {
 
     fn load_right(&mut self, ctx: &mut Context) -> Result<()> {
         let mut rows = Vec::new();
-        let mut budget = crate::spill::Budget::new(ctx, "hash join");
+        let what = if self.right_keys.is_empty() {
+            "nested loop join"
+        } else {
+            "hash join"
+        };
+        let mut budget = crate::spill::Budget::new(ctx, what);
         while let Some(row) = self.right.next(ctx)? {
             budget.add(crate::spill::row_size(&row))?;
             if !self.right_keys.is_empty() {
@@ -701,7 +706,8 @@ impl Executor for LimitExec {
             }
             if let Some(limit) = self.limit {
                 let rows = limit.saturating_add(self.offset);
-                self.input.set_bound(usize::try_from(rows).unwrap_or(usize::MAX));
+                self.input
+                    .set_bound(usize::try_from(rows).unwrap_or(usize::MAX));
             }
         }
         while self.offset > 0 {

@@ -39,7 +39,7 @@ impl Source<'_> {
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
         match self {
             Source::Input(e) => e.next(ctx),
-            Source::Spilled(r) => r.next(),
+            Source::Spilled(r) => r.read(),
         }
     }
 }
@@ -98,10 +98,7 @@ fn pass(
                     if spill.is_none() {
                         spill = Some(PartitionWriter::new(PARTITIONS)?);
                     }
-                    spill
-                        .as_mut()
-                        .expect("created above")
-                        .push(part, row)?;
+                    spill.as_mut().expect("created above").push(part, row)?;
                     continue;
                 }
                 used += cost;

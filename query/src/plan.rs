@@ -176,7 +176,10 @@ pub enum JoinKind {
 impl JoinKind {
     /// True for the kinds whose output is the left row alone.
     pub fn left_only(self) -> bool {
-        matches!(self, JoinKind::Semi | JoinKind::Anti | JoinKind::NullAwareAnti)
+        matches!(
+            self,
+            JoinKind::Semi | JoinKind::Anti | JoinKind::NullAwareAnti
+        )
     }
 }
 

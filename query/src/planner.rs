@@ -680,10 +680,8 @@ impl<'a> Planner<'a> {
                         self.check_outer_join(&node)?;
                         self.check_outer_join(&right)?;
                     }
-                    JoinKind::Inner
-                    | JoinKind::Semi
-                    | JoinKind::Anti
-                    | JoinKind::NullAwareAnti => {}
+                    JoinKind::Inner | JoinKind::Semi | JoinKind::Anti | JoinKind::NullAwareAnti => {
+                    }
                 }
                 node = join_node(node, right, kind, on, scope.columns.len());
                 scope = joined;

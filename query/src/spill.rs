@@ -86,13 +86,13 @@ impl Budget {
     pub fn add(&mut self, bytes: usize) -> Result<()> {
         self.used += bytes;
         if self.used > self.limit {
-            return Err(Error::new(SqlState::OUT_OF_MEMORY, "out of memory").with_detail(
-                format!(
+            return Err(
+                Error::new(SqlState::OUT_OF_MEMORY, "out of memory").with_detail(format!(
                     "The {} needs more than work_mem ({} kB); raise work_mem to run this query.",
                     self.what,
                     self.limit / 1024
-                ),
-            ));
+                )),
+            );
         }
         Ok(())
     }
@@ -468,10 +468,7 @@ impl PartitionWriter {
             .into_iter()
             .filter(|runs| !runs.is_empty())
             .map(|runs| PartitionReader {
-                runs: runs
-                    .into_iter()
-                    .map(|r| RunReader::new(&file, r))
-                    .collect(),
+                runs: runs.into_iter().map(|r| RunReader::new(&file, r)).collect(),
             })
             .collect())
     }
@@ -484,7 +481,7 @@ pub struct PartitionReader {
 
 impl PartitionReader {
     /// The next row, `None` at the end.
-    pub fn next(&mut self) -> Result<Option<Row>> {
+    pub fn read(&mut self) -> Result<Option<Row>> {
         while let Some(run) = self.runs.front_mut() {
             if let Some((_, row)) = run.read()? {
                 return Ok(Some(row));

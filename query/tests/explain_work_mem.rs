@@ -61,10 +61,19 @@ fn explain_analyze_counts_rows_and_loops() {
     );
     // With timing: startup..total in milliseconds, and the execution time at the end.
     let lines = plan(&mut s, "EXPLAIN ANALYZE SELECT x FROM a ORDER BY x LIMIT 3");
-    assert!(lines[0].starts_with("Limit: 3::integer offset none  (actual time="), "{lines:?}");
+    assert!(
+        lines[0].starts_with("Limit: 3::integer offset none  (actual time="),
+        "{lines:?}"
+    );
     assert!(lines[0].ends_with(" rows=3 loops=1)"), "{lines:?}");
-    assert!(lines.iter().any(|l| l.contains("Sort: #0  (actual time=")), "{lines:?}");
-    assert!(lines.last().unwrap().starts_with("Execution Time: "), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("Sort: #0  (actual time=")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.last().unwrap().starts_with("Execution Time: "),
+        "{lines:?}"
+    );
     // The option form, with loops of a correlated subquery that stays a subquery.
     let lines = plan(
         &mut s,
@@ -79,7 +88,10 @@ fn explain_analyze_counts_rows_and_loops() {
     assert_eq!(lines[0], "Insert on b  (actual rows=0 loops=1)");
     assert_eq!(rows(&mut s, "SELECT count(*) FROM b"), [["14"]]);
     let lines = plan(&mut s, "EXPLAIN ANALYZE DELETE FROM b WHERE y > 5");
-    assert!(lines[0].starts_with("Delete on b  (actual time="), "{lines:?}");
+    assert!(
+        lines[0].starts_with("Delete on b  (actual time="),
+        "{lines:?}"
+    );
     assert_eq!(rows(&mut s, "SELECT count(*) FROM b"), [["9"]]);
     // Plain EXPLAIN does not run the statement.
     ok(&mut s, "EXPLAIN DELETE FROM b");
@@ -103,7 +115,10 @@ fn explain_options_are_checked() {
         SqlState::SYNTAX_ERROR
     );
     assert_eq!(
-        plan(&mut s, "EXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF) SELECT * FROM t"),
+        plan(
+            &mut s,
+            "EXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF) SELECT * FROM t"
+        ),
         [
             "Project: #0  (actual rows=0 loops=1)",
             "  ->  Seq Scan on t  (actual rows=0 loops=1)"
@@ -156,7 +171,10 @@ fn sorts_spill_beyond_work_mem() {
     }
     ok(&mut s, "SET work_mem = '64kB'");
     for (q, expected) in queries.iter().zip(&in_memory) {
-        assert!(rows(&mut s, q) == *expected, "{q} differs under work_mem = 64kB");
+        assert!(
+            rows(&mut s, q) == *expected,
+            "{q} differs under work_mem = 64kB"
+        );
     }
     assert_eq!(in_memory[0].len(), 300_000);
     assert_eq!(in_memory[1].len(), 1000);

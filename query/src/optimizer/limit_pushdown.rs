@@ -47,13 +47,8 @@ fn push(input: Node, limit: Option<Expr>, offset: Option<Expr>) -> Node {
             right,
         } if rows_needed(&limit, &offset).is_some() => {
             let n = rows_needed(&limit, &offset).expect("checked by the guard");
-            let branch = |b: Box<Node>| {
-                Box::new(push(
-                    *b,
-                    Some(Expr::Literal(Value::Int8(n))),
-                    None,
-                ))
-            };
+            let branch =
+                |b: Box<Node>| Box::new(push(*b, Some(Expr::Literal(Value::Int8(n))), None));
             Node::Limit {
                 input: Box::new(Node::SetOp {
                     op: SetOpKind::Union,

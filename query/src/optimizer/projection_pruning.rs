@@ -136,7 +136,9 @@ fn prune(node: Node, required: &BTreeSet<usize>) -> (Node, ColumnMap) {
         } => {
             let out = group_by.len() + aggregates.len();
             let needed = reads(
-                group_by.iter().chain(aggregates.iter().flat_map(|a| a.exprs())),
+                group_by
+                    .iter()
+                    .chain(aggregates.iter().flat_map(|a| a.exprs())),
                 width(&input),
             );
             let (input, map) = narrow(*input, &needed);

@@ -187,7 +187,8 @@ fn decorrelate(
             return None;
         }
         if let Expr::Binary(BinaryOp::Eq, a, b) = &c {
-            let inner_only = |e: &Expr| !reads_outer(e) && columns(e).is_some_and(|s| !s.is_empty());
+            let inner_only =
+                |e: &Expr| !reads_outer(e) && columns(e).is_some_and(|s| !s.is_empty());
             let outer_only = |e: &Expr| reads_outer(e) && columns(e).is_some_and(|s| s.is_empty());
             if inner_only(a) && outer_only(b) {
                 left_keys.push(lift_outer(b));

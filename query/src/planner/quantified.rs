@@ -130,11 +130,9 @@ fn lift(e: Expr) -> Option<Expr> {
         Expr::Function(name, args) => {
             Expr::Function(name, args.into_iter().map(lift).collect::<Option<_>>()?)
         }
-        Expr::InList(a, list, n) => Expr::InList(
-            r(a)?,
-            list.into_iter().map(lift).collect::<Option<_>>()?,
-            n,
-        ),
+        Expr::InList(a, list, n) => {
+            Expr::InList(r(a)?, list.into_iter().map(lift).collect::<Option<_>>()?, n)
+        }
         Expr::Subquery(_) | Expr::Exists(..) | Expr::InSubquery(..) => return None,
     })
 }
