@@ -8,7 +8,7 @@
 //! to a temporary file and starts over. At the end the runs (and what is still in memory) are
 //! merged through a heap, reading each run a block at a time, so the sort's memory is the
 //! buffer plus one block per run. Too many runs at once would need too many blocks, so runs
-//! are first merged [`FAN_IN`] at a time into longer runs. All runs live in one temporary file
+//! are first merged [`FAN_IN`] at a time into longer runs. The sort is stable. All runs live in one temporary file
 //! that is deleted when the sort ends (even on error or cancel).
 //!
 //! A sort that only needs its first N rows (under a LIMIT) keeps at most about 2N rows in
@@ -117,10 +117,15 @@ pub struct ExternalSort {
 impl ExternalSort {
     /// A sort on `keys` with the session's `work_mem`.
     pub fn new(ctx: &Context, keys: &[SortKey], bound: Option<usize>) -> ExternalSort {
+        ExternalSort::with_limit(work_mem(ctx), keys, bound)
+    }
+
+    /// A sort on `keys` that spills beyond `limit` bytes.
+    fn with_limit(limit: usize, keys: &[SortKey], bound: Option<usize>) -> ExternalSort {
         ExternalSort {
             keys: keys.into(),
             bound,
-            limit: work_mem(ctx),
+            limit,
             buffer: Vec::new(),
             used: 0,
             file: None,
@@ -183,12 +188,19 @@ impl ExternalSort {
         };
         let file = Arc::new(file);
         let mut runs = std::mem::take(&mut self.runs);
-        // Merge the runs FAN_IN at a time until one merge can read them all.
+        // Merge neighbouring runs FAN_IN at a time until one merge can read them all. Runs
+        // keep their order, and ties go to the earlier run, so the sort is stable.
         while runs.len() > FAN_IN {
-            let group: Vec<Run> = runs.drain(..FAN_IN).collect();
-            let merged = Merge::new(&file, group, self.keys.clone())?;
-            let run = file.append_run(merged)?;
-            runs.push(run);
+            let mut merged = Vec::with_capacity(runs.len().div_ceil(FAN_IN));
+            let mut rest = runs.into_iter().peekable();
+            while rest.peek().is_some() {
+                let mut group: Vec<Run> = rest.by_ref().take(FAN_IN).collect();
+                merged.push(match group.len() {
+                    1 => group.pop().expect("one run"),
+                    _ => file.append_run(Merge::new(&file, group, self.keys.clone())?)?,
+                });
+            }
+            runs = merged;
         }
         let merge = Merge::new(&file, runs, self.keys.clone())?;
         let bound = self.bound.unwrap_or(usize::MAX);
@@ -489,5 +501,102 @@ impl PartitionReader {
             self.runs.pop_front();
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Expr;
+    use crate::types::Array;
+
+    fn key(desc: bool) -> SortKey {
+        SortKey {
+            expr: Expr::Column(0),
+            desc,
+            nulls_first: desc,
+        }
+    }
+
+    /// A row of varied values: the sort key (some NULL), text, an array and a numeric.
+    fn row(i: i64) -> Row {
+        let k = (i * 7919) % 1009;
+        vec![
+            if i % 13 == 0 {
+                Value::Null
+            } else {
+                Value::Int8(k)
+            },
+            Value::Text(format!("row {i}")),
+            Value::Array(Array::new(
+                DataType::Int4,
+                vec![Value::Int4(i as i32), Value::Null],
+            )),
+            Value::Numeric(crate::types::Numeric::from_i64(i)),
+        ]
+    }
+
+    fn sorted(limit: usize, n: i64, desc: bool, bound: Option<usize>) -> Vec<Row> {
+        let keys = [key(desc)];
+        let mut sort = ExternalSort::with_limit(limit, &keys, bound);
+        for i in 0..n {
+            let r = row(i);
+            sort.push(vec![r[0].clone()], r).unwrap();
+        }
+        let runs = sort.runs.len();
+        let out: Vec<Row> = sort.finish().unwrap().map(Result::unwrap).collect();
+        assert!(
+            limit == usize::MAX || bound.is_some() || runs > FAN_IN,
+            "{runs} runs"
+        );
+        out
+    }
+
+    #[test]
+    fn spilled_sort_equals_in_memory_sort() {
+        for desc in [false, true] {
+            let in_memory = sorted(usize::MAX, 20_000, desc, None);
+            // About 20 rows a run: several hundred runs, merged in two passes.
+            let spilled = sorted(4096, 20_000, desc, None);
+            assert_eq!(in_memory.len(), 20_000);
+            assert!(in_memory == spilled);
+            let keys = [key(desc)];
+            assert!(
+                in_memory
+                    .windows(2)
+                    .all(|w| { compare_keys(&keys, &w[0][..1], &w[1][..1]) != Ordering::Greater })
+            );
+        }
+    }
+
+    #[test]
+    fn bounded_sort_keeps_the_first_rows() {
+        let all = sorted(usize::MAX, 5_000, false, None);
+        for limit in [usize::MAX, 4096] {
+            let top = sorted(limit, 5_000, false, Some(25));
+            assert_eq!(top.len(), 25);
+            // Ties may come in any order: compare the keys.
+            let keys: Vec<&Value> = top.iter().map(|r| &r[0]).collect();
+            let expected: Vec<&Value> = all[..25].iter().map(|r| &r[0]).collect();
+            assert_eq!(keys, expected);
+        }
+    }
+
+    #[test]
+    fn partitions_read_back_what_was_written() {
+        let mut w = PartitionWriter::new(3).unwrap();
+        for i in 0..3_000 {
+            w.push((i % 3) as usize, row(i)).unwrap();
+        }
+        let mut readers = w.finish().unwrap();
+        assert_eq!(readers.len(), 3);
+        for (p, reader) in readers.iter_mut().enumerate() {
+            let mut i = p as i64;
+            while let Some(r) = reader.read().unwrap() {
+                assert_eq!(r, row(i));
+                i += 3;
+            }
+            assert_eq!(i, 3_000 + p as i64);
+        }
     }
 }
