@@ -403,7 +403,7 @@ impl Hash for HashKey {
 /// row visits only the right rows with equal keys. Without keys it is a nested loop: each left
 /// row visits every right row. Either way the condition is checked on each pair, and outer
 /// joins add the rows that found no partner, padded with NULLs.
-struct JoinExec {
+pub(crate) struct JoinExec {
     left: Box<dyn Executor>,
     right: Box<dyn Executor>,
     /// The right input, read once.
@@ -427,6 +427,10 @@ struct JoinExec {
     right_null_key: bool,
     /// Unmatched right rows of a RIGHT or FULL join, emitted after the left side ends.
     tail: Option<std::vec::IntoIter<Row>>,
+    /// How many times the rows were partitioned to get here (see [`crate::hash_join`]).
+    depth: usize,
+    /// The join's rows once it spilled to partitions.
+    spilled: Option<Box<dyn Executor>>,
 }
 
 impl JoinExec {
@@ -438,17 +442,35 @@ impl JoinExec {
         right_keys: Vec<Expr>,
         condition: Option<Expr>,
     ) -> Self {
-        JoinExec {
-            left: build(left),
-            right: build(right),
-            right_rows: None,
-            table: HashMap::new(),
+        let spec = crate::hash_join::JoinSpec {
             left_width: width(left),
             right_width: width(right),
             kind,
             left_keys,
             right_keys,
             condition,
+            depth: 0,
+        };
+        JoinExec::over(build(left), build(right), spec)
+    }
+
+    /// The join of two running inputs.
+    pub(crate) fn over(
+        left: Box<dyn Executor>,
+        right: Box<dyn Executor>,
+        spec: crate::hash_join::JoinSpec,
+    ) -> Self {
+        JoinExec {
+            left,
+            right,
+            right_rows: None,
+            table: HashMap::new(),
+            left_width: spec.left_width,
+            right_width: spec.right_width,
+            kind: spec.kind,
+            left_keys: spec.left_keys,
+            right_keys: spec.right_keys,
+            condition: spec.condition,
             current: None,
             candidates: None,
             position: 0,
@@ -456,19 +478,29 @@ impl JoinExec {
             right_matched: Vec::new(),
             right_null_key: false,
             tail: None,
+            depth: spec.depth,
+            spilled: None,
         }
     }
 
-    fn load_right(&mut self, ctx: &mut Context) -> Result<()> {
+    /// Reads the right input into memory; if it outgrows `work_mem` and has keys to
+    /// partition by, stops and returns the rows read so far instead.
+    fn load_right(&mut self, ctx: &mut Context) -> Result<Option<Vec<Row>>> {
         let mut rows = Vec::new();
-        let what = if self.right_keys.is_empty() {
-            "nested loop join"
-        } else {
-            "hash join"
-        };
-        let mut budget = crate::spill::Budget::new(ctx, what);
+        let limit = crate::spill::work_mem(ctx);
+        let mut used = 0;
         while let Some(row) = self.right.next(ctx)? {
-            budget.add(crate::spill::row_size(&row))?;
+            used += crate::spill::row_size(&row);
+            // A nested loop (no keys) reads its right rows once per left row: it holds them
+            // whatever their size.
+            if used > limit
+                && !self.right_keys.is_empty()
+                && self.depth < crate::hash_join::MAX_DEPTH
+            {
+                rows.push(row);
+                self.table.clear();
+                return Ok(Some(rows));
+            }
             if !self.right_keys.is_empty() {
                 let key: Vec<Value> = self
                     .right_keys
@@ -486,14 +518,36 @@ impl JoinExec {
         }
         self.right_matched = vec![false; rows.len()];
         self.right_rows = Some(rows);
-        Ok(())
+        Ok(None)
+    }
+
+    /// The join's parts, for joining partitions one level deeper.
+    fn spec(&self) -> crate::hash_join::JoinSpec {
+        crate::hash_join::JoinSpec {
+            left_width: self.left_width,
+            right_width: self.right_width,
+            kind: self.kind,
+            left_keys: self.left_keys.clone(),
+            right_keys: self.right_keys.clone(),
+            condition: self.condition.clone(),
+            depth: self.depth,
+        }
     }
 }
 
 impl Executor for JoinExec {
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
-        if self.right_rows.is_none() {
-            self.load_right(ctx)?;
+        if let Some(spilled) = &mut self.spilled {
+            return spilled.next(ctx);
+        }
+        if self.right_rows.is_none()
+            && let Some(loaded) = self.load_right(ctx)?
+        {
+            let done = || Box::new(Once { done: true }) as Box<dyn Executor>;
+            let left = std::mem::replace(&mut self.left, done());
+            let right = std::mem::replace(&mut self.right, done());
+            let spilled = crate::hash_join::partitioned(left, right, loaded, self.spec(), ctx)?;
+            return self.spilled.insert(spilled).next(ctx);
         }
         loop {
             if let Some(tail) = &mut self.tail {

@@ -28,6 +28,7 @@ pub mod explain;
 pub mod foreign_key;
 pub mod functions;
 pub mod hash_aggregate;
+pub mod hash_join;
 pub mod optimizer;
 pub mod plan;
 pub mod planner;

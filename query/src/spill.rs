@@ -8,15 +8,15 @@
 //! to a temporary file and starts over. At the end the runs (and what is still in memory) are
 //! merged through a heap, reading each run a block at a time, so the sort's memory is the
 //! buffer plus one block per run. Too many runs at once would need too many blocks, so runs
-//! are first merged [`FAN_IN`] at a time into longer runs. The sort is stable. All runs live in one temporary file
-//! that is deleted when the sort ends (even on error or cancel).
+//! are first merged [`FAN_IN`] at a time into longer runs. The sort is stable. All runs live
+//! in one temporary file that is deleted when the sort ends (even on error or cancel).
 //!
 //! A sort that only needs its first N rows (under a LIMIT) keeps at most about 2N rows in
 //! memory: whenever the buffer reaches twice the bound it is sorted and cut to the bound.
 //!
-//! Hash aggregation spills rows of new groups to partitions ([`PartitionWriter`], used by
-//! [`crate::hash_aggregate`]). Hash joins do not spill: over `work_mem` they fail with 53200
-//! and a detail naming `work_mem`, which the user may raise.
+//! Hash aggregation and hash joins spill rows to partitions ([`PartitionWriter`], used by
+//! [`crate::hash_aggregate`] and [`crate::hash_join`]). A nested loop join, which has no keys
+//! to partition by, holds its right input whatever its size (as before `work_mem`).
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -63,39 +63,6 @@ pub fn work_mem(ctx: &Context) -> usize {
         .as_ref()
         .map_or(DEFAULT_WORK_MEM_KB, |v| v.lock().kilobytes("work_mem"));
     usize::try_from(kb.saturating_mul(1024)).unwrap_or(usize::MAX)
-}
-
-/// Memory used by an operator that cannot spill, checked against `work_mem`.
-pub struct Budget {
-    limit: usize,
-    used: usize,
-    what: &'static str,
-}
-
-impl Budget {
-    /// A budget of the session's `work_mem` for the operator named `what`.
-    pub fn new(ctx: &Context, what: &'static str) -> Budget {
-        Budget {
-            limit: work_mem(ctx),
-            used: 0,
-            what,
-        }
-    }
-
-    /// Counts `bytes` more; 53200 once over the limit.
-    pub fn add(&mut self, bytes: usize) -> Result<()> {
-        self.used += bytes;
-        if self.used > self.limit {
-            return Err(
-                Error::new(SqlState::OUT_OF_MEMORY, "out of memory").with_detail(format!(
-                    "The {} needs more than work_mem ({} kB); raise work_mem to run this query.",
-                    self.what,
-                    self.limit / 1024
-                )),
-            );
-        }
-        Ok(())
-    }
 }
 
 /// A row with its evaluated sort key.
@@ -469,7 +436,7 @@ impl PartitionWriter {
         Ok(())
     }
 
-    /// Readers of the partitions that hold rows.
+    /// Readers of the partitions, in order (some may be empty).
     pub fn finish(mut self) -> Result<Vec<PartitionReader>> {
         for part in 0..self.buffers.len() {
             self.flush(part)?;
@@ -478,7 +445,6 @@ impl PartitionWriter {
         Ok(self
             .runs
             .into_iter()
-            .filter(|runs| !runs.is_empty())
             .map(|runs| PartitionReader {
                 runs: runs.into_iter().map(|r| RunReader::new(&file, r)).collect(),
             })
