@@ -487,7 +487,7 @@ impl JoinExec {
     /// partition by, stops and returns the rows read so far instead.
     fn load_right(&mut self, ctx: &mut Context) -> Result<Option<Vec<Row>>> {
         let mut rows = Vec::new();
-        let limit = crate::spill::work_mem(ctx);
+        let limit = crate::spill::hash_mem(ctx);
         let mut used = 0;
         while let Some(row) = self.right.next(ctx)? {
             used += crate::spill::row_size(&row);

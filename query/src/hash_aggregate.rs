@@ -1,14 +1,15 @@
 //! Hash aggregation within `work_mem`.
 //!
 //! Groups are kept in a hash table in the order they are first seen. While the table fits
-//! in `work_mem` every row either feeds its group or starts a new one. Once it is full, a
-//! row of a group already in the table still feeds it, but a row of a new group is written,
-//! whole, to one of [`PARTITIONS`] spill partitions chosen by the hash of its group key (as
-//! PostgreSQL 13 does). When the input ends the table's groups are finished and returned,
-//! the table is dropped, and each partition is aggregated the same way, with the hash mixed
-//! with the depth so that a partition that spills again splits differently. Every pass
-//! finishes at least one group, so the process ends; rows of one group always meet in the
-//! same partition, so each group is computed whole.
+//! in `work_mem` (times 2, PostgreSQL's default `hash_mem_multiplier`) every row either
+//! feeds its group or starts a new one. Once it is full, a row of a group already in the
+//! table still feeds it, but a row of a new group is written, whole, to one of
+//! [`PARTITIONS`] spill partitions chosen by the hash of its group key (as PostgreSQL 13
+//! does). When the input ends the table's groups are finished and returned, the table is
+//! dropped, and each partition is aggregated the same way, with the hash mixed with the
+//! depth so that a partition that spills again splits differently. Every pass finishes at
+//! least one group, so the process ends; rows of one group always meet in the same
+//! partition, so each group is computed whole.
 //!
 //! Only the group keys and accumulators are counted against `work_mem`, not what an
 //! accumulator gathers (`array_agg`, `string_agg`, DISTINCT aggregates).
@@ -20,7 +21,7 @@ use crate::aggregate::Accumulator;
 use crate::error::Result;
 use crate::exec::{Context, Executor, HashKey, eval};
 use crate::plan::{Aggregate, Expr};
-use crate::spill::{PartitionReader, PartitionWriter, row_size, work_mem};
+use crate::spill::{PartitionReader, PartitionWriter, hash_mem, row_size};
 use crate::storage::Row;
 
 /// How many partitions a pass that overflows spills into.
@@ -73,7 +74,7 @@ fn pass(
     depth: usize,
     out: &mut Vec<Row>,
 ) -> Result<()> {
-    let limit = work_mem(ctx);
+    let limit = hash_mem(ctx);
     let mut used = 0usize;
     let mut groups: HashMap<HashKey, Vec<Accumulator>> = HashMap::new();
     let mut order: Vec<HashKey> = Vec::new();

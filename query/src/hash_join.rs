@@ -1,9 +1,9 @@
 //! Hash joins beyond `work_mem`: partitioned (a "grace" hash join).
 //!
-//! A hash join reads its right input into a hash table. If the table outgrows `work_mem`,
-//! the join switches to partitions: the right rows (those read so far, then the rest) are
-//! written to [`PARTITIONS`] spill partitions by the hash of their key, then the left rows
-//! the same way. Rows with equal keys land in the same partition, so the join is the union
+//! A hash join reads its right input into a hash table. If the table outgrows `work_mem`
+//! (times 2, PostgreSQL's default `hash_mem_multiplier`), the join switches to partitions:
+//! the right rows (those read so far, then the rest) are written to [`PARTITIONS`] spill
+//! partitions by the hash of their key, then the left rows the same way. Rows with equal keys land in the same partition, so the join is the union
 //! of the joins of each partition pair, which run one after another as ordinary hash joins,
 //! each within `work_mem` again (a partition that is still too large is partitioned again
 //! with the hash mixed with the depth, up to [`MAX_DEPTH`] times, after which it is held in

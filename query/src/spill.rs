@@ -65,6 +65,12 @@ pub fn work_mem(ctx: &Context) -> usize {
     usize::try_from(kb.saturating_mul(1024)).unwrap_or(usize::MAX)
 }
 
+/// What hash tables (hash joins and aggregations) may hold: `work_mem` times PostgreSQL's
+/// default `hash_mem_multiplier`, 2.
+pub fn hash_mem(ctx: &Context) -> usize {
+    work_mem(ctx).saturating_mul(2)
+}
+
 /// A row with its evaluated sort key.
 type Keyed = (Vec<Value>, Row);
 
