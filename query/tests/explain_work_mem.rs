@@ -216,3 +216,45 @@ fn hash_joins_spill_beyond_work_mem() {
     assert_eq!(in_memory[4], [["0"]]);
     assert_eq!(in_memory[5].len(), 50);
 }
+
+#[test]
+fn explain_analyze_annotates_every_plan_shape() {
+    let mut s = session();
+    ok(
+        &mut s,
+        "CREATE TABLE t (id INT PRIMARY KEY, x INT, g TEXT);
+         INSERT INTO t VALUES (1, 1, 'a'), (2, 2, 'a'), (3, NULL, 'b')",
+    );
+    for sql in [
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT * FROM r",
+        "WITH c AS (SELECT * FROM t) SELECT * FROM c a, c b WHERE a.id = b.id",
+        "SELECT g, count(*), row_number() OVER (ORDER BY g) FROM t GROUP BY g",
+        "SELECT * FROM t WHERE x NOT IN (SELECT x FROM t WHERE x IS NOT NULL) UNION ALL SELECT * FROM t LIMIT 2",
+        "SELECT DISTINCT g FROM t EXCEPT SELECT 'a'",
+        "VALUES (1), (2)",
+    ] {
+        let lines = plan(
+            &mut s,
+            &format!("EXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF) {sql}"),
+        );
+        assert!(lines[0].contains("  (actual rows="), "{sql}: {lines:?}");
+        assert!(
+            !lines.iter().any(|l| l.contains("time=")),
+            "{sql}: {lines:?}"
+        );
+    }
+    let code = |s: &mut Session, sql: &str| s.execute(sql).pop().unwrap().unwrap_err().sqlstate();
+    assert_eq!(
+        code(&mut s, "EXPLAIN (ANALYZE, FORMAT JSON) SELECT 1"),
+        SqlState::FEATURE_NOT_SUPPORTED
+    );
+    // UPDATE runs under EXPLAIN ANALYZE.
+    ok(
+        &mut s,
+        "EXPLAIN (ANALYZE, COSTS OFF, VERBOSE) UPDATE t SET x = x + 1 WHERE id IN (SELECT id FROM t)",
+    );
+    assert_eq!(
+        rows(&mut s, "SELECT x FROM t ORDER BY id"),
+        [["2"], ["3"], ["NULL"]]
+    );
+}
