@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::time::Instant;
 
-use crate::aggregate::Accumulator;
 use crate::error::{Error, Result, SqlState};
 use crate::functions;
 use crate::plan::{Aggregate, Expr, JoinKind, Node, RowLocking, SetCall, SetOpKind, SortKey};
@@ -99,10 +98,18 @@ impl Context<'_> {
 pub trait Executor: Send {
     /// The next row, or `None` when done.
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>>;
+
+    /// Told by a LIMIT above that at most `rows` rows will be read (a sort then keeps only
+    /// that many: a top-N sort). Most executors ignore it.
+    fn set_bound(&mut self, _rows: usize) {}
 }
 
-/// Builds the executor of `node`.
+/// Builds the executor of `node` (counting what it does under EXPLAIN ANALYZE).
 pub fn build(node: &Node) -> Box<dyn Executor> {
+    crate::explain::instrument(node, build_node(node))
+}
+
+fn build_node(node: &Node) -> Box<dyn Executor> {
     match node {
         Node::Nothing => Box::new(Once { done: false }),
         Node::Scan { table, filter } => Box::new(Scan {
@@ -163,6 +170,7 @@ pub fn build(node: &Node) -> Box<dyn Executor> {
         Node::Sort { input, keys } => Box::new(SortExec {
             input: build(input),
             keys: keys.clone(),
+            bound: None,
             output: None,
         }),
         Node::Limit {
@@ -243,8 +251,17 @@ pub fn width(node: &Node) -> usize {
         | Node::Limit { input, .. }
         | Node::Distinct { input } => width(input),
         Node::Project { exprs, .. } => exprs.len(),
-        Node::NestedLoopJoin { left, right, .. } | Node::HashJoin { left, right, .. } => {
-            width(left) + width(right)
+        Node::NestedLoopJoin {
+            left, right, kind, ..
+        }
+        | Node::HashJoin {
+            left, right, kind, ..
+        } => {
+            if kind.left_only() {
+                width(left)
+            } else {
+                width(left) + width(right)
+            }
         }
         Node::Aggregate {
             group_by,
@@ -446,7 +463,7 @@ impl Hash for HashKey {
 /// row visits only the right rows with equal keys. Without keys it is a nested loop: each left
 /// row visits every right row. Either way the condition is checked on each pair, and outer
 /// joins add the rows that found no partner, padded with NULLs.
-struct JoinExec {
+pub(crate) struct JoinExec {
     left: Box<dyn Executor>,
     right: Box<dyn Executor>,
     /// The right input, read once.
@@ -466,8 +483,14 @@ struct JoinExec {
     position: usize,
     matched: bool,
     right_matched: Vec<bool>,
+    /// Some right row has a NULL key (for [`JoinKind::NullAwareAnti`]).
+    right_null_key: bool,
     /// Unmatched right rows of a RIGHT or FULL join, emitted after the left side ends.
     tail: Option<std::vec::IntoIter<Row>>,
+    /// How many times the rows were partitioned to get here (see [`crate::hash_join`]).
+    depth: usize,
+    /// The join's rows once it spilled to partitions.
+    spilled: Option<Box<dyn Executor>>,
 }
 
 impl JoinExec {
@@ -479,29 +502,65 @@ impl JoinExec {
         right_keys: Vec<Expr>,
         condition: Option<Expr>,
     ) -> Self {
-        JoinExec {
-            left: build(left),
-            right: build(right),
-            right_rows: None,
-            table: HashMap::new(),
+        let spec = crate::hash_join::JoinSpec {
             left_width: width(left),
             right_width: width(right),
             kind,
             left_keys,
             right_keys,
             condition,
+            depth: 0,
+        };
+        JoinExec::over(build(left), build(right), spec)
+    }
+
+    /// The join of two running inputs.
+    pub(crate) fn over(
+        left: Box<dyn Executor>,
+        right: Box<dyn Executor>,
+        spec: crate::hash_join::JoinSpec,
+    ) -> Self {
+        JoinExec {
+            left,
+            right,
+            right_rows: None,
+            table: HashMap::new(),
+            left_width: spec.left_width,
+            right_width: spec.right_width,
+            kind: spec.kind,
+            left_keys: spec.left_keys,
+            right_keys: spec.right_keys,
+            condition: spec.condition,
             current: None,
             candidates: None,
             position: 0,
             matched: false,
             right_matched: Vec::new(),
+            right_null_key: false,
             tail: None,
+            depth: spec.depth,
+            spilled: None,
         }
     }
 
-    fn load_right(&mut self, ctx: &mut Context) -> Result<()> {
+    /// Reads the right input into memory; if it outgrows `work_mem` and has keys to
+    /// partition by, stops and returns the rows read so far instead.
+    fn load_right(&mut self, ctx: &mut Context) -> Result<Option<Vec<Row>>> {
         let mut rows = Vec::new();
+        let limit = crate::spill::hash_mem(ctx);
+        let mut used = 0;
         while let Some(row) = self.right.next(ctx)? {
+            used += crate::spill::row_size(&row);
+            // A nested loop (no keys) reads its right rows once per left row: it holds them
+            // whatever their size.
+            if used > limit
+                && !self.right_keys.is_empty()
+                && self.depth < crate::hash_join::MAX_DEPTH
+            {
+                rows.push(row);
+                self.table.clear();
+                return Ok(Some(rows));
+            }
             if !self.right_keys.is_empty() {
                 let key: Vec<Value> = self
                     .right_keys
@@ -511,20 +570,44 @@ impl JoinExec {
                 // NULL keys never match, but the row may still come out of a RIGHT/FULL join.
                 if !key.iter().any(Value::is_null) {
                     self.table.entry(HashKey(key)).or_default().push(rows.len());
+                } else {
+                    self.right_null_key = true;
                 }
             }
             rows.push(row);
         }
         self.right_matched = vec![false; rows.len()];
         self.right_rows = Some(rows);
-        Ok(())
+        Ok(None)
+    }
+
+    /// The join's parts, for joining partitions one level deeper.
+    fn spec(&self) -> crate::hash_join::JoinSpec {
+        crate::hash_join::JoinSpec {
+            left_width: self.left_width,
+            right_width: self.right_width,
+            kind: self.kind,
+            left_keys: self.left_keys.clone(),
+            right_keys: self.right_keys.clone(),
+            condition: self.condition.clone(),
+            depth: self.depth,
+        }
     }
 }
 
 impl Executor for JoinExec {
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
-        if self.right_rows.is_none() {
-            self.load_right(ctx)?;
+        if let Some(spilled) = &mut self.spilled {
+            return spilled.next(ctx);
+        }
+        if self.right_rows.is_none()
+            && let Some(loaded) = self.load_right(ctx)?
+        {
+            let done = || Box::new(Once { done: true }) as Box<dyn Executor>;
+            let left = std::mem::replace(&mut self.left, done());
+            let right = std::mem::replace(&mut self.right, done());
+            let spilled = crate::hash_join::partitioned(left, right, loaded, self.spec(), ctx)?;
+            return self.spilled.insert(spilled).next(ctx);
         }
         loop {
             if let Some(tail) = &mut self.tail {
@@ -543,6 +626,13 @@ impl Executor for JoinExec {
                                 .iter()
                                 .map(|e| eval(e, &row, ctx))
                                 .collect::<Result<_>>()?;
+                            if self.kind == JoinKind::NullAwareAnti
+                                && !right_rows.is_empty()
+                                && (self.right_null_key || key.iter().any(Value::is_null))
+                            {
+                                // NOT IN is NULL, never true, for this row.
+                                continue;
+                            }
                             Some(self.table.get(&HashKey(key)).cloned().unwrap_or_default())
                         };
                         self.current = Some(row);
@@ -581,13 +671,24 @@ impl Executor for JoinExec {
                 };
                 if ok {
                     self.matched = true;
+                    if self.kind.left_only() {
+                        // One match decides a semi or anti join.
+                        break;
+                    }
                     self.right_matched[i] = true;
                     return Ok(Some(row));
                 }
             }
             let left = self.current.take().expect("set above");
-            if !self.matched && matches!(self.kind, JoinKind::Left | JoinKind::Full) {
-                return Ok(Some(concat(&left, &nulls(self.right_width))));
+            match self.kind {
+                JoinKind::Left | JoinKind::Full if !self.matched => {
+                    return Ok(Some(concat(&left, &nulls(self.right_width))));
+                }
+                JoinKind::Semi if self.matched => return Ok(Some(left)),
+                JoinKind::Anti | JoinKind::NullAwareAnti if !self.matched => {
+                    return Ok(Some(left));
+                }
+                _ => {}
             }
         }
     }
@@ -603,43 +704,12 @@ struct AggregateExec {
 impl Executor for AggregateExec {
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
         if self.output.is_none() {
-            let mut groups: HashMap<HashKey, Vec<Accumulator>> = HashMap::new();
-            let mut order: Vec<HashKey> = Vec::new();
-            while let Some(row) = self.input.next(ctx)? {
-                let key = HashKey(
-                    self.group_by
-                        .iter()
-                        .map(|e| eval(e, &row, ctx))
-                        .collect::<Result<_>>()?,
-                );
-                let accs = match groups.get_mut(&key) {
-                    Some(accs) => accs,
-                    None => {
-                        order.push(key.clone());
-                        groups.entry(key).or_insert_with(|| {
-                            self.aggregates.iter().map(Accumulator::new).collect()
-                        })
-                    }
-                };
-                for (acc, agg) in accs.iter_mut().zip(&self.aggregates) {
-                    acc.feed(agg, &row, ctx)?;
-                }
-            }
-            // Without GROUP BY there is exactly one group, even over no rows.
-            if self.group_by.is_empty() && order.is_empty() {
-                let key = HashKey(Vec::new());
-                order.push(key.clone());
-                groups.insert(key, self.aggregates.iter().map(Accumulator::new).collect());
-            }
-            let mut rows = Vec::with_capacity(order.len());
-            for key in order {
-                let accs = &groups[&key];
-                let mut row = key.0.clone();
-                for (acc, agg) in accs.iter().zip(&self.aggregates) {
-                    row.push(acc.finish(agg, ctx.settings)?);
-                }
-                rows.push(row);
-            }
+            let rows = crate::hash_aggregate::aggregate(
+                self.input.as_mut(),
+                &self.group_by,
+                &self.aggregates,
+                ctx,
+            )?;
             self.output = Some(rows.into_iter());
         }
         Ok(self.output.as_mut().and_then(Iterator::next))
@@ -677,35 +747,35 @@ pub(crate) fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> Orderi
     Ordering::Equal
 }
 
+/// A sort: in memory, spilling sorted runs to disk beyond `work_mem`, and keeping only the
+/// first rows when a LIMIT above bounds it (see [`crate::spill`]).
 struct SortExec {
     input: Box<dyn Executor>,
     keys: Vec<SortKey>,
-    output: Option<std::vec::IntoIter<Row>>,
+    bound: Option<usize>,
+    output: Option<Box<dyn Iterator<Item = Result<Row>> + Send>>,
 }
 
 impl Executor for SortExec {
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
         if self.output.is_none() {
-            let mut keyed: Vec<(Vec<Value>, Row)> = Vec::new();
+            let mut sort = crate::spill::ExternalSort::new(ctx, &self.keys, self.bound);
             while let Some(row) = self.input.next(ctx)? {
                 let key = self
                     .keys
                     .iter()
                     .map(|k| eval(&k.expr, &row, ctx))
                     .collect::<Result<_>>()?;
-                keyed.push((key, row));
+                sort.push(key, row)?;
             }
             ctx.check_cancel()?;
-            keyed.sort_by(|a, b| compare_keys(&self.keys, &a.0, &b.0));
-            self.output = Some(
-                keyed
-                    .into_iter()
-                    .map(|(_, r)| r)
-                    .collect::<Vec<_>>()
-                    .into_iter(),
-            );
+            self.output = Some(sort.finish()?);
         }
-        Ok(self.output.as_mut().and_then(Iterator::next))
+        self.output.as_mut().and_then(Iterator::next).transpose()
+    }
+
+    fn set_bound(&mut self, rows: usize) {
+        self.bound = Some(rows);
     }
 }
 
@@ -747,6 +817,11 @@ impl Executor for LimitExec {
             }
             if let Some(e) = &self.offset_expr {
                 self.offset = count_value(e, ctx, "OFFSET")?.unwrap_or(0);
+            }
+            if let Some(limit) = self.limit {
+                let rows = limit.saturating_add(self.offset);
+                self.input
+                    .set_bound(usize::try_from(rows).unwrap_or(usize::MAX));
             }
         }
         while self.offset > 0 {

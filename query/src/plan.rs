@@ -162,6 +162,25 @@ pub enum JoinKind {
     Right,
     /// Both.
     Full,
+    /// Each left row that has at least one match, once, without right columns
+    /// (`EXISTS`, `IN`).
+    Semi,
+    /// Each left row that has no match, without right columns (`NOT EXISTS`).
+    Anti,
+    /// `NOT IN`'s anti join, which also respects NULLs: a left row comes out only if its key is
+    /// not NULL and matches nothing, and the right side holds no NULL key; over an empty right
+    /// side every left row comes out.
+    NullAwareAnti,
+}
+
+impl JoinKind {
+    /// True for the kinds whose output is the left row alone.
+    pub fn left_only(self) -> bool {
+        matches!(
+            self,
+            JoinKind::Semi | JoinKind::Anti | JoinKind::NullAwareAnti
+        )
+    }
 }
 
 /// One key of a sort.

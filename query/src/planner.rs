@@ -19,6 +19,7 @@ mod calls;
 
 mod aggregates;
 mod ctes;
+mod quantified;
 mod windows;
 
 use anchor_grammar::ast;
@@ -180,6 +181,8 @@ pub enum Plan {
     Command(String),
     /// EXPLAIN: the plan's text.
     Explain(String),
+    /// EXPLAIN ANALYZE: the statement to run and show.
+    ExplainAnalyze(Box<Plan>, crate::explain::ExplainOptions),
 }
 
 /// A column visible in a scope: its qualifier (table name or alias), name and type.
@@ -448,7 +451,18 @@ impl<'a> Planner<'a> {
                 cascade,
                 ..
             } => self.drop(object_type, *if_exists, *cascade, names),
-            ast::Statement::Explain { statement, .. } => {
+            ast::Statement::Explain {
+                statement,
+                analyze,
+                options,
+                ..
+            } => {
+                let options =
+                    crate::explain::ExplainOptions::from_ast(*analyze, options.as_deref())?;
+                if options.analyze {
+                    let plan = self.plan(statement)?;
+                    return Ok(Plan::ExplainAnalyze(Box::new(plan), options));
+                }
                 let text = match self.plan(statement)? {
                     Plan::Query { node, .. } => node.to_string(),
                     other => format!("{other:?}"),
@@ -865,7 +879,8 @@ impl<'a> Planner<'a> {
                         self.check_outer_join(&node)?;
                         self.check_outer_join(&right)?;
                     }
-                    JoinKind::Inner => {}
+                    JoinKind::Inner | JoinKind::Semi | JoinKind::Anti | JoinKind::NullAwareAnti => {
+                    }
                 }
                 node = join_node(node, right, kind, on, scope.columns.len());
                 scope = joined;
@@ -1342,6 +1357,21 @@ impl<'a> Planner<'a> {
                     ast::UnaryOperator::Plus => (inner, t),
                     other => return Err(Error::unsupported(format!("operator {other}"))),
                 }
+            }
+            ast::Expr::AnyOp {
+                left,
+                compare_op,
+                right,
+                ..
+            } if matches!(right.as_ref(), ast::Expr::Subquery(_)) => {
+                self.quantified(left, compare_op, right, false, scope, g)?
+            }
+            ast::Expr::AllOp {
+                left,
+                compare_op,
+                right,
+            } if matches!(right.as_ref(), ast::Expr::Subquery(_)) => {
+                self.quantified(left, compare_op, right, true, scope, g)?
             }
             ast::Expr::BinaryOp { left, op, right } => {
                 let (l, lt) = self.expr(left, scope, g.as_deref_mut_opt())?;

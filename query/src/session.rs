@@ -1202,6 +1202,7 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
         plan @ (Plan::Insert { .. } | Plan::Update { .. } | Plan::Delete { .. }) => {
             crate::dml::execute(plan, ctx)?
         }
+        Plan::ExplainAnalyze(plan, options) => crate::explain::analyze(*plan, options, ctx)?,
         Plan::CreateTable {
             mut table,
             if_not_exists,

@@ -600,6 +600,11 @@ impl Variables {
             .unwrap_or(0)
     }
 
+    /// The value of a size setting in kilobytes (`work_mem`); 0 if unset.
+    pub fn kilobytes(&self, name: &str) -> u64 {
+        self.millis(name)
+    }
+
     /// The value of a boolean setting.
     pub fn flag(&self, name: &str) -> bool {
         self.raw(name).ok().flatten().as_deref() == Some("on")

@@ -2,14 +2,23 @@
 //! in a fixed order. One file per rule, each with a golden test of the plan before and after.
 //!
 //! 1. [`constant_folding`]: expressions that read no row are computed once.
-//! 2. [`filter_pushdown`]: WHERE conjuncts move down to the scans and joins whose columns
+//! 2. [`subquery_joins`]: `EXISTS`, `IN` and their negations in WHERE become semi and anti
+//!    joins.
+//! 3. [`filter_pushdown`]: WHERE conjuncts move down to the scans and joins whose columns
 //!    they read; join conditions that equate the two sides turn nested loops into hash joins.
-//! 3. [`join_order`]: chains of inner joins are rebuilt so that each input joins one it
+//! 4. [`join_order`]: chains of inner joins are rebuilt so that each input joins one it
 //!    shares an equality with.
+//! 5. [`limit_pushdown`]: LIMIT moves below projections, onto sorts (top-N) and into the
+//!    branches of UNION ALL.
+//! 6. [`projection_pruning`]: nodes carry only the columns read above them; sorts, joins and
+//!    aggregations get narrower inputs.
 
 pub mod constant_folding;
 pub mod filter_pushdown;
 pub mod join_order;
+pub mod limit_pushdown;
+pub mod projection_pruning;
+pub mod subquery_joins;
 
 #[cfg(test)]
 mod tests;
@@ -18,7 +27,10 @@ use crate::plan::{Expr, Node, SortKey};
 
 /// Applies every rule, in order.
 pub fn optimize(node: Node) -> Node {
-    join_order::apply(filter_pushdown::apply(constant_folding::apply(node)))
+    let node = constant_folding::apply(node);
+    let node = subquery_joins::apply(node);
+    let node = join_order::apply(filter_pushdown::apply(node));
+    projection_pruning::apply(limit_pushdown::apply(node))
 }
 
 /// Rewrites every expression of every node of the tree with `f` (subqueries inside

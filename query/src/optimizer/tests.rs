@@ -67,3 +67,20 @@ fn join_order() {
         super::join_order::apply(super::filter_pushdown::apply(n))
     });
 }
+
+#[test]
+fn subquery_joins() {
+    golden("subquery_joins", super::subquery_joins::apply);
+}
+
+#[test]
+fn limit_pushdown() {
+    golden("limit_pushdown", super::limit_pushdown::apply);
+}
+
+#[test]
+fn projection_pruning() {
+    golden("projection_pruning", |n| {
+        super::projection_pruning::apply(super::filter_pushdown::apply(n))
+    });
+}

@@ -324,24 +324,7 @@ impl Planner<'_> {
                         return Err(Error::unsupported(format!("operator {other} with ANY/ALL")));
                     }
                 };
-                if let E::Subquery(q) = right.as_ref() {
-                    // = ANY (subquery) is IN; <> ALL (subquery) is NOT IN.
-                    return match (symbol, all) {
-                        ("=", false) | ("<>", true) => self.expr(
-                            &E::InSubquery {
-                                expr: left.clone(),
-                                subquery: q.clone(),
-                                negated: all,
-                            },
-                            scope,
-                            g,
-                        ),
-                        _ => Err(Error::unsupported(format!(
-                            "{symbol} {} (subquery)",
-                            if all { "ALL" } else { "ANY" }
-                        ))),
-                    };
-                }
+                // Over a subquery it is the planner's `quantified`; here `right` is an array.
                 let (b, t) = self.bind_all(&[left, right], scope, g)?;
                 let name = format!("{} {symbol}", if all { "all" } else { "any" });
                 self.call(&name, b, t)
