@@ -1130,6 +1130,7 @@ impl<'a> Planner<'a> {
                 groups.push(e);
                 group_types.push(t);
             }
+            self.functionally_dependent(&select.from, &scope, &mut groups, &mut group_types)?;
             grouping = Some(Grouping {
                 groups,
                 group_types,
@@ -1600,6 +1601,66 @@ impl<'a> Planner<'a> {
             }
             other => return self.special_expr(other, scope, g),
         })
+    }
+
+    /// Adds to `groups` the other columns of each FROM table whose primary key is grouped
+    /// (they are functionally dependent on it, so PostgreSQL lets the select list use them);
+    /// grouping by them too changes no group.
+    fn functionally_dependent(
+        &mut self,
+        from: &[ast::TableWithJoins],
+        scope: &Scope,
+        groups: &mut Vec<Expr>,
+        group_types: &mut Vec<DataType>,
+    ) -> Result<()> {
+        let factors: Vec<&ast::TableFactor> = from
+            .iter()
+            .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
+            .collect();
+        for factor in factors {
+            let ast::TableFactor::Table {
+                name,
+                alias,
+                args: None,
+                ..
+            } = factor
+            else {
+                continue;
+            };
+            if self
+                .ctes
+                .iter()
+                .any(|c| name.0.len() == 1 && name.to_string().to_lowercase() == c.name)
+            {
+                continue;
+            }
+            let Ok(table) = self.table(name) else {
+                continue;
+            };
+            let Some(pk) = &table.primary_key else {
+                continue;
+            };
+            let qualifier = alias
+                .as_ref()
+                .map(|a| ident(&a.name))
+                .unwrap_or_else(|| table.name.clone());
+            let positions: Vec<Option<usize>> = table
+                .columns
+                .iter()
+                .map(|c| scope.lookup(Some(&qualifier), &c.name).ok().flatten())
+                .collect();
+            let grouped = |p: Option<usize>| p.is_some_and(|p| groups.contains(&Expr::Column(p)));
+            if !pk.iter().all(|&k| grouped(positions[k])) {
+                continue;
+            }
+            for p in positions.into_iter().flatten() {
+                if !groups.contains(&Expr::Column(p)) {
+                    groups.push(Expr::Column(p));
+                    group_types.push(scope.columns[p].data_type.clone());
+                }
+            }
+        }
+        Ok(())
     }
 
     fn column(

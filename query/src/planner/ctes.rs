@@ -28,7 +28,7 @@ const INVALID_RECURSION: SqlState = SqlState("42P19");
 /// A WITH query in scope.
 #[derive(Clone, Debug)]
 pub(super) struct Cte {
-    name: String,
+    pub(super) name: String,
     /// Output columns (after the alias list).
     columns: Vec<(String, DataType)>,
     kind: CteKind,
