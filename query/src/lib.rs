@@ -26,6 +26,7 @@ pub mod error;
 pub mod exec;
 pub mod foreign_key;
 pub mod functions;
+pub mod index_scan;
 pub mod optimizer;
 pub mod plan;
 pub mod planner;

@@ -6,9 +6,12 @@
 //!    they read; join conditions that equate the two sides turn nested loops into hash joins.
 //! 3. [`join_order`]: chains of inner joins are rebuilt so that each input joins one it
 //!    shares an equality with.
+//! 4. [`index_selection`]: a filtered scan whose predicate bounds a key (the primary key or
+//!    an index) reads only that range of the key.
 
 pub mod constant_folding;
 pub mod filter_pushdown;
+pub mod index_selection;
 pub mod join_order;
 
 #[cfg(test)]
@@ -18,7 +21,8 @@ use crate::plan::{Expr, Node, SortKey};
 
 /// Applies every rule, in order.
 pub fn optimize(node: Node) -> Node {
-    join_order::apply(filter_pushdown::apply(constant_folding::apply(node)))
+    let node = join_order::apply(filter_pushdown::apply(constant_folding::apply(node)));
+    index_selection::apply(node)
 }
 
 /// Rewrites every expression of every node of the tree with `f` (subqueries inside
@@ -32,6 +36,30 @@ pub fn map_exprs(node: Node, f: &impl Fn(Expr) -> Expr) -> Node {
         Node::Scan { table, filter } => Node::Scan {
             table,
             filter: o(filter),
+        },
+        Node::IndexScan {
+            table,
+            lookup,
+            filter,
+        } => Node::IndexScan {
+            table,
+            lookup: lookup.map_exprs(f),
+            filter: o(filter),
+        },
+        Node::IndexJoin {
+            left,
+            table,
+            lookup,
+            kind,
+            filter,
+            on,
+        } => Node::IndexJoin {
+            left: n(left),
+            table,
+            lookup: lookup.map_exprs(f),
+            kind,
+            filter: o(filter),
+            on: o(on),
         },
         Node::Values { rows } => Node::Values {
             rows: rows.into_iter().map(v).collect(),
