@@ -32,6 +32,7 @@ pub mod plan;
 pub mod planner;
 pub mod session;
 pub mod settings;
+pub mod stats;
 pub mod storage;
 pub mod sysfuncs;
 pub mod types;

@@ -31,6 +31,7 @@ use crate::types::{self, BinaryOp, DataType, Settings, UnaryOp, Value};
 mod alter;
 mod ddl;
 mod dml;
+mod stats;
 
 pub use alter::Alteration;
 
@@ -161,6 +162,13 @@ pub enum Plan {
     Command(String),
     /// EXPLAIN: the plan's text.
     Explain(String),
+    /// ANALYZE (or VACUUM ANALYZE): refreshes these tables' statistics.
+    Analyze {
+        /// The tables.
+        tables: Vec<Table>,
+        /// The command tag: ANALYZE or VACUUM.
+        tag: &'static str,
+    },
 }
 
 /// A column visible in a scope: its qualifier (table name or alias), name and type.
@@ -384,6 +392,8 @@ impl<'a> Planner<'a> {
                 cascade,
                 ..
             } => self.drop(object_type, *if_exists, *cascade, names),
+            ast::Statement::Analyze(analyze) => self.analyze(analyze),
+            ast::Statement::Vacuum(vacuum) => self.vacuum(vacuum),
             ast::Statement::Explain { statement, .. } => {
                 let text = match self.plan(statement)? {
                     Plan::Query { node, .. } => node.to_string(),

@@ -275,6 +275,12 @@ impl Session {
                 }
                 StatementResult::command("RESET")
             }
+            ast::Statement::Vacuum(_) if self.block.is_some() => {
+                return Err(Error::new(
+                    SqlState::ACTIVE_SQL_TRANSACTION,
+                    "VACUUM cannot run inside a transaction block",
+                ));
+            }
             ast::Statement::Discard { object_type } => {
                 if self.block.is_some() {
                     return Err(Error::new(
@@ -789,6 +795,10 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             StatementResult::command("ALTER TABLE")
         }
         Plan::Command(tag) => StatementResult::command(tag),
+        Plan::Analyze { tables, tag } => {
+            crate::stats::analyze(&tables, ctx)?;
+            StatementResult::command(tag)
+        }
         Plan::DropSequence { sequences } => {
             for s in &sequences {
                 ctx.txn.drop_table(s)?;

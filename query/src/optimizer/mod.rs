@@ -6,11 +6,14 @@
 //!    they read; join conditions that equate the two sides turn nested loops into hash joins.
 //! 3. [`join_order`]: chains of inner joins are rebuilt so that each input joins one it
 //!    shares an equality with.
-//! 4. [`index_selection`]: a filtered scan whose predicate bounds a key (the primary key or
+//! 4. [`index_join`]: a hash join whose right side is a table with a key on the join
+//!    columns, and whose left side is small, probes the key per left row instead.
+//! 5. [`index_selection`]: a filtered scan whose predicate bounds a key (the primary key or
 //!    an index) reads only that range of the key.
 
 pub mod constant_folding;
 pub mod filter_pushdown;
+pub mod index_join;
 pub mod index_selection;
 pub mod join_order;
 
@@ -22,7 +25,7 @@ use crate::plan::{Expr, Node, SortKey};
 /// Applies every rule, in order.
 pub fn optimize(node: Node) -> Node {
     let node = join_order::apply(filter_pushdown::apply(constant_folding::apply(node)));
-    index_selection::apply(node)
+    index_selection::apply(index_join::apply(node))
 }
 
 /// Rewrites every expression of every node of the tree with `f` (subqueries inside

@@ -75,3 +75,11 @@ fn index_selection() {
         super::index_selection::apply(super::filter_pushdown::apply(n))
     });
 }
+
+#[test]
+fn index_join() {
+    golden("index_join", |n| {
+        let n = super::join_order::apply(super::filter_pushdown::apply(n));
+        super::index_selection::apply(super::index_join::apply(n))
+    });
+}
