@@ -193,4 +193,48 @@ mod tests {
         };
         assert_eq!(estimate(&join), 500.0);
     }
+
+    fn run(s: &mut crate::session::Session, sql: &str) -> Vec<crate::storage::Row> {
+        let mut rows = Vec::new();
+        for r in s.execute(sql) {
+            rows.extend(r.unwrap().rows);
+        }
+        rows
+    }
+
+    #[test]
+    fn analyze_stores_row_counts_that_steer_plans() {
+        let db = crate::session::Database::memory().unwrap();
+        let mut s = db.session();
+        run(
+            &mut s,
+            "CREATE TABLE big (id INT PRIMARY KEY, v INT); CREATE TABLE small (x INT);
+             INSERT INTO big VALUES (1, 1), (2, 2), (3, 3), (4, 4), (5, 5);
+             INSERT INTO small VALUES (1), (2)",
+        );
+        let explain = |s: &mut crate::session::Session| {
+            let rows = run(s, "EXPLAIN SELECT * FROM small, big WHERE big.id = small.x");
+            format!("{rows:?}")
+        };
+        // Never analyzed: both hold the default 1000 rows, so a hash join.
+        assert!(explain(&mut s).contains("Hash Inner Join"));
+        run(&mut s, "ANALYZE");
+        let mut txn = db.begin().unwrap();
+        let big = txn.table("public", "big").unwrap().unwrap();
+        assert_eq!(big.stats, Some(TableStats { rows: 5 }));
+        drop(txn);
+        // Still no index join: probing 2 rows costs more than reading 5.
+        assert!(explain(&mut s).contains("Hash Inner Join"));
+        run(
+            &mut s,
+            "INSERT INTO big SELECT id + 5, v FROM big; INSERT INTO big SELECT id + 10, v FROM big;
+             INSERT INTO big SELECT id + 20, v FROM big; VACUUM ANALYZE",
+        );
+        let plan = explain(&mut s);
+        assert!(plan.contains("Index Nested Loop Inner Join"), "{plan}");
+        assert_eq!(
+            run(&mut s, "SELECT big.v FROM small, big WHERE big.id = small.x ORDER BY 1").len(),
+            2
+        );
+    }
 }
