@@ -20,7 +20,9 @@ fn run(session: &mut anchor_query::session::Session, sql: &str) -> usize {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1).map(|a| a.parse::<u64>().expect("a number"));
+    let mut args = std::env::args()
+        .skip(1)
+        .map(|a| a.parse::<u64>().expect("a number"));
     let rows = args.next().unwrap_or(100_000);
     let lookups = args.next().unwrap_or(10_000);
     let db = Database::memory().expect("a database");
@@ -36,7 +38,10 @@ fn main() {
         let values: Vec<String> = (next..end)
             .map(|i| format!("({i}, {}, 'row {i}')", i % 1000))
             .collect();
-        run(&mut s, &format!("INSERT INTO t VALUES {}", values.join(", ")));
+        run(
+            &mut s,
+            &format!("INSERT INTO t VALUES {}", values.join(", ")),
+        );
         next = end;
     }
     println!("loaded {rows} rows in {:?}", start.elapsed());

@@ -35,7 +35,8 @@ use crate::plan::{Expr, JoinKind, KeyLookup};
 use crate::storage::{Row, RowKey};
 use crate::types::{DataType, Value, numeric::Numeric};
 
-/// More key combinations than this (a product of IN lists) read the key prefix before.
+/// With more key combinations than this (a product of IN lists), the column that would
+/// exceed it is not used: the ranges stop at the columns before it.
 const MAX_RANGES: usize = 1024;
 
 /// A value converted to a key column's type.
@@ -189,7 +190,10 @@ fn key_ranges(
         if exact.is_empty() && spans.is_empty() {
             return Ok(Vec::new());
         }
-        if !spans.is_empty() || prefixes.len() * exact.len() > MAX_RANGES {
+        if prefixes.len() * (exact.len() + spans.len()) > MAX_RANGES {
+            return Ok(whole(prefixes));
+        }
+        if !spans.is_empty() {
             // The last column used: each value becomes a range of its own.
             let mut out = Vec::new();
             for p in &prefixes {
@@ -276,7 +280,9 @@ pub fn lookup_rows(
                 ctx.txn
                     .scan_index_range(table, index, as_slice(lower), as_slice(upper))?
             }
-            None => ctx.txn.scan_range(table, as_slice(lower), as_slice(upper))?,
+            None => ctx
+                .txn
+                .scan_range(table, as_slice(lower), as_slice(upper))?,
         };
         for item in rows {
             let (key, row) = item?;
@@ -411,10 +417,7 @@ mod tests {
     fn probes_convert_like_comparisons() {
         let int = DataType::Int4;
         assert_eq!(probe(&Value::Null, &int), Probe::Null);
-        assert_eq!(
-            probe(&Value::Int8(5), &int),
-            Probe::Exact(KeyPart::Int(5))
-        );
+        assert_eq!(probe(&Value::Int8(5), &int), Probe::Exact(KeyPart::Int(5)));
         assert_eq!(
             probe(&Value::Float8(2.5), &int),
             Probe::Span(KeyPart::Int(2), KeyPart::Int(3))

@@ -630,9 +630,7 @@ pub fn visit_exprs(node: &Node, f: &mut impl FnMut(&Expr)) {
     match node {
         Node::Nothing => {}
         Node::Scan { filter, .. } => filter.iter().for_each(&mut all),
-        Node::IndexScan { lookup, filter, .. } => {
-            lookup.exprs().chain(filter).for_each(&mut all)
-        }
+        Node::IndexScan { lookup, filter, .. } => lookup.exprs().chain(filter).for_each(&mut all),
         Node::IndexJoin {
             left,
             lookup,

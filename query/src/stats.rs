@@ -233,7 +233,11 @@ mod tests {
         let plan = explain(&mut s);
         assert!(plan.contains("Index Nested Loop Inner Join"), "{plan}");
         assert_eq!(
-            run(&mut s, "SELECT big.v FROM small, big WHERE big.id = small.x ORDER BY 1").len(),
+            run(
+                &mut s,
+                "SELECT big.v FROM small, big WHERE big.id = small.x ORDER BY 1"
+            )
+            .len(),
             2
         );
     }

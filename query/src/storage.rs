@@ -78,8 +78,12 @@ pub trait Transaction: Send {
     /// The rows whose row keys lie between `lower` and `upper`, in row-key order. A bound is
     /// an encoded prefix of the primary key (as [`primary_key`] builds it): `Included(b)`
     /// takes in every key that starts with `b`, `Excluded(b)` leaves them all out.
-    fn scan_range(&mut self, table: &Table, lower: Bound<&[u8]>, upper: Bound<&[u8]>)
-    -> Result<Rows>;
+    fn scan_range(
+        &mut self,
+        table: &Table,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+    ) -> Result<Rows>;
     /// The rows whose values in `index` lie between `lower` and `upper`, in index order;
     /// bounds are encoded prefixes of the index's values, as for [`Transaction::scan_range`].
     fn scan_index_range(

@@ -42,7 +42,10 @@ pub fn apply(node: Node) -> Node {
         } => match *right {
             Node::Scan { table, filter }
                 if estimate(&left) * PROBE_COST < table_rows(&table)
-                    && left_keys.iter().chain(&residual).all(|e| columns(e).is_some()) =>
+                    && left_keys
+                        .iter()
+                        .chain(&residual)
+                        .all(|e| columns(e).is_some()) =>
             {
                 let w = width(&left);
                 let Some(lookup) = probe_lookup(&table, &left_keys, &right_keys) else {
@@ -59,11 +62,7 @@ pub fn apply(node: Node) -> Node {
                     .into_iter()
                     .zip(right_keys)
                     .map(|(l, r)| {
-                        Expr::Binary(
-                            BinaryOp::Eq,
-                            Box::new(l),
-                            Box::new(renumber(r, &|i| i + w)),
-                        )
+                        Expr::Binary(BinaryOp::Eq, Box::new(l), Box::new(renumber(r, &|i| i + w)))
                     })
                     .collect();
                 on.extend(residual.map(split).unwrap_or_default());

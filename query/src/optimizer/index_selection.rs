@@ -66,7 +66,10 @@ pub fn choose(table: &Table, filter: &Expr) -> Option<KeyLookup> {
         return None;
     }
     let mut best: Option<((bool, usize, usize, bool), KeyLookup)> = None;
-    let primary = table.primary_key.as_ref().map(|cols| (None, cols.clone(), true));
+    let primary = table
+        .primary_key
+        .as_ref()
+        .map(|cols| (None, cols.clone(), true));
     let indexes = table
         .indexes
         .iter()
@@ -76,9 +79,8 @@ pub fn choose(table: &Table, filter: &Expr) -> Option<KeyLookup> {
         let Some(lookup) = lookup_for(&conds, &cols, index.clone()) else {
             continue;
         };
-        let point = unique
-            && lookup.eq.len() == cols.len()
-            && lookup.eq.iter().all(|v| v.len() == 1);
+        let point =
+            unique && lookup.eq.len() == cols.len() && lookup.eq.iter().all(|v| v.len() == 1);
         let ends = lookup.lower.is_some() as usize + lookup.upper.is_some() as usize;
         let score = (point, lookup.eq.len(), ends, index.is_none());
         if best.as_ref().is_none_or(|(s, _)| score > *s) {
@@ -208,7 +210,12 @@ pub(super) fn key_column(table: &Table, e: &Expr) -> Option<usize> {
         (_, None) => true,
         (a, Some(b)) if a == b => true,
         (T::Int2, Some(T::Int4 | T::Int8)) | (T::Int4, Some(T::Int8)) => true,
-        (T::Int2 | T::Int4 | T::Int8, Some(T::Numeric { precision: None, .. })) => true,
+        (
+            T::Int2 | T::Int4 | T::Int8,
+            Some(T::Numeric {
+                precision: None, ..
+            }),
+        ) => true,
         (T::Float4, Some(T::Float8)) => true,
         (T::Text | T::Varchar(_), Some(T::Text | T::Varchar(None))) => true,
         _ => false,

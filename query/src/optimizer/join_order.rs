@@ -19,8 +19,8 @@
 
 use super::filter_pushdown::{columns, inner_join_parts, join, renumber};
 use crate::exec::width;
-use crate::stats::estimate;
 use crate::plan::{Expr, JoinKind, Node};
+use crate::stats::estimate;
 use crate::types::BinaryOp;
 
 /// Applies the rule to the whole tree.
