@@ -797,3 +797,35 @@ impl Transaction for LocalTransaction {
         Ok(self.txn.rollback()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_bounds_are_key_prefixes() {
+        let key = |vals: &[i64]| {
+            let values: Vec<Value> = vals.iter().map(|&v| Value::Int8(v)).collect();
+            primary_key(&values.iter().collect::<Vec<_>>())
+        };
+        let full = |vals: &[i64]| [row_prefix(7), key(vals)].concat();
+        let one = key(&[1]);
+        // Every key starting with (1) is in [Included(1), Included(1)].
+        let r = prefix_range(&row_prefix(7), Bound::Included(&one), Bound::Included(&one));
+        assert!(r.contains(&full(&[1])) && r.contains(&full(&[1, i64::MAX])));
+        assert!(!r.contains(&full(&[0, 5])) && !r.contains(&full(&[2, i64::MIN])));
+        // Excluded(1) below leaves them all out; Excluded(2) above stops before (2, ...).
+        let three = key(&[3]);
+        let r = prefix_range(
+            &row_prefix(7),
+            Bound::Excluded(&one),
+            Bound::Excluded(&three),
+        );
+        assert!(!r.contains(&full(&[1, 9])) && !r.contains(&full(&[3, -9])));
+        assert!(r.contains(&full(&[2])) && r.contains(&full(&[2, i64::MIN])));
+        // Unbounded ends stay inside the table's prefix.
+        let r = prefix_range(&row_prefix(7), Bound::Unbounded, Bound::Unbounded);
+        assert!(r.contains(&full(&[i64::MIN])) && r.contains(&full(&[i64::MAX])));
+        assert!(!r.contains(&[row_prefix(8), key(&[0])].concat()));
+    }
+}
