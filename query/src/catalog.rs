@@ -126,6 +126,16 @@ pub struct Table {
     /// that writes to a parent find their children without reading the whole catalog.
     #[serde(default)]
     pub referenced_by: Vec<Oid>,
+    /// What the last ANALYZE found, for the planner's estimates (`None`: never analyzed).
+    #[serde(default)]
+    pub stats: Option<TableStats>,
+}
+
+/// Planner statistics of a table, refreshed by ANALYZE (and VACUUM ANALYZE).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableStats {
+    /// The number of rows.
+    pub rows: u64,
 }
 
 /// What a foreign key does to referencing rows when the referenced row is deleted or its key

@@ -328,7 +328,7 @@ pub(crate) fn check_row(
 type Target = (RowKey, Row, Row);
 
 /// The rows of `table` that satisfy `filter`, read before any is changed (so an UPDATE never
-/// sees its own new rows). With `join` (UPDATE ... FROM, DELETE ... USING), `filter` is over
+/// sees its own new rows), through a key when the filter bounds one. With `join` (UPDATE ... FROM, DELETE ... USING), `filter` is over
 /// the target row followed by a row of `join`, and each target row is paired with the first
 /// row of `join` that satisfies it.
 fn matching_rows(
@@ -341,7 +341,12 @@ fn matching_rows(
         Some(node) => Some(exec::collect(node, ctx)?),
         None => None,
     };
-    let rows: Vec<(RowKey, Row)> = ctx.txn.scan(table)?.collect::<Result<_>>()?;
+    // A filter that bounds a key reads only that range (the whole filter is still applied).
+    let lookup = filter.and_then(|f| crate::optimizer::index_selection::choose(table, f));
+    let rows: Vec<(RowKey, Row)> = match &lookup {
+        Some(lookup) => crate::index_scan::lookup_rows(table, lookup, &[], ctx)?,
+        None => ctx.txn.scan(table)?.collect::<Result<_>>()?,
+    };
     let mut out = Vec::new();
     for (key, row) in rows {
         match &others {

@@ -117,6 +117,30 @@ fn build_node(node: &Node) -> Box<dyn Executor> {
             filter: filter.clone(),
             rows: None,
         }),
+        Node::IndexScan {
+            table,
+            lookup,
+            filter,
+        } => Box::new(crate::index_scan::IndexScanExec::new(
+            table.clone(),
+            lookup.clone(),
+            filter.clone(),
+        )),
+        Node::IndexJoin {
+            left,
+            table,
+            lookup,
+            kind,
+            filter,
+            on,
+        } => Box::new(crate::index_scan::IndexJoinExec::new(
+            build(left),
+            table.clone(),
+            lookup.clone(),
+            *kind,
+            filter.clone(),
+            on.clone(),
+        )),
         Node::Values { rows } => Box::new(ValuesExec {
             rows: rows.clone(),
             next: 0,
@@ -244,7 +268,8 @@ fn build_node(node: &Node) -> Box<dyn Executor> {
 pub fn width(node: &Node) -> usize {
     match node {
         Node::Nothing => 0,
-        Node::Scan { table, .. } => table.columns.len(),
+        Node::Scan { table, .. } | Node::IndexScan { table, .. } => table.columns.len(),
+        Node::IndexJoin { left, table, .. } => width(left) + table.columns.len(),
         Node::Values { rows } => rows.first().map_or(0, Vec::len),
         Node::Filter { input, .. }
         | Node::Sort { input, .. }

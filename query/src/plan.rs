@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::catalog::Table;
+use crate::catalog::{Index, Table};
 use crate::types::{BinaryOp, DataType, UnaryOp, Value};
 
 /// A scalar expression.
@@ -206,6 +206,34 @@ pub enum Node {
         /// Rows not satisfying it are skipped.
         filter: Option<Expr>,
     },
+    /// The rows of a table whose primary key or index key lies in a range (see
+    /// [`KeyLookup`]), filtered as they are read.
+    IndexScan {
+        /// The table.
+        table: Table,
+        /// Which keys to read.
+        lookup: KeyLookup,
+        /// Rows not satisfying it are skipped: always the scan's whole predicate, since the
+        /// key range may be wider than the conditions it comes from.
+        filter: Option<Expr>,
+    },
+    /// Index nested loop join: for each left row, the rows of `table` whose key equals the
+    /// left row's values (`lookup`'s expressions are over the left row), as a join's right
+    /// input.
+    IndexJoin {
+        /// The outer input.
+        left: Box<Node>,
+        /// The inner table.
+        table: Table,
+        /// The keys probed for each left row.
+        lookup: KeyLookup,
+        /// Inner or left.
+        kind: JoinKind,
+        /// The inner table's own filter (over its row).
+        filter: Option<Expr>,
+        /// The join condition over the concatenated row (it repeats the key equalities).
+        on: Option<Expr>,
+    },
     /// Literal rows.
     Values {
         /// The rows' expressions.
@@ -347,6 +375,87 @@ pub enum Node {
         /// Its number of columns.
         width: usize,
     },
+}
+
+/// Which keys of a table an index scan reads: values for the leading key columns (of the
+/// primary key or of `index`), then an optional range on the next column. The expressions
+/// read no column of the scanned table; each value is converted to the key column's type
+/// when the scan starts (see [`crate::index_scan`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyLookup {
+    /// The index read; `None` for the primary key.
+    pub index: Option<Index>,
+    /// For each leading key column, the values it may equal (several for `IN`).
+    pub eq: Vec<Vec<Expr>>,
+    /// The lower end of the range on the next key column, and whether it is included.
+    pub lower: Option<(Expr, bool)>,
+    /// The upper end of the range on the next key column, and whether it is included.
+    pub upper: Option<(Expr, bool)>,
+}
+
+impl KeyLookup {
+    /// The key columns of `table` this lookup reads, by position in the table.
+    pub fn key_columns<'t>(&'t self, table: &'t Table) -> &'t [usize] {
+        match &self.index {
+            Some(index) => &index.columns,
+            None => table.primary_key.as_deref().unwrap_or_default(),
+        }
+    }
+
+    /// Every expression of the lookup.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.eq
+            .iter()
+            .flatten()
+            .chain(self.lower.iter().map(|(e, _)| e))
+            .chain(self.upper.iter().map(|(e, _)| e))
+    }
+
+    /// The lookup with `f` applied to each of its expressions.
+    pub fn map_exprs(self, f: &impl Fn(Expr) -> Expr) -> KeyLookup {
+        KeyLookup {
+            index: self.index,
+            eq: self
+                .eq
+                .into_iter()
+                .map(|v| v.into_iter().map(f).collect())
+                .collect(),
+            lower: self.lower.map(|(e, inc)| (f(e), inc)),
+            upper: self.upper.map(|(e, inc)| (f(e), inc)),
+        }
+    }
+
+    /// EXPLAIN's text: `using <index> on <table> (<conditions>)`.
+    fn describe(&self, table: &Table) -> String {
+        let index = match &self.index {
+            Some(index) => index.name.clone(),
+            None => format!("{}_pkey", table.name),
+        };
+        let cols = self.key_columns(table);
+        let name = |i: usize| {
+            cols.get(i)
+                .and_then(|&c| table.columns.get(c))
+                .map_or("?", |c| c.name.as_str())
+        };
+        let mut conds = Vec::new();
+        for (i, values) in self.eq.iter().enumerate() {
+            match values.as_slice() {
+                [v] => conds.push(format!("{} = {v}", name(i))),
+                _ => {
+                    let list: Vec<String> = values.iter().map(ToString::to_string).collect();
+                    conds.push(format!("{} IN ({})", name(i), list.join(", ")));
+                }
+            }
+        }
+        let next = name(self.eq.len());
+        if let Some((e, inc)) = &self.lower {
+            conds.push(format!("{next} {} {e}", if *inc { ">=" } else { ">" }));
+        }
+        if let Some((e, inc)) = &self.upper {
+            conds.push(format!("{next} {} {e}", if *inc { "<=" } else { "<" }));
+        }
+        format!("using {index} on {} ({})", table.name, conds.join(" AND "))
+    }
 }
 
 /// A window function call: its function, arguments and window.
@@ -567,6 +676,17 @@ pub fn visit_exprs(node: &Node, f: &mut impl FnMut(&Expr)) {
     match node {
         Node::Nothing => {}
         Node::Scan { filter, .. } => filter.iter().for_each(&mut all),
+        Node::IndexScan { lookup, filter, .. } => lookup.exprs().chain(filter).for_each(&mut all),
+        Node::IndexJoin {
+            left,
+            lookup,
+            filter,
+            on,
+            ..
+        } => {
+            lookup.exprs().chain(filter).chain(on).for_each(&mut all);
+            visit_exprs(left, f);
+        }
         Node::Values { rows } => rows.iter().flatten().for_each(&mut all),
         Node::Filter { input, predicate } => {
             all(predicate);
@@ -768,8 +888,24 @@ impl Node {
                 recursive: b(recursive),
                 distinct,
             },
+            Node::IndexJoin {
+                left,
+                table,
+                lookup,
+                kind,
+                filter,
+                on,
+            } => Node::IndexJoin {
+                left: b(left),
+                table,
+                lookup,
+                kind,
+                filter,
+                on,
+            },
             leaf @ (Node::Nothing
             | Node::Scan { .. }
+            | Node::IndexScan { .. }
             | Node::Values { .. }
             | Node::WorkTable { .. }) => leaf,
         }
@@ -785,6 +921,37 @@ impl Node {
                 writeln!(f, "Seq Scan on {}", table.name)?;
                 if let Some(filter) = filter {
                     writeln!(f, "{pad}      Filter: {filter}")?;
+                }
+                Ok(())
+            }
+            Node::IndexScan {
+                table,
+                lookup,
+                filter,
+            } => {
+                writeln!(f, "Index Scan {}", lookup.describe(table))?;
+                if let Some(filter) = filter {
+                    writeln!(f, "{pad}      Filter: {filter}")?;
+                }
+                Ok(())
+            }
+            Node::IndexJoin {
+                left,
+                table,
+                lookup,
+                kind,
+                filter,
+                on,
+            } => {
+                write!(f, "Index Nested Loop {kind:?} Join")?;
+                match on {
+                    Some(on) => writeln!(f, " on {on}")?,
+                    None => writeln!(f)?,
+                }
+                left.fmt_indent(f, depth + 1)?;
+                writeln!(f, "{pad}  ->  Index Scan {}", lookup.describe(table))?;
+                if let Some(filter) = filter {
+                    writeln!(f, "{pad}        Filter: {filter}")?;
                 }
                 Ok(())
             }

@@ -35,6 +35,7 @@ use crate::types::{self, BinaryOp, DataType, Settings, UnaryOp, Value};
 mod alter;
 mod ddl;
 mod dml;
+mod stats;
 
 pub use alter::Alteration;
 
@@ -183,6 +184,13 @@ pub enum Plan {
     Explain(String),
     /// EXPLAIN ANALYZE: the statement to run and show.
     ExplainAnalyze(Box<Plan>, crate::explain::ExplainOptions),
+    /// ANALYZE (or VACUUM ANALYZE): refreshes these tables' statistics.
+    Analyze {
+        /// The tables.
+        tables: Vec<Table>,
+        /// The command tag: ANALYZE or VACUUM.
+        tag: &'static str,
+    },
 }
 
 /// A column visible in a scope: its qualifier (table name or alias), name and type.
@@ -451,6 +459,7 @@ impl<'a> Planner<'a> {
                 cascade,
                 ..
             } => self.drop(object_type, *if_exists, *cascade, names),
+            ast::Statement::Analyze(analyze) => self.analyze(analyze),
             ast::Statement::Explain {
                 statement,
                 analyze,

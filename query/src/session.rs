@@ -1272,6 +1272,10 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             }
             StatementResult::command("DROP SCHEMA")
         }
+        Plan::Analyze { tables, tag } => {
+            crate::stats::analyze(&tables, ctx)?;
+            StatementResult::command(tag)
+        }
         Plan::DropSequence { sequences } => {
             for s in &sequences {
                 ctx.txn.drop_table(s)?;

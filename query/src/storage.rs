@@ -20,10 +20,12 @@
 //! they are reserved in blocks from unversioned keys and a crash may skip some numbers.
 
 use std::collections::HashMap;
+use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use anchor_engine::KeyRange;
+use anchor_engine::engine::prefix_successor;
 use anchor_engine::keycode::{self, Order};
 use anchor_engine::mvcc::{self, IsolationLevel, Mvcc};
 use parking_lot::Mutex;
@@ -91,6 +93,24 @@ pub trait Transaction: Send {
     ) -> Result<Option<Option<Row>>>;
     /// The rows whose values in `index` start with `prefix`.
     fn scan_index(&mut self, table: &Table, index: &Index, prefix: &[Value]) -> Result<Rows>;
+    /// The rows whose row keys lie between `lower` and `upper`, in row-key order. A bound is
+    /// an encoded prefix of the primary key (as [`primary_key`] builds it): `Included(b)`
+    /// takes in every key that starts with `b`, `Excluded(b)` leaves them all out.
+    fn scan_range(
+        &mut self,
+        table: &Table,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+    ) -> Result<Rows>;
+    /// The rows whose values in `index` lie between `lower` and `upper`, in index order;
+    /// bounds are encoded prefixes of the index's values, as for [`Transaction::scan_range`].
+    fn scan_index_range(
+        &mut self,
+        table: &Table,
+        index: &Index,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+    ) -> Result<Rows>;
     /// Inserts a row, enforcing the primary key and unique indexes (23505).
     fn insert(&mut self, table: &Table, row: Row) -> Result<RowKey>;
     /// Replaces the row at `key` (whose current values are `old`) with `new`.
@@ -188,6 +208,29 @@ pub fn primary_key(values: &[&Value]) -> RowKey {
     let mut key = Vec::new();
     encode_values(&mut key, values);
     key
+}
+
+/// The keys under `prefix` whose remainder lies between `lower` and `upper`, bounds being
+/// key prefixes (see [`Transaction::scan_range`]).
+fn prefix_range(prefix: &[u8], lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> KeyRange {
+    let joined = |b: &[u8]| [prefix, b].concat();
+    // Past every key that starts with `k` (`prefix` starts with a tag below 0xff, so there
+    // always is such a key).
+    let after = |k: &[u8]| prefix_successor(k).map_or(Bound::Unbounded, Bound::Excluded);
+    let start = match lower {
+        Bound::Unbounded => Bound::Included(prefix.to_vec()),
+        Bound::Included(b) => Bound::Included(joined(b)),
+        Bound::Excluded(b) => match prefix_successor(&joined(b)) {
+            Some(s) => Bound::Included(s),
+            None => Bound::Excluded(joined(b)),
+        },
+    };
+    let end = match upper {
+        Bound::Unbounded => after(prefix),
+        Bound::Included(b) => after(&joined(b)),
+        Bound::Excluded(b) => Bound::Excluded(joined(b)),
+    };
+    KeyRange { start, end }
 }
 
 /// Counters reserved in blocks: `next` up to (not including) `limit` are ours to hand out.
@@ -427,6 +470,28 @@ impl LocalTransaction {
         })))
     }
 
+    /// The rows the entries of `index` in `range` point at, in index order.
+    fn index_rows(&mut self, table: &Table, index: &Index, range: KeyRange) -> Result<Rows> {
+        let entries: Vec<RowKey> = self
+            .txn
+            .scan(range)?
+            .map(|item| item.map(|(_, v)| v))
+            .collect::<anchor_engine::Result<_>>()?;
+        let mut rows = Vec::with_capacity(entries.len());
+        for key in entries {
+            match self.get(table, &key)? {
+                Some(row) => rows.push(Ok((key, row))),
+                None => {
+                    return Err(Error::new(
+                        SqlState::DATA_CORRUPTED,
+                        format!("index \"{}\" points at a missing row", index.name),
+                    ));
+                }
+            }
+        }
+        Ok(Box::new(rows.into_iter()))
+    }
+
     /// Deletes every key under `prefix`, one by one so that the deletion stays transactional.
     fn delete_prefix(&mut self, prefix: &[u8]) -> Result<()> {
         let keys: Vec<Vec<u8>> = self
@@ -658,24 +723,29 @@ impl Transaction for LocalTransaction {
     fn scan_index(&mut self, table: &Table, index: &Index, prefix: &[Value]) -> Result<Rows> {
         let mut start = index_prefix(index.oid);
         encode_values(&mut start, &prefix.iter().collect::<Vec<_>>());
-        let entries: Vec<RowKey> = self
-            .txn
-            .scan(KeyRange::prefix(&start))?
-            .map(|item| item.map(|(_, v)| v))
-            .collect::<anchor_engine::Result<_>>()?;
-        let mut rows = Vec::with_capacity(entries.len());
-        for key in entries {
-            match self.get(table, &key)? {
-                Some(row) => rows.push(Ok((key, row))),
-                None => {
-                    return Err(Error::new(
-                        SqlState::DATA_CORRUPTED,
-                        format!("index \"{}\" points at a missing row", index.name),
-                    ));
-                }
-            }
-        }
-        Ok(Box::new(rows.into_iter()))
+        self.index_rows(table, index, KeyRange::prefix(&start))
+    }
+
+    fn scan_range(
+        &mut self,
+        table: &Table,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+    ) -> Result<Rows> {
+        let prefix = row_prefix(table.oid);
+        let strip = prefix.len();
+        self.rows(table, prefix_range(&prefix, lower, upper), strip)
+    }
+
+    fn scan_index_range(
+        &mut self,
+        table: &Table,
+        index: &Index,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+    ) -> Result<Rows> {
+        let range = prefix_range(&index_prefix(index.oid), lower, upper);
+        self.index_rows(table, index, range)
     }
 
     fn insert(&mut self, table: &Table, row: Row) -> Result<RowKey> {
@@ -848,5 +918,37 @@ impl Transaction for LocalTransaction {
             epoch.fetch_add(1, AtomicOrdering::SeqCst);
         }
         Ok(result?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_bounds_are_key_prefixes() {
+        let key = |vals: &[i64]| {
+            let values: Vec<Value> = vals.iter().map(|&v| Value::Int8(v)).collect();
+            primary_key(&values.iter().collect::<Vec<_>>())
+        };
+        let full = |vals: &[i64]| [row_prefix(7), key(vals)].concat();
+        let one = key(&[1]);
+        // Every key starting with (1) is in [Included(1), Included(1)].
+        let r = prefix_range(&row_prefix(7), Bound::Included(&one), Bound::Included(&one));
+        assert!(r.contains(&full(&[1])) && r.contains(&full(&[1, i64::MAX])));
+        assert!(!r.contains(&full(&[0, 5])) && !r.contains(&full(&[2, i64::MIN])));
+        // Excluded(1) below leaves them all out; Excluded(2) above stops before (2, ...).
+        let three = key(&[3]);
+        let r = prefix_range(
+            &row_prefix(7),
+            Bound::Excluded(&one),
+            Bound::Excluded(&three),
+        );
+        assert!(!r.contains(&full(&[1, 9])) && !r.contains(&full(&[3, -9])));
+        assert!(r.contains(&full(&[2])) && r.contains(&full(&[2, i64::MIN])));
+        // Unbounded ends stay inside the table's prefix.
+        let r = prefix_range(&row_prefix(7), Bound::Unbounded, Bound::Unbounded);
+        assert!(r.contains(&full(&[i64::MIN])) && r.contains(&full(&[i64::MAX])));
+        assert!(!r.contains(&[row_prefix(8), key(&[0])].concat()));
     }
 }

@@ -3,21 +3,24 @@
 //!
 //! `FROM t1, t2, t3 WHERE t1.a = t3.a AND t3.b = t2.b` joins t1 with t2 with no condition (a
 //! cross product) before t3 arrives. This rule flattens a tree of inner joins into its
-//! inputs and conditions, then builds a left-deep tree greedily: starting from the first
-//! input, it adds next the first input that an equality connects to those already joined
-//! (a hash join), and only when none is connected the next one in FROM order (a cross
-//! join). Every condition is applied at the first join where its columns are all present.
-//! A projection on top restores the original column order, so nothing above notices.
+//! inputs and conditions, then builds a left-deep tree greedily: starting from the input
+//! with the fewest estimated rows ([`crate::stats::estimate`]), it adds next the smallest
+//! input that an equality connects to those already joined (a hash join, or an index
+//! nested loop join later), and only when none is connected the smallest of the others (a
+//! cross join); ties go to FROM order. Every condition is applied at the first join where
+//! its columns are all present. A projection on top restores the original column order,
+//! so nothing above notices.
 //!
 //! Trees whose conditions hold subqueries are left alone: a subquery's outer references
 //! point at positions in the row where it is evaluated, which reordering would move.
 //!
-//! The choice is by connectivity only, not by cost: a cost model from table statistics is
-//! the next step.
+//! Starting small keeps the hash tables small and lets a small outer side probe the keys
+//! of the big tables ([`super::index_join`]).
 
 use super::filter_pushdown::{columns, inner_join_parts, join, renumber};
 use crate::exec::width;
 use crate::plan::{Expr, JoinKind, Node};
+use crate::stats::estimate;
 use crate::types::BinaryOp;
 
 /// Applies the rule to the whole tree.
@@ -117,6 +120,7 @@ fn reorder(node: Node) -> Node {
         .map(|c| matches!(c, Expr::Binary(BinaryOp::Eq, ..)))
         .collect();
 
+    let estimates: Vec<f64> = inputs.iter().map(estimate).collect();
     let mut slots: Vec<Option<Node>> = inputs.into_iter().map(Some).collect();
     let mut joined = vec![false; slots.len()];
     let mut applied = vec![false; conds.len()];
@@ -125,19 +129,24 @@ fn reorder(node: Node) -> Node {
     let mut current: Option<Node> = None;
     let mut current_width = 0;
     for _ in 0..slots.len() {
-        let next = (0..slots.len())
-            .filter(|&j| !joined[j])
-            .find(|&j| {
-                current.is_none()
-                    || cond_inputs.iter().zip(&is_equality).zip(&applied).any(
-                        |((ins, eq), done)| {
-                            *eq && !done
-                                && ins.contains(&j)
-                                && ins.iter().all(|&i| i == j || joined[i])
-                        },
-                    )
+        let connected = |j: usize| {
+            current.is_none()
+                || cond_inputs
+                    .iter()
+                    .zip(&is_equality)
+                    .zip(&applied)
+                    .any(|((ins, eq), done)| {
+                        *eq && !done && ins.contains(&j) && ins.iter().all(|&i| i == j || joined[i])
+                    })
+        };
+        let smallest = |candidates: &mut dyn Iterator<Item = usize>| {
+            candidates.fold(None, |best: Option<usize>, j| match best {
+                Some(b) if estimates[b] <= estimates[j] => Some(b),
+                _ => Some(j),
             })
-            .or_else(|| (0..slots.len()).find(|&j| !joined[j]))
+        };
+        let next = smallest(&mut (0..slots.len()).filter(|&j| !joined[j] && connected(j)))
+            .or_else(|| smallest(&mut (0..slots.len()).filter(|&j| !joined[j])))
             .expect("an input is left");
         joined[next] = true;
         let input = slots[next].take().expect("each input is joined once");

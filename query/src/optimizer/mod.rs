@@ -8,13 +8,19 @@
 //!    they read; join conditions that equate the two sides turn nested loops into hash joins.
 //! 4. [`join_order`]: chains of inner joins are rebuilt so that each input joins one it
 //!    shares an equality with.
-//! 5. [`limit_pushdown`]: LIMIT moves below projections, onto sorts (top-N) and into the
+//! 5. [`index_join`]: a hash join whose right side is a table with a key on the join
+//!    columns, and whose left side is small, probes the key per left row instead.
+//! 6. [`index_selection`]: a filtered scan whose predicate bounds a key (the primary key or
+//!    an index) reads only that range of the key.
+//! 7. [`limit_pushdown`]: LIMIT moves below projections, onto sorts (top-N) and into the
 //!    branches of UNION ALL.
-//! 6. [`projection_pruning`]: nodes carry only the columns read above them; sorts, joins and
+//! 8. [`projection_pruning`]: nodes carry only the columns read above them; sorts, joins and
 //!    aggregations get narrower inputs.
 
 pub mod constant_folding;
 pub mod filter_pushdown;
+pub mod index_join;
+pub mod index_selection;
 pub mod join_order;
 pub mod limit_pushdown;
 pub mod projection_pruning;
@@ -30,6 +36,7 @@ pub fn optimize(node: Node) -> Node {
     let node = constant_folding::apply(node);
     let node = subquery_joins::apply(node);
     let node = join_order::apply(filter_pushdown::apply(node));
+    let node = index_selection::apply(index_join::apply(node));
     projection_pruning::apply(limit_pushdown::apply(node))
 }
 
@@ -44,6 +51,30 @@ pub fn map_exprs(node: Node, f: &impl Fn(Expr) -> Expr) -> Node {
         Node::Scan { table, filter } => Node::Scan {
             table,
             filter: o(filter),
+        },
+        Node::IndexScan {
+            table,
+            lookup,
+            filter,
+        } => Node::IndexScan {
+            table,
+            lookup: lookup.map_exprs(f),
+            filter: o(filter),
+        },
+        Node::IndexJoin {
+            left,
+            table,
+            lookup,
+            kind,
+            filter,
+            on,
+        } => Node::IndexJoin {
+            left: n(left),
+            table,
+            lookup: lookup.map_exprs(f),
+            kind,
+            filter: o(filter),
+            on: o(on),
         },
         Node::Values { rows } => Node::Values {
             rows: rows.into_iter().map(v).collect(),

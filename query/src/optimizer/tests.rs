@@ -11,7 +11,10 @@ fn golden(rule: &str, apply: fn(crate::plan::Node) -> crate::plan::Node) {
     let db: Arc<Database> = Database::memory().unwrap();
     let mut s = db.session();
     for r in s.execute(
-        "CREATE TABLE a (x INT, z INT); CREATE TABLE b (y INT, w INT); CREATE TABLE c (k INT PRIMARY KEY)",
+        "CREATE TABLE a (x INT, z INT); CREATE TABLE b (y INT, w INT); CREATE TABLE c (k INT PRIMARY KEY);
+         CREATE TABLE d (id INT PRIMARY KEY, b INT, c TEXT, f FLOAT8, s SMALLINT);
+         CREATE INDEX d_b_c_idx ON d (b, c); CREATE UNIQUE INDEX d_f_key ON d (f); CREATE INDEX d_s_idx ON d (s);
+         CREATE TABLE e (a INT, b INT, v TEXT, PRIMARY KEY (a, b))",
     ) {
         r.unwrap();
     }
@@ -82,5 +85,20 @@ fn limit_pushdown() {
 fn projection_pruning() {
     golden("projection_pruning", |n| {
         super::projection_pruning::apply(super::filter_pushdown::apply(n))
+    });
+}
+
+#[test]
+fn index_selection() {
+    golden("index_selection", |n| {
+        super::index_selection::apply(super::filter_pushdown::apply(n))
+    });
+}
+
+#[test]
+fn index_join() {
+    golden("index_join", |n| {
+        let n = super::join_order::apply(super::filter_pushdown::apply(n));
+        super::index_selection::apply(super::index_join::apply(n))
     });
 }

@@ -509,15 +509,18 @@ fn walk_nodes(node: &Node, f: &mut impl FnMut(&Node)) {
         | Node::Window { input, .. }
         | Node::CteScan { input, .. }
         | Node::FunctionScan { input, .. } => vec![input],
+        Node::IndexJoin { left: input, .. } => vec![input],
         Node::NestedLoopJoin { left, right, .. }
         | Node::HashJoin { left, right, .. }
         | Node::SetOp { left, right, .. } => vec![left, right],
         Node::RecursiveUnion {
             base, recursive, ..
         } => vec![base, recursive],
-        Node::Nothing | Node::Scan { .. } | Node::Values { .. } | Node::WorkTable { .. } => {
-            Vec::new()
-        }
+        Node::Nothing
+        | Node::Scan { .. }
+        | Node::IndexScan { .. }
+        | Node::Values { .. }
+        | Node::WorkTable { .. } => Vec::new(),
     };
     for c in children {
         walk_nodes(c, f);
