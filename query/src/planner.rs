@@ -236,6 +236,33 @@ impl Scope {
         }
     }
 
+    /// What `*` stands for: every column but those merged away by USING, as expressions
+    /// with their names.
+    fn wildcard(&self) -> Vec<(ast::Expr, String)> {
+        self.columns
+            .iter()
+            .filter(|c| !c.hidden)
+            .map(|c| (qualified_ident(c), c.name.clone()))
+            .collect()
+    }
+
+    /// What `q.*` stands for (42P01 if no FROM item is called `q`).
+    fn qualified_wildcard(&self, q: &str) -> Result<Vec<(ast::Expr, String)>> {
+        let cols: Vec<(ast::Expr, String)> = self
+            .columns
+            .iter()
+            .filter(|c| c.qualifier.as_deref() == Some(q))
+            .map(|c| (qualified_ident(c), c.name.clone()))
+            .collect();
+        if cols.is_empty() {
+            return Err(Error::new(
+                SqlState::UNDEFINED_TABLE,
+                format!("missing FROM-clause entry for table \"{q}\""),
+            ));
+        }
+        Ok(cols)
+    }
+
     /// Finds a column: `Ok(None)` if absent, an error if ambiguous.
     fn lookup(&self, qualifier: Option<&str>, name: &str) -> Result<Option<usize>> {
         let mut found = None;
@@ -1091,9 +1118,7 @@ impl<'a> Planner<'a> {
                             "SELECT * with no tables specified is not valid",
                         ));
                     }
-                    for c in scope.columns.iter().filter(|c| !c.hidden) {
-                        items.push((qualified_ident(c), c.name.clone()));
-                    }
+                    items.extend(scope.wildcard());
                 }
                 ast::SelectItem::QualifiedWildcard(kind, _) => {
                     let q = match kind {
@@ -1102,20 +1127,7 @@ impl<'a> Planner<'a> {
                             return Err(Error::unsupported(format!("wildcard over {e}")));
                         }
                     };
-                    let cols: Vec<&ScopeColumn> = scope
-                        .columns
-                        .iter()
-                        .filter(|c| c.qualifier.as_deref() == Some(q.as_str()))
-                        .collect();
-                    if cols.is_empty() {
-                        return Err(Error::new(
-                            SqlState::UNDEFINED_TABLE,
-                            format!("missing FROM-clause entry for table \"{q}\""),
-                        ));
-                    }
-                    for c in cols {
-                        items.push((qualified_ident(c), c.name.clone()));
-                    }
+                    items.extend(scope.qualified_wildcard(&q)?);
                 }
                 other => return Err(Error::unsupported(format!("select item {other}"))),
             }

@@ -4,8 +4,7 @@
 use anchor_grammar::ast;
 
 use super::{
-    Planner, Scope, ScopeColumn, assign_cast, bool_type, column_name, has_aggregate, ident,
-    object_name, qualified_ident,
+    Planner, Scope, assign_cast, bool_type, column_name, has_aggregate, ident, object_name,
 };
 use crate::catalog::{ForeignKey, ReferentialAction, Table};
 use crate::dml::{ConflictUpdate, OnConflict, Returning};
@@ -42,31 +41,11 @@ impl Planner<'_> {
                 ast::SelectItem::ExprWithAlias { expr, alias } => {
                     list.push((expr.clone(), ident(alias)))
                 }
-                ast::SelectItem::Wildcard(_) => {
-                    for c in &scope.columns {
-                        list.push((qualified_ident(c), c.name.clone()));
-                    }
-                }
+                ast::SelectItem::Wildcard(_) => list.extend(scope.wildcard()),
                 ast::SelectItem::QualifiedWildcard(
                     ast::SelectItemQualifiedWildcardKind::ObjectName(n),
                     _,
-                ) => {
-                    let q = object_name(n)?.1;
-                    let cols: Vec<&ScopeColumn> = scope
-                        .columns
-                        .iter()
-                        .filter(|c| c.qualifier.as_deref() == Some(q.as_str()))
-                        .collect();
-                    if cols.is_empty() {
-                        return Err(Error::new(
-                            SqlState::UNDEFINED_TABLE,
-                            format!("missing FROM-clause entry for table \"{q}\""),
-                        ));
-                    }
-                    for c in cols {
-                        list.push((qualified_ident(c), c.name.clone()));
-                    }
-                }
+                ) => list.extend(scope.qualified_wildcard(&object_name(n)?.1)?),
                 other => return Err(Error::unsupported(format!("RETURNING item {other}"))),
             }
         }
