@@ -32,7 +32,7 @@ use crate::catalog::Table;
 use crate::error::Result;
 use crate::exec::{Context, Executor, eval, is_true, lock_scanned};
 use crate::plan::{Expr, JoinKind, KeyLookup};
-use crate::storage::{Row, RowKey};
+use crate::storage::{Row, RowKey, Rows};
 use crate::types::{DataType, Value, numeric::Numeric};
 
 /// With more key combinations than this (a product of IN lists), the column that would
@@ -302,12 +302,32 @@ fn start_key(b: &Bound<Vec<u8>>) -> &[u8] {
     }
 }
 
+/// The rows of a standalone index scan: one range streams from storage (a range over a
+/// large table is never held in memory); several (an `IN` list) are read and deduplicated
+/// by [`lookup_rows`].
+fn open_rows(table: &Table, lookup: &KeyLookup, ctx: &mut Context) -> Result<Rows> {
+    let mut ranges = key_ranges(lookup, table, &[], ctx)?;
+    if ranges.len() != 1 {
+        let rows = lookup_rows(table, lookup, &[], ctx)?;
+        return Ok(Box::new(rows.into_iter().map(Ok)));
+    }
+    let (lower, upper) = ranges.remove(0);
+    match &lookup.index {
+        Some(index) => ctx
+            .txn
+            .scan_index_range(table, index, as_slice(&lower), as_slice(&upper)),
+        None => ctx
+            .txn
+            .scan_range(table, as_slice(&lower), as_slice(&upper)),
+    }
+}
+
 /// The executor of [`crate::plan::Node::IndexScan`].
 pub struct IndexScanExec {
     table: Table,
     lookup: KeyLookup,
     filter: Option<Expr>,
-    rows: Option<std::vec::IntoIter<(RowKey, Row)>>,
+    rows: Option<Rows>,
 }
 
 impl IndexScanExec {
@@ -325,11 +345,11 @@ impl IndexScanExec {
 impl Executor for IndexScanExec {
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
         if self.rows.is_none() {
-            let rows = lookup_rows(&self.table, &self.lookup, &[], ctx)?;
-            self.rows = Some(rows.into_iter());
+            self.rows = Some(open_rows(&self.table, &self.lookup, ctx)?);
         }
         let rows = self.rows.as_mut().expect("opened above");
-        for (key, row) in rows.by_ref() {
+        for item in rows.by_ref() {
+            let (key, row) = item?;
             ctx.check_cancel()?;
             if let Some(f) = &self.filter
                 && !is_true(&eval(f, &row, ctx)?)
