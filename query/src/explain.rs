@@ -308,28 +308,7 @@ fn annotate(
 /// The nodes of the tree in the order EXPLAIN prints them.
 fn preorder<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
     out.push(node);
-    for child in children(node) {
+    for child in node.children() {
         preorder(child, out);
-    }
-}
-
-/// A node's inputs, in the order EXPLAIN prints them.
-fn children(node: &Node) -> Vec<&Node> {
-    match node {
-        Node::Filter { input, .. }
-        | Node::Project { input, .. }
-        | Node::Aggregate { input, .. }
-        | Node::Sort { input, .. }
-        | Node::Limit { input, .. }
-        | Node::Distinct { input }
-        | Node::Window { input, .. }
-        | Node::CteScan { input, .. } => vec![input],
-        Node::NestedLoopJoin { left, right, .. }
-        | Node::HashJoin { left, right, .. }
-        | Node::SetOp { left, right, .. } => vec![left, right],
-        Node::RecursiveUnion {
-            base, recursive, ..
-        } => vec![base, recursive],
-        _ => Vec::new(),
     }
 }

@@ -619,6 +619,50 @@ pub enum SetOpKind {
 }
 
 impl Expr {
+    /// This expression rebuilt with `f` applied to each of its leaves (columns, outer
+    /// references, literals, parameters) and to each subquery expression as a whole, which
+    /// it does not enter.
+    pub fn map_leaves(self, f: &impl Fn(Expr) -> Expr) -> Expr {
+        let r = |x: Box<Expr>| Box::new(x.map_leaves(f));
+        match self {
+            Expr::Unary(op, a) => Expr::Unary(op, r(a)),
+            Expr::Not(a) => Expr::Not(r(a)),
+            Expr::IsNull(a) => Expr::IsNull(r(a)),
+            Expr::Cast(a, t) => Expr::Cast(r(a), t),
+            Expr::IsBool(a, v, n) => Expr::IsBool(r(a), v, n),
+            Expr::Binary(op, a, b) => Expr::Binary(op, r(a), r(b)),
+            Expr::And(a, b) => Expr::And(r(a), r(b)),
+            Expr::Or(a, b) => Expr::Or(r(a), r(b)),
+            Expr::IsDistinctFrom(a, b, n) => Expr::IsDistinctFrom(r(a), r(b), n),
+            Expr::Like(a, b, n, ci) => Expr::Like(r(a), r(b), n, ci),
+            Expr::Case {
+                operand,
+                branches,
+                otherwise,
+            } => Expr::Case {
+                operand: operand.map(r),
+                branches: branches
+                    .into_iter()
+                    .map(|(w, t)| (w.map_leaves(f), t.map_leaves(f)))
+                    .collect(),
+                otherwise: otherwise.map(r),
+            },
+            Expr::Function(name, args) => {
+                Expr::Function(name, args.into_iter().map(|a| a.map_leaves(f)).collect())
+            }
+            Expr::InList(a, list, n) => {
+                Expr::InList(r(a), list.into_iter().map(|x| x.map_leaves(f)).collect(), n)
+            }
+            leaf @ (Expr::Literal(_)
+            | Expr::Column(_)
+            | Expr::Outer { .. }
+            | Expr::Param(_)
+            | Expr::Subquery(_)
+            | Expr::Exists(..)
+            | Expr::InSubquery(..)) => f(leaf),
+        }
+    }
+
     /// Calls `f` on this expression and every expression inside it, not descending into
     /// subquery plans (`f` sees the subquery expression itself).
     pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
@@ -779,6 +823,34 @@ pub fn visit_exprs(node: &Node, f: &mut impl FnMut(&Expr)) {
 }
 
 impl Node {
+    /// The node's inputs, in the order EXPLAIN prints them (subquery plans inside its
+    /// expressions are not inputs).
+    pub fn children(&self) -> Vec<&Node> {
+        match self {
+            Node::Filter { input, .. }
+            | Node::Project { input, .. }
+            | Node::Aggregate { input, .. }
+            | Node::Sort { input, .. }
+            | Node::Limit { input, .. }
+            | Node::Distinct { input }
+            | Node::Window { input, .. }
+            | Node::CteScan { input, .. }
+            | Node::FunctionScan { input, .. }
+            | Node::IndexJoin { left: input, .. } => vec![input],
+            Node::NestedLoopJoin { left, right, .. }
+            | Node::HashJoin { left, right, .. }
+            | Node::SetOp { left, right, .. } => vec![left, right],
+            Node::RecursiveUnion {
+                base, recursive, ..
+            } => vec![base, recursive],
+            Node::Nothing
+            | Node::Scan { .. }
+            | Node::IndexScan { .. }
+            | Node::Values { .. }
+            | Node::WorkTable { .. } => Vec::new(),
+        }
+    }
+
     /// Replaces each direct input of this node with `f` of it.
     pub fn map_inputs(self, mut f: impl FnMut(Node) -> Node) -> Node {
         let mut b = |n: Box<Node>| Box::new(f(*n));

@@ -1952,6 +1952,41 @@ impl<'a> Planner<'a> {
         Ok(checks)
     }
 
+    /// The `SET column = value` list of UPDATE and ON CONFLICT DO UPDATE: each column's
+    /// position and its new value over the row of `scope`, cast to the column's type
+    /// (`DEFAULT` is the column's default; a GENERATED ALWAYS column takes nothing else).
+    fn set_assignments(
+        &mut self,
+        table: &Table,
+        scope: &Scope,
+        list: &[ast::Assignment],
+    ) -> Result<Vec<(usize, Expr)>> {
+        let mut assignments = Vec::new();
+        for a in list {
+            let ast::AssignmentTarget::ColumnName(col) = &a.target else {
+                return Err(Error::unsupported("UPDATE of a column tuple"));
+            };
+            let n = object_name(col)?.1;
+            let i = table.column_index(&n).ok_or_else(|| {
+                Error::new(
+                    SqlState::UNDEFINED_COLUMN,
+                    format!(
+                        "column \"{n}\" of relation \"{}\" does not exist",
+                        table.name
+                    ),
+                )
+            })?;
+            ddl::check_identity_update(table, i, &a.value)?;
+            if ddl::is_default(&a.value) {
+                assignments.push((i, self.default_value(&table.columns[i])?));
+                continue;
+            }
+            let (e, t) = self.expr(&a.value, scope, None)?;
+            assignments.push((i, assign_cast(e, &t, &table.columns[i])?));
+        }
+        Ok(assignments)
+    }
+
     fn update(&mut self, update: &ast::Update) -> Result<Plan> {
         if update.or.is_some() {
             return Err(Error::new(
@@ -1984,29 +2019,7 @@ impl<'a> Planner<'a> {
             }
             None => None,
         };
-        let mut assignments = Vec::new();
-        for a in &update.assignments {
-            let ast::AssignmentTarget::ColumnName(col) = &a.target else {
-                return Err(Error::unsupported("UPDATE of a column tuple"));
-            };
-            let n = object_name(col)?.1;
-            let i = table.column_index(&n).ok_or_else(|| {
-                Error::new(
-                    SqlState::UNDEFINED_COLUMN,
-                    format!(
-                        "column \"{n}\" of relation \"{}\" does not exist",
-                        table.name
-                    ),
-                )
-            })?;
-            ddl::check_identity_update(&table, i, &a.value)?;
-            if ddl::is_default(&a.value) {
-                assignments.push((i, self.default_value(&table.columns[i])?));
-                continue;
-            }
-            let (e, t) = self.expr(&a.value, &scope, None)?;
-            assignments.push((i, assign_cast(e, &t, &table.columns[i])?));
-        }
+        let assignments = self.set_assignments(&table, &scope, &update.assignments)?;
         let checks = self.checks(&table)?;
         let returning = self.returning(update.returning.as_deref(), &scope)?;
         Ok(Plan::Update {

@@ -103,41 +103,12 @@ fn collect(e: &Expr, set: &mut BTreeSet<usize>) -> bool {
 
 /// `e` with every column number `i` of its own row replaced by `f(i)`.
 pub(crate) fn renumber(e: Expr, f: &impl Fn(usize) -> usize) -> Expr {
-    let r = |x: Box<Expr>| Box::new(renumber(*x, f));
-    match e {
+    // Literals, parameters and outer references read nothing of this row; subqueries are
+    // never moved (see `columns`).
+    e.map_leaves(&|leaf| match leaf {
         Expr::Column(i) => Expr::Column(f(i)),
-        Expr::Unary(op, a) => Expr::Unary(op, r(a)),
-        Expr::Not(a) => Expr::Not(r(a)),
-        Expr::IsNull(a) => Expr::IsNull(r(a)),
-        Expr::Cast(a, t) => Expr::Cast(r(a), t),
-        Expr::IsBool(a, v, n) => Expr::IsBool(r(a), v, n),
-        Expr::Binary(op, a, b) => Expr::Binary(op, r(a), r(b)),
-        Expr::And(a, b) => Expr::And(r(a), r(b)),
-        Expr::Or(a, b) => Expr::Or(r(a), r(b)),
-        Expr::IsDistinctFrom(a, b, n) => Expr::IsDistinctFrom(r(a), r(b), n),
-        Expr::Like(a, b, n, ci) => Expr::Like(r(a), r(b), n, ci),
-        Expr::Case {
-            operand,
-            branches,
-            otherwise,
-        } => Expr::Case {
-            operand: operand.map(r),
-            branches: branches
-                .into_iter()
-                .map(|(w, t)| (renumber(w, f), renumber(t, f)))
-                .collect(),
-            otherwise: otherwise.map(r),
-        },
-        Expr::Function(name, args) => {
-            Expr::Function(name, args.into_iter().map(|a| renumber(a, f)).collect())
-        }
-        Expr::InList(a, list, n) => {
-            Expr::InList(r(a), list.into_iter().map(|x| renumber(x, f)).collect(), n)
-        }
-        // Literals, parameters and outer references read nothing of this row; subqueries are
-        // never moved (see `columns`).
         other => other,
-    }
+    })
 }
 
 /// `e` over a join's row, renumbered over its right input (whose first column is `w`).

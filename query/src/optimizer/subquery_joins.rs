@@ -267,33 +267,8 @@ fn outer_depths_at_most_one(e: &Expr) -> bool {
 /// `e` with each reference to the nearest enclosing query's row made a column reference
 /// (the outer row is the join's left row).
 fn lift_outer(e: &Expr) -> Expr {
-    fn go(e: Expr) -> Expr {
-        let r = |x: Box<Expr>| Box::new(go(*x));
-        match e {
-            Expr::Outer { depth: 1, index } => Expr::Column(index),
-            Expr::Unary(op, a) => Expr::Unary(op, r(a)),
-            Expr::Not(a) => Expr::Not(r(a)),
-            Expr::IsNull(a) => Expr::IsNull(r(a)),
-            Expr::Cast(a, t) => Expr::Cast(r(a), t),
-            Expr::IsBool(a, v, n) => Expr::IsBool(r(a), v, n),
-            Expr::Binary(op, a, b) => Expr::Binary(op, r(a), r(b)),
-            Expr::And(a, b) => Expr::And(r(a), r(b)),
-            Expr::Or(a, b) => Expr::Or(r(a), r(b)),
-            Expr::IsDistinctFrom(a, b, n) => Expr::IsDistinctFrom(r(a), r(b), n),
-            Expr::Like(a, b, n, ci) => Expr::Like(r(a), r(b), n, ci),
-            Expr::Case {
-                operand,
-                branches,
-                otherwise,
-            } => Expr::Case {
-                operand: operand.map(r),
-                branches: branches.into_iter().map(|(w, t)| (go(w), go(t))).collect(),
-                otherwise: otherwise.map(r),
-            },
-            Expr::Function(name, args) => Expr::Function(name, args.into_iter().map(go).collect()),
-            Expr::InList(a, list, n) => Expr::InList(r(a), list.into_iter().map(go).collect(), n),
-            other => other,
-        }
-    }
-    go(e.clone())
+    e.clone().map_leaves(&|leaf| match leaf {
+        Expr::Outer { depth: 1, index } => Expr::Column(index),
+        other => other,
+    })
 }

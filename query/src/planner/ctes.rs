@@ -499,30 +499,7 @@ fn walk(node: &Node, f: &mut impl FnMut(&Node)) {
 /// Calls `f` on `node` and every node below it (not into subqueries).
 fn walk_nodes(node: &Node, f: &mut impl FnMut(&Node)) {
     f(node);
-    let children: Vec<&Node> = match node {
-        Node::Filter { input, .. }
-        | Node::Project { input, .. }
-        | Node::Aggregate { input, .. }
-        | Node::Sort { input, .. }
-        | Node::Limit { input, .. }
-        | Node::Distinct { input }
-        | Node::Window { input, .. }
-        | Node::CteScan { input, .. }
-        | Node::FunctionScan { input, .. } => vec![input],
-        Node::IndexJoin { left: input, .. } => vec![input],
-        Node::NestedLoopJoin { left, right, .. }
-        | Node::HashJoin { left, right, .. }
-        | Node::SetOp { left, right, .. } => vec![left, right],
-        Node::RecursiveUnion {
-            base, recursive, ..
-        } => vec![base, recursive],
-        Node::Nothing
-        | Node::Scan { .. }
-        | Node::IndexScan { .. }
-        | Node::Values { .. }
-        | Node::WorkTable { .. } => Vec::new(),
-    };
-    for c in children {
+    for c in node.children() {
         walk_nodes(c, f);
     }
 }

@@ -3,9 +3,7 @@
 
 use anchor_grammar::ast;
 
-use super::{
-    Planner, Scope, assign_cast, bool_type, column_name, has_aggregate, ident, object_name,
-};
+use super::{Planner, Scope, bool_type, column_name, has_aggregate, ident, object_name};
 use crate::catalog::{ForeignKey, ReferentialAction, Table};
 use crate::dml::{ConflictUpdate, OnConflict, Returning};
 use crate::error::{Error, Result, SqlState};
@@ -189,24 +187,7 @@ impl Planner<'_> {
         scope: &Scope,
         du: &ast::DoUpdate,
     ) -> Result<ConflictUpdate> {
-        let mut assignments = Vec::new();
-        for a in &du.assignments {
-            let ast::AssignmentTarget::ColumnName(col) = &a.target else {
-                return Err(Error::unsupported("UPDATE of a column tuple"));
-            };
-            let n = object_name(col)?.1;
-            let i = table.column_index(&n).ok_or_else(|| {
-                Error::new(
-                    SqlState::UNDEFINED_COLUMN,
-                    format!(
-                        "column \"{n}\" of relation \"{}\" does not exist",
-                        table.name
-                    ),
-                )
-            })?;
-            let (e, t) = self.expr(&a.value, scope, None)?;
-            assignments.push((i, assign_cast(e, &t, &table.columns[i])?));
-        }
+        let assignments = self.set_assignments(table, scope, &du.assignments)?;
         let filter = match &du.selection {
             Some(s) => {
                 let (e, t) = self.expr(s, scope, None)?;
