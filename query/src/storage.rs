@@ -420,6 +420,12 @@ impl LocalTransaction {
         (key, exclusive)
     }
 
+    /// The 23505 of a second row with `row`'s primary key.
+    fn duplicate_key(table: &Table, row: &Row) -> Error {
+        let pk = table.primary_key.as_deref().unwrap_or_default();
+        Self::duplicate(table, &format!("{}_pkey", table.name), pk, row)
+    }
+
     fn duplicate(table: &Table, index_name: &str, columns: &[usize], row: &Row) -> Error {
         let names: Vec<&str> = columns
             .iter()
@@ -753,13 +759,7 @@ impl Transaction for LocalTransaction {
         let mut full = row_prefix(table.oid);
         full.extend_from_slice(&row_key);
         if table.primary_key.is_some() && self.txn.get(&full)?.is_some() {
-            let pk = table.primary_key.as_deref().unwrap_or_default();
-            return Err(Self::duplicate(
-                table,
-                &format!("{}_pkey", table.name),
-                pk,
-                &row,
-            ));
+            return Err(Self::duplicate_key(table, &row));
         }
         self.write_indexes(table, &row, &row_key)?;
         self.txn.set(&full, &types::encode_row(&row))?;
@@ -779,13 +779,7 @@ impl Transaction for LocalTransaction {
             full.truncate(5);
             full.extend_from_slice(&new_key);
             if self.txn.get(&full)?.is_some() {
-                let pk = table.primary_key.as_deref().unwrap_or_default();
-                return Err(Self::duplicate(
-                    table,
-                    &format!("{}_pkey", table.name),
-                    pk,
-                    &new,
-                ));
+                return Err(Self::duplicate_key(table, &new));
             }
         }
         self.write_indexes(table, &new, &new_key)?;
