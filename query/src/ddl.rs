@@ -1,12 +1,14 @@
-//! Executing DDL that changes existing rows: `ALTER TABLE` (see the planner's `alter`
-//! module for how an alteration is described).
+//! Executing DDL that changes existing rows or other objects: `ALTER TABLE` (see the
+//! planner's `alter` module for how an alteration is described) and the enum types' DDL.
+
+use std::sync::Arc;
 
 use crate::catalog::{ForeignKey, Table};
 use crate::error::{Error, Result, SqlState};
 use crate::exec::{self, Context};
-use crate::planner::Alteration;
+use crate::planner::{Alteration, TypeChange, user_types};
 use crate::storage::Row;
-use crate::types::Value;
+use crate::types::{EnumType, Value};
 
 /// Applies an `ALTER TABLE`.
 pub fn alter_table(a: Alteration, ctx: &mut Context) -> Result<()> {
@@ -111,6 +113,54 @@ fn validate(
                 ),
             ));
         }
+    }
+    Ok(())
+}
+
+/// Executes `CREATE TYPE ... AS ENUM`: the type and its array type get their OIDs.
+pub fn create_type(mut ty: EnumType, ctx: &mut Context) -> Result<()> {
+    ty.oid = ctx.txn.next_oid()?;
+    ty.array_oid = ctx.txn.next_oid()?;
+    ctx.txn.put_type(&ty, None)
+}
+
+/// Executes `ALTER TYPE`: changes the type, then every column that uses it (tables carry
+/// their columns' enum types, labels included). Rows need no rewrite: they hold label
+/// indexes, and keys hold sort keys, neither of which changes.
+pub fn alter_type(ty: EnumType, change: TypeChange, ctx: &mut Context) -> Result<()> {
+    let mut new = ty.clone();
+    let mut renamed_from = None;
+    match change {
+        TypeChange::AddValue {
+            label,
+            position,
+            if_not_exists,
+        } => {
+            if !new.add_label(&label, &position, if_not_exists)? {
+                return Ok(());
+            }
+        }
+        TypeChange::RenameValue { from, to } => new.rename_label(&from, &to)?,
+        TypeChange::Rename(to) => {
+            renamed_from = Some(ty.name.clone());
+            new.name = to;
+        }
+    }
+    ctx.txn.put_type(&new, renamed_from.as_deref())?;
+    let new = Arc::new(new);
+    for table in ctx.txn.tables()? {
+        if !table
+            .columns
+            .iter()
+            .any(|c| user_types::uses_type(&c.data_type, new.oid))
+        {
+            continue;
+        }
+        let mut changed = table.clone();
+        for c in &mut changed.columns {
+            c.data_type = user_types::with_type(&c.data_type, &new);
+        }
+        ctx.txn.alter_table(&changed)?;
     }
     Ok(())
 }

@@ -954,6 +954,24 @@ fn non_strict(name: &str, args: &[Value], settings: &Settings) -> Result<Option<
                 .unwrap_or(DataType::Text);
             array::combine(name, args, &elem)?
         }
+        // Planned as (every label in order, low, high); a NULL bound is open.
+        "enum_range" if args.len() == 3 => {
+            let Value::Array(all) = &args[0] else {
+                return Ok(None);
+            };
+            let within = |v: &Value| -> Result<bool> {
+                let above = args[1].is_null() || v.compare(&args[1])? != Some(Ordering::Less);
+                let below = args[2].is_null() || v.compare(&args[2])? != Some(Ordering::Greater);
+                Ok(above && below)
+            };
+            let mut elements = Vec::new();
+            for v in &all.elements {
+                if within(v)? {
+                    elements.push(v.clone());
+                }
+            }
+            Value::Array(types::Array::new(all.element_type.clone(), elements))
+        }
         "array_position" => array::position(&args[0], &args[1], args.get(2))?,
         "array_remove" => array::remove(&args[0], &args[1])?,
         "array_replace" => array::replace(&args[0], &args[1], &args[2])?,

@@ -36,8 +36,10 @@ mod alter;
 mod ddl;
 mod dml;
 mod stats;
+pub(crate) mod user_types;
 
 pub use alter::Alteration;
+pub use user_types::TypeChange;
 
 /// A planned statement.
 #[derive(Clone, Debug)]
@@ -121,6 +123,8 @@ pub enum Plan {
         schemas: Vec<String>,
         /// The relations in them (CASCADE), dropped first.
         contents: Vec<Table>,
+        /// The types in them (CASCADE), dropped after the relations.
+        types: Vec<crate::types::EnumType>,
     },
     /// DROP SEQUENCE.
     DropSequence {
@@ -177,6 +181,17 @@ pub enum Plan {
     },
     /// ALTER TABLE.
     AlterTable(Box<Alteration>),
+    /// CREATE TYPE ... AS ENUM (oid 0: assigned when executed).
+    CreateType(crate::types::EnumType),
+    /// ALTER TYPE.
+    AlterType {
+        /// The type as it is.
+        ty: crate::types::EnumType,
+        /// What changes.
+        change: TypeChange,
+    },
+    /// DROP TYPE: types no column uses.
+    DropType(Vec<crate::types::EnumType>),
     /// A statement with nothing to do but answer its tag (`ALTER TABLE IF EXISTS` of a
     /// missing table, `VACUUM`, `CHECKPOINT`).
     Command(String),
@@ -469,6 +484,11 @@ impl<'a> Planner<'a> {
                 owned_by.as_ref(),
             ),
             ast::Statement::CreateView(create) => self.create_view(create),
+            ast::Statement::CreateType {
+                name,
+                representation,
+            } => self.create_type(name, representation.as_ref()),
+            ast::Statement::AlterType(alter) => self.alter_type(alter),
             ast::Statement::Truncate(truncate) => {
                 let mut tables = Vec::new();
                 for target in &truncate.table_names {
@@ -1546,7 +1566,7 @@ impl<'a> Planner<'a> {
                 expr, data_type, ..
             } => {
                 let (x, _) = self.expr(expr, scope, g)?;
-                let t = DataType::from_sql(data_type)?;
+                let t = self.resolve_type(data_type)?;
                 (Expr::Cast(Box::new(x), t.clone()), t)
             }
             ast::Expr::Case {
@@ -2133,7 +2153,7 @@ impl<'a> Planner<'a> {
                 name: cname,
                 data_type: match &serial {
                     Some(t) => t.clone(),
-                    None => DataType::from_sql(&def.data_type)?,
+                    None => self.resolve_type(&def.data_type)?,
                 },
                 nullable: true,
                 default: None,
@@ -2383,6 +2403,7 @@ impl<'a> Planner<'a> {
                 })
             }
             ast::ObjectType::Schema => self.drop_schemas(names, if_exists, cascade),
+            ast::ObjectType::Type => self.drop_types(names, if_exists, cascade),
             ast::ObjectType::Index => {
                 let mut indexes = Vec::new();
                 let all = self.txn.tables()?;
@@ -2554,9 +2575,7 @@ fn column_name(e: &ast::Expr) -> String {
         ast::Expr::Cast {
             expr, data_type, ..
         } => match expr.as_ref() {
-            ast::Expr::Value(_) => DataType::from_sql(data_type)
-                .map(|t| t.typname())
-                .unwrap_or_else(|_| "?column?".into()),
+            ast::Expr::Value(_) => type_column_name(data_type),
             other => column_name(other),
         },
         ast::Expr::Nested(inner) => column_name(inner),
@@ -2579,10 +2598,24 @@ fn column_name(e: &ast::Expr) -> String {
         ast::Expr::Array(_) => "array".into(),
         ast::Expr::CompoundFieldAccess { root, .. } => column_name(root),
         ast::Expr::Interval(_) => "interval".into(),
-        ast::Expr::TypedString(ts) => DataType::from_sql(&ts.data_type)
-            .map(|t| t.typname())
-            .unwrap_or_else(|_| "?column?".into()),
+        ast::Expr::TypedString(ts) => type_column_name(&ts.data_type),
         _ => "?column?".into(),
+    }
+}
+
+/// The output name of a cast literal: the type's name (`int4`, or a user type's own name).
+fn type_column_name(t: &ast::DataType) -> String {
+    match DataType::from_sql(t) {
+        Ok(t) => t.typname(),
+        Err(_) => match t {
+            ast::DataType::Custom(name, _) => name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .map(ident)
+                .unwrap_or_else(|| "?column?".into()),
+            _ => "?column?".into(),
+        },
     }
 }
 

@@ -1249,6 +1249,20 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             StatementResult::command("ALTER TABLE")
         }
         Plan::Command(tag) => StatementResult::command(tag),
+        Plan::CreateType(ty) => {
+            crate::ddl::create_type(ty, ctx)?;
+            StatementResult::command("CREATE TYPE")
+        }
+        Plan::AlterType { ty, change } => {
+            crate::ddl::alter_type(ty, change, ctx)?;
+            StatementResult::command("ALTER TYPE")
+        }
+        Plan::DropType(types) => {
+            for ty in &types {
+                ctx.txn.drop_type(ty)?;
+            }
+            StatementResult::command("DROP TYPE")
+        }
         Plan::CreateSchema {
             name,
             if_not_exists,
@@ -1259,13 +1273,20 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             ctx.txn.create_schema(&name)?;
             StatementResult::command("CREATE SCHEMA")
         }
-        Plan::DropSchema { schemas, contents } => {
+        Plan::DropSchema {
+            schemas,
+            contents,
+            types,
+        } => {
             let (tables, others): (Vec<_>, Vec<_>) = contents
                 .into_iter()
                 .partition(|t| t.view.is_none() && t.sequence.is_none());
             crate::foreign_key::drop_tables(ctx.txn, &tables, true)?;
             for t in &others {
                 ctx.txn.drop_table(t)?;
+            }
+            for ty in &types {
+                ctx.txn.drop_type(ty)?;
             }
             for name in &schemas {
                 ctx.txn.drop_schema(name)?;

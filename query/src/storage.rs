@@ -7,6 +7,8 @@
 //! ```text
 //! 0x01 | table oid u32                          -> table definition (JSON)
 //! 0x02 | keycode(schema, name)                   -> table oid u32
+//! 0x03 | keycode(name)                           -> schema oid u32
+//! 0x04 | keycode(schema, name)                   -> user-defined type (JSON)
 //! 0x10 | table oid u32 | row key                 -> encoded row
 //! 0x11 | index oid u32 | keycode(indexed values) [| row key]  -> row key
 //! ```
@@ -32,7 +34,7 @@ use parking_lot::Mutex;
 
 use crate::catalog::{FIRST_USER_OID, Index, Oid, Sequence, Table};
 use crate::error::{Error, Result, SqlState};
-use crate::types::{self, Value};
+use crate::types::{self, EnumType, Value};
 
 /// An encoded primary key (or hidden row number): where a row lives.
 pub type RowKey = Vec<u8>;
@@ -58,6 +60,15 @@ pub trait Transaction: Send {
     fn table(&mut self, schema: &str, name: &str) -> Result<Option<Table>>;
     /// The table with object id `oid`, if it exists.
     fn table_by_oid(&mut self, oid: Oid) -> Result<Option<Table>>;
+    /// Every user-defined type (enums) this transaction can see.
+    fn user_types(&mut self) -> Result<Vec<EnumType>>;
+    /// The user-defined type `schema.name`, if it exists.
+    fn user_type(&mut self, schema: &str, name: &str) -> Result<Option<EnumType>>;
+    /// Stores a user-defined type, new or changed; `renamed_from` is its old name after
+    /// `ALTER TYPE ... RENAME TO`.
+    fn put_type(&mut self, ty: &EnumType, renamed_from: Option<&str>) -> Result<()>;
+    /// Removes a user-defined type (the caller deals with what uses it).
+    fn drop_type(&mut self, ty: &EnumType) -> Result<()>;
     /// A new object id for a table or index.
     fn next_oid(&mut self) -> Result<Oid>;
     /// Records a new table (its oid already taken from [`Transaction::next_oid`]).
@@ -145,6 +156,7 @@ pub trait Transaction: Send {
 const TABLE_DEF: u8 = 0x01;
 const TABLE_NAME: u8 = 0x02;
 const SCHEMA: u8 = 0x03;
+const USER_TYPE: u8 = 0x04;
 
 /// The schemas every database has, with PostgreSQL's object ids.
 pub const BUILTIN_SCHEMAS: &[(Oid, &str)] = &[(11, "pg_catalog"), (2200, "public")];
@@ -161,6 +173,22 @@ const OID_COUNTER: &[u8] = b"oid";
 const ROWID_COUNTER: &[u8] = b"rowid/";
 /// Numbers reserved per write of a counter.
 const COUNTER_BLOCK: u64 = 1024;
+
+fn type_key(schema: &str, name: &str) -> Vec<u8> {
+    let mut k = vec![USER_TYPE];
+    keycode::encode_bytes(&mut k, schema.as_bytes());
+    keycode::encode_bytes(&mut k, name.as_bytes());
+    k
+}
+
+fn decode_type(bytes: &[u8]) -> Result<EnumType> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::new(
+            SqlState::DATA_CORRUPTED,
+            format!("malformed type definition: {e}"),
+        )
+    })
+}
 
 fn table_def_key(oid: Oid) -> Vec<u8> {
     let mut k = vec![TABLE_DEF];
@@ -588,6 +616,34 @@ impl Transaction for LocalTransaction {
             Some(def) => Ok(Some(Self::decode_table(&def)?)),
             None => Ok(None),
         }
+    }
+
+    fn user_types(&mut self) -> Result<Vec<EnumType>> {
+        let scan = self.txn.scan(KeyRange::prefix(&[USER_TYPE]))?;
+        scan.map(|item| decode_type(&item?.1)).collect()
+    }
+
+    fn user_type(&mut self, schema: &str, name: &str) -> Result<Option<EnumType>> {
+        self.txn
+            .get(&type_key(schema, name))?
+            .map(|def| decode_type(&def))
+            .transpose()
+    }
+
+    fn put_type(&mut self, ty: &EnumType, renamed_from: Option<&str>) -> Result<()> {
+        self.catalog_changed();
+        if let Some(old) = renamed_from {
+            self.txn.delete(&type_key(&ty.schema, old))?;
+        }
+        let def = serde_json::to_vec(ty).map_err(Error::internal)?;
+        self.txn.set(&type_key(&ty.schema, &ty.name), &def)?;
+        Ok(())
+    }
+
+    fn drop_type(&mut self, ty: &EnumType) -> Result<()> {
+        self.catalog_changed();
+        self.txn.delete(&type_key(&ty.schema, &ty.name))?;
+        Ok(())
     }
 
     fn next_oid(&mut self) -> Result<Oid> {

@@ -425,6 +425,33 @@ fn data_survives_a_restart() {
 }
 
 #[test]
+fn enum_types_and_their_values_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Database::open(dir.path()).unwrap();
+        let mut s = db.session();
+        ok(&mut s, "CREATE TYPE mood AS ENUM ('sad', 'happy')");
+        ok(&mut s, "CREATE TABLE m (k mood PRIMARY KEY, v mood[])");
+        ok(
+            &mut s,
+            "INSERT INTO m VALUES ('happy', '{sad}'), ('sad', NULL)",
+        );
+        ok(&mut s, "ALTER TYPE mood ADD VALUE 'ok' BEFORE 'happy'");
+    }
+    let db = Database::open(dir.path()).unwrap();
+    let mut s = db.session();
+    ok(&mut s, "INSERT INTO m VALUES ('ok', '{ok,happy}')");
+    assert_eq!(
+        rows(&mut s, "SELECT k, v FROM m WHERE k > 'sad' ORDER BY k"),
+        vec![vec!["ok", "{ok,happy}"], vec!["happy", "{sad}"]]
+    );
+    assert_eq!(
+        err(&mut s, "SELECT 'meh'::mood"),
+        SqlState::INVALID_TEXT_REPRESENTATION
+    );
+}
+
+#[test]
 fn sequences_never_repeat_a_value_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut last = 0;

@@ -19,7 +19,7 @@ use super::{Plan, Planner, Scope, assign_cast, cast_to, ident, object_name, pars
 use crate::catalog::{Check, Column, ForeignKey, Index, Table};
 use crate::error::{Error, Result, SqlState};
 use crate::plan::Expr;
-use crate::types::{self, DataType};
+use crate::types;
 
 /// What an `ALTER TABLE` does, for the executor.
 #[derive(Clone, Debug)]
@@ -259,7 +259,7 @@ impl Planner<'_> {
                         ast::AlterColumnOperation::SetDataType {
                             data_type, using, ..
                         } => {
-                            let to = DataType::from_sql(data_type)?;
+                            let to = self.resolve_type(data_type)?;
                             let from = a.new.columns[i].data_type.clone();
                             exprs[i] = match using {
                                 Some(using) if layout => {
@@ -403,7 +403,7 @@ impl Planner<'_> {
             name: ident(&def.name),
             data_type: match &serial {
                 Some(t) => t.clone(),
-                None => DataType::from_sql(&def.data_type)?,
+                None => self.resolve_type(&def.data_type)?,
             },
             nullable: true,
             default: None,

@@ -89,6 +89,9 @@ impl Planner<'_> {
             // The type is known here; PostgreSQL's result is a regtype, printed as its name.
             return Ok((Expr::Literal(Value::Text(types[0].name())), DataType::Text));
         }
+        if let Some(call) = enum_support(name, &bound, &types)? {
+            return Ok(call);
+        }
         if let Some(t) = crate::sysfuncs::return_type(name, &types)? {
             return Ok((Expr::Function(name.to_string(), bound), t));
         }
@@ -111,7 +114,7 @@ impl Planner<'_> {
         let mut g = g;
         match e {
             E::TypedString(ts) => {
-                let t = DataType::from_sql(&ts.data_type)?;
+                let t = self.resolve_type(&ts.data_type)?;
                 let text = match &ts.value.value {
                     ast::Value::SingleQuotedString(s)
                     | ast::Value::EscapedStringLiteral(s)
@@ -1028,4 +1031,68 @@ fn make_interval_args(f: &ast::Function) -> Result<Vec<ast::Expr>> {
         .take(last)
         .map(|e| e.unwrap_or_else(|| zero.clone()))
         .collect())
+}
+
+/// `enum_first`, `enum_last` and `enum_range` of an enum: the one-argument forms depend only
+/// on the argument's type (`enum_range(NULL::mood)`), so they are constants here; the
+/// two-argument `enum_range(a, b)` lists the labels between two values (either NULL for
+/// open-ended).
+fn enum_support(name: &str, args: &[Expr], types: &[DataType]) -> Result<Option<(Expr, DataType)>> {
+    if !matches!(name, "enum_first" | "enum_last" | "enum_range") {
+        return Ok(None);
+    }
+    let Some(ty) = types.iter().find_map(|t| match t {
+        DataType::Enum(ty) => Some(std::sync::Arc::clone(ty)),
+        _ => None,
+    }) else {
+        return Ok(None);
+    };
+    let enum_type = DataType::Enum(std::sync::Arc::clone(&ty));
+    let value = |index: u32| {
+        Value::Enum(crate::types::EnumValue {
+            ty: std::sync::Arc::clone(&ty),
+            index,
+        })
+    };
+    let ordered = ty.ordered();
+    let array_type = DataType::Array(Box::new(DataType::Enum(std::sync::Arc::clone(&ty))));
+    let all = || {
+        Value::Array(crate::types::Array::new(
+            DataType::Enum(std::sync::Arc::clone(&ty)),
+            ordered.iter().map(|&i| value(i)).collect(),
+        ))
+    };
+    Ok(Some(match (name, args.len()) {
+        ("enum_first", 1) | ("enum_last", 1) => {
+            let pick = if name == "enum_first" {
+                ordered.first()
+            } else {
+                ordered.last()
+            };
+            let v = pick.map_or(Value::Null, |&i| value(i));
+            (Expr::Literal(v), enum_type)
+        }
+        ("enum_range", 1) => (Expr::Literal(all()), array_type),
+        ("enum_range", 2)
+            if types
+                .iter()
+                .all(|t| *t == enum_type || *t == DataType::Unknown) =>
+        {
+            let bound = |i: usize| {
+                if types[i] == DataType::Unknown {
+                    Expr::Cast(Box::new(args[i].clone()), enum_type.clone())
+                } else {
+                    args[i].clone()
+                }
+            };
+            (
+                Expr::Function(
+                    "enum_range".into(),
+                    vec![Expr::Literal(all()), bound(0), bound(1)],
+                ),
+                array_type,
+            )
+        }
+        _ => return Ok(None),
+    }))
 }

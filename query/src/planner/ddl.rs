@@ -488,6 +488,7 @@ impl Planner<'_> {
         let tables = self.txn.tables()?;
         let mut schemas = Vec::new();
         let mut contents = Vec::new();
+        let mut types = Vec::new();
         for n in names {
             let (_, name) = object_name(n)?;
             if !existing.iter().any(|(_, s)| *s == name) {
@@ -510,7 +511,28 @@ impl Planner<'_> {
                 .filter(|t| t.schema == name)
                 .cloned()
                 .collect();
-            if !inside.is_empty() && !cascade {
+            let user_types: Vec<_> = self
+                .txn
+                .user_types()?
+                .into_iter()
+                .filter(|t| t.schema == name)
+                .collect();
+            for ty in &user_types {
+                let outside: Vec<Table> = tables
+                    .iter()
+                    .filter(|t| t.schema != name)
+                    .cloned()
+                    .collect();
+                if let Some((table, columns)) =
+                    super::user_types::dependents(&outside, ty.oid).first()
+                {
+                    return Err(Error::unsupported(format!(
+                        "DROP SCHEMA of type {}.{} used by column {} of table {}.{}",
+                        ty.schema, ty.name, columns[0], table.schema, table.name
+                    )));
+                }
+            }
+            if (!inside.is_empty() || !user_types.is_empty()) && !cascade {
                 return Err(Error::new(
                     SqlState::DEPENDENT_OBJECTS_STILL_EXIST,
                     format!("cannot drop schema {name} because other objects depend on it"),
@@ -519,14 +541,22 @@ impl Planner<'_> {
                     inside
                         .iter()
                         .map(|t| format!("table {}.{} depends on schema {name}", t.schema, t.name))
+                        .chain(user_types.iter().map(|t| {
+                            format!("type {}.{} depends on schema {name}", t.schema, t.name)
+                        }))
                         .collect::<Vec<_>>()
                         .join("\n"),
                 )
                 .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
             }
             contents.extend(inside);
+            types.extend(user_types);
             schemas.push(name);
         }
-        Ok(Plan::DropSchema { schemas, contents })
+        Ok(Plan::DropSchema {
+            schemas,
+            contents,
+            types,
+        })
     }
 }

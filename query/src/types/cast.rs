@@ -30,6 +30,7 @@ fn cast_context(from: &DataType, to: &DataType) -> Option<CoercionContext> {
         return Some(Implicit);
     }
     match (from, to) {
+        (T::Enum(a), T::Enum(b)) if a.oid == b.oid => return Some(Implicit),
         (T::Array(a), T::Array(b)) => return cast_context(a, b),
         (T::Array(_), _) | (_, T::Array(_)) if !to.is_string() && !from.is_string() => {
             return None;
@@ -294,6 +295,10 @@ impl Value {
             // Others.
             (Value::Bytea(b), T::Bytea) => Value::Bytea(b),
             (Value::Uuid(u), T::Uuid) => Value::Uuid(u),
+            // The same enum, perhaps as an older version of the type (before a new label).
+            (Value::Enum(e), T::Enum(ty)) if e.ty.oid == ty.oid => {
+                ty.parse(e.label()).map(Value::Enum)?
+            }
             (Value::Json(s), T::Json) => Value::Json(s),
             (Value::Jsonb(s), T::Jsonb) => Value::Jsonb(s),
             (Value::Json(s), T::Jsonb) => Value::Jsonb(super::json::jsonb_in(&s)?),

@@ -2,8 +2,11 @@
 //! `sqlparser`'s syntax tree.
 
 use std::fmt;
+use std::sync::Arc;
 
 use sqlparser::ast;
+
+use super::enums::EnumType;
 
 use crate::error::{Error, Result, SqlState};
 
@@ -55,6 +58,8 @@ pub enum DataType {
     Jsonb,
     /// An array of the element type (one OID per element type, e.g. `integer[]` is 1007).
     Array(Box<DataType>),
+    /// A user-defined enum type, with its labels.
+    Enum(Arc<EnumType>),
     /// `unknown` (OID 705): an untyped literal or parameter not yet resolved.
     Unknown,
 }
@@ -75,6 +80,8 @@ pub enum TypeCategory {
     String,
     /// `T`: time spans (interval).
     Timespan,
+    /// `E`: enums.
+    Enum,
     /// `U`: user-defined and other types (bytea, uuid, json, jsonb).
     User,
     /// `X`: unknown.
@@ -88,6 +95,7 @@ impl TypeCategory {
             TypeCategory::Array => 'A',
             TypeCategory::Boolean => 'B',
             TypeCategory::DateTime => 'D',
+            TypeCategory::Enum => 'E',
             TypeCategory::Numeric => 'N',
             TypeCategory::String => 'S',
             TypeCategory::Timespan => 'T',
@@ -143,6 +151,11 @@ impl DataType {
     /// PostgreSQL's OID of the type (typmods do not change it).
     pub fn oid(&self) -> u32 {
         match self {
+            DataType::Enum(ty) => ty.oid,
+            DataType::Array(elem) if matches!(**elem, DataType::Enum(_)) => match &**elem {
+                DataType::Enum(ty) => ty.array_oid,
+                _ => 0,
+            },
             DataType::Array(elem) => {
                 let base = elem.without_typmod();
                 ARRAY_OIDS
@@ -208,7 +221,7 @@ impl DataType {
         match self {
             DataType::Bool => 1,
             DataType::Int2 => 2,
-            DataType::Int4 | DataType::Float4 | DataType::Date => 4,
+            DataType::Int4 | DataType::Float4 | DataType::Date | DataType::Enum(_) => 4,
             DataType::Int8
             | DataType::Float8
             | DataType::Time
@@ -246,6 +259,7 @@ impl DataType {
                 TypeCategory::User
             }
             DataType::Array(_) => TypeCategory::Array,
+            DataType::Enum(_) => TypeCategory::Enum,
             DataType::Unknown => TypeCategory::Unknown,
         }
     }
@@ -325,6 +339,7 @@ impl DataType {
             DataType::Json => "json".into(),
             DataType::Jsonb => "jsonb".into(),
             DataType::Array(elem) => format!("{}[]", elem.name()),
+            DataType::Enum(ty) => ty.name.clone(),
             DataType::Unknown => "unknown".into(),
         }
     }
@@ -352,13 +367,21 @@ impl DataType {
             DataType::Json => "json".into(),
             DataType::Jsonb => "jsonb".into(),
             DataType::Array(elem) => format!("_{}", elem.typname()),
+            DataType::Enum(ty) => ty.name.clone(),
             DataType::Unknown => "unknown".into(),
         }
     }
 
-    /// The type written in a statement, e.g. in `CREATE TABLE` or `CAST`. Types Anchor does
-    /// not support answer 0A000 naming the type; bad modifiers answer 22023 as PostgreSQL.
+    /// The type written in a statement, e.g. in `CREATE TABLE` or `CAST`, among the built-in
+    /// types only. Types Anchor does not support answer 0A000 naming the type; bad modifiers
+    /// answer 22023 as PostgreSQL.
     pub fn from_sql(t: &ast::DataType) -> Result<DataType> {
+        DataType::from_sql_with(t, &mut |_| Ok(None))
+    }
+
+    /// [`DataType::from_sql`] that asks `user_type` for names that are not built-in types
+    /// (`mood`, `public.mood`): the catalog's user-defined types.
+    pub fn from_sql_with(t: &ast::DataType, user_type: &mut UserTypes<'_>) -> Result<DataType> {
         use ast::DataType as S;
         Ok(match t {
             S::Bool | S::Boolean => DataType::Bool,
@@ -407,14 +430,14 @@ impl DataType {
                 ast::ArrayElemTypeDef::SquareBracket(elem, _)
                 | ast::ArrayElemTypeDef::Qualified(elem, _),
             ) => {
-                let elem = DataType::from_sql(elem)?;
+                let elem = DataType::from_sql_with(elem, user_type)?;
                 match elem {
                     // `int[][]` is the same type as `int[]` in PostgreSQL.
                     DataType::Array(_) => elem,
                     _ => DataType::Array(Box::new(elem)),
                 }
             }
-            S::Custom(name, modifiers) => custom_type(t, name, modifiers)?,
+            S::Custom(name, modifiers) => custom_type(t, name, modifiers, user_type)?,
             _ => return Err(unsupported_type(t)),
         })
     }
@@ -496,11 +519,16 @@ fn char_length(
     }
 }
 
-/// Types that `sqlparser` leaves as names: `int4`, `bpchar`, `timestamptz`, `pg_catalog.text`.
+/// Looks up a user-defined type by its (possibly qualified) name.
+pub type UserTypes<'a> = dyn FnMut(&ast::ObjectName) -> Result<Option<DataType>> + 'a;
+
+/// Types that `sqlparser` leaves as names: `int4`, `bpchar`, `timestamptz`, `pg_catalog.text`,
+/// and user-defined types.
 fn custom_type(
     t: &ast::DataType,
     name: &ast::ObjectName,
     modifiers: &[String],
+    user_type: &mut UserTypes<'_>,
 ) -> Result<DataType> {
     let full = name.to_string().to_ascii_lowercase();
     let base = full
@@ -554,10 +582,13 @@ fn custom_type(
         "uuid" => plain(DataType::Uuid),
         "json" => plain(DataType::Json),
         "jsonb" => plain(DataType::Jsonb),
-        _ => Err(Error::new(
-            SqlState::UNDEFINED_OBJECT,
-            format!("type \"{}\" does not exist", name),
-        )),
+        _ => match user_type(name)? {
+            Some(ty) => plain(ty),
+            None => Err(Error::new(
+                SqlState::UNDEFINED_OBJECT,
+                format!("type \"{}\" does not exist", name),
+            )),
+        },
     }
 }
 

@@ -6,7 +6,8 @@
 //! prints them) and categories: `boolean`; `smallint`, `integer`, `bigint`; `real`,
 //! `double precision`; `numeric(p,s)`; `text`, `varchar(n)`, `char(n)`; `bytea`; `date`,
 //! `time`, `timestamp`, `timestamptz`; `interval`; `uuid`; `json`, `jsonb`; arrays of
-//! any of these; and `unknown`, the type of a literal or parameter not yet resolved.
+//! any of these; user-defined enums ([`EnumType`]); and `unknown`, the type of a literal or
+//! parameter not yet resolved.
 //!
 //! # Values
 //!
@@ -23,6 +24,7 @@
 //! | `timestamp[tz]` | µs since 2000-01-01 (UTC for `timestamptz`), `i64::MAX`/`MIN` = `±infinity` |
 //! | `interval` | [`Interval`]: months, days, µs (kept apart: a month is not 30 days) |
 //! | `uuid` | 16 bytes |
+//! | enums | [`EnumValue`]: the type and the label's index (order by the label's sort key) |
 //! | `json` / `jsonb` | the text as written / normalized (`{"a": 1}`) |
 //! | arrays | [`Array`]: element type and elements; a dimension more is a nested array |
 //!
@@ -87,6 +89,7 @@
 pub mod cast;
 pub mod datatype;
 pub mod datetime;
+pub mod enums;
 pub mod float;
 pub mod json;
 pub mod numeric;
@@ -96,8 +99,9 @@ pub mod text;
 pub mod value;
 
 pub use cast::{CoercionContext, can_coerce, common_type, common_type_in};
-pub use datatype::{DataType, TypeCategory};
+pub use datatype::{DataType, TypeCategory, UserTypes};
 pub use datetime::{DateOrder, Interval, IntervalStyle, TimeZone};
+pub use enums::{EnumType, EnumValue};
 pub use numeric::Numeric;
 pub use ops::{BinaryOp, UnaryOp, binary_op, binary_op_type, unary_op};
 pub use row::{decode_row, encode_row};

@@ -525,6 +525,19 @@ pub fn binary_op_type(op: BinaryOp, left: &DataType, right: &DataType) -> Result
         (l, r) => (l, r),
     };
     if op.is_comparison() {
+        // An enum compares only with itself.
+        let same_enum = match (l, r) {
+            (T::Enum(a), T::Enum(b)) => a.oid == b.oid,
+            (T::Enum(_), _) | (_, T::Enum(_)) => false,
+            _ => true,
+        };
+        if !same_enum {
+            return Err(Error::new(
+                SqlState::UNDEFINED_FUNCTION,
+                format!("operator does not exist: {} {} {}", l.name(), op.symbol(), r.name()),
+            )
+            .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts."));
+        }
         return Ok(T::Bool);
     }
     if op == B::Concat {

@@ -14,17 +14,20 @@
 //! `numeric` a kind byte (finite, NaN, ±Infinity) and for finite values a varint scale,
 //! a sign byte and the magnitude as length-prefixed little-endian bytes; for arrays a
 //! varint element count and each element as a marker byte (0 NULL, 1 value) and a tagged
-//! value. Varints are LEB128.
+//! value; for enums the label's index as a varint. Varints are LEB128.
 //!
 //! The tag of each value is checked against the declared column type on decoding, so a
 //! row written under another schema is reported instead of misread. A row with fewer
 //! columns than the table decodes with `NULL` for the missing trailing columns: `ALTER
 //! TABLE ... ADD COLUMN` without a default needs no rewrite.
 
+use std::sync::Arc;
+
 use num_bigint::{BigInt, Sign};
 
 use super::datatype::DataType;
 use super::datetime::Interval;
+use super::enums::EnumValue;
 use super::numeric::Numeric;
 use super::value::{Array, Value};
 use crate::error::{Error, Result, SqlState};
@@ -50,6 +53,7 @@ const TAG_UUID: u8 = 15;
 const TAG_JSON: u8 = 16;
 const TAG_JSONB: u8 = 17;
 const TAG_ARRAY: u8 = 18;
+const TAG_ENUM: u8 = 19;
 
 /// Deepest array nesting decoded (PostgreSQL allows 6 dimensions).
 const MAX_ARRAY_DEPTH: usize = 6;
@@ -185,6 +189,10 @@ fn encode_value(out: &mut Vec<u8>, v: &Value) {
                 }
             }
         }
+        Value::Enum(e) => {
+            out.push(TAG_ENUM);
+            put_varint(out, e.index as u64);
+        }
     }
 }
 
@@ -273,6 +281,7 @@ fn expected_tag(ty: &DataType) -> Option<u8> {
         DataType::Json => TAG_JSON,
         DataType::Jsonb => TAG_JSONB,
         DataType::Array(_) => TAG_ARRAY,
+        DataType::Enum(_) => TAG_ENUM,
         DataType::Unknown => return None,
     })
 }
@@ -346,6 +355,19 @@ fn decode_value(r: &mut Reader, ty: &DataType, depth: usize) -> Result<Value> {
                 });
             }
             Value::Array(Array::new(elem, elements))
+        }
+        TAG_ENUM => {
+            let DataType::Enum(ty) = ty else {
+                return Err(corrupted("enum value in a column of another type"));
+            };
+            let index = u32::try_from(r.varint()?)
+                .ok()
+                .filter(|&i| (i as usize) < ty.labels.len())
+                .ok_or_else(|| corrupted(format!("no such label of enum {}", ty.name)))?;
+            Value::Enum(EnumValue {
+                ty: Arc::clone(ty),
+                index,
+            })
         }
         _ => return Err(corrupted(format!("unknown value tag {tag}"))),
     })

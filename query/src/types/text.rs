@@ -159,6 +159,7 @@ impl Value {
                 write_array(&mut out, a, settings);
                 out
             }
+            Value::Enum(e) => e.label().to_string(),
         })
     }
 
@@ -207,6 +208,7 @@ impl Value {
             DataType::Json => Value::Json(json::json_in(text)?),
             DataType::Jsonb => Value::Jsonb(json::jsonb_in(text)?),
             DataType::Array(elem) => Value::Array(parse_array(text, elem, settings)?),
+            DataType::Enum(e) => Value::Enum(e.parse(text)?),
         })
     }
 }

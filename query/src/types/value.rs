@@ -2,12 +2,14 @@
 
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use anchor_engine::keycode::{self, KeyPart, Order};
 use num_bigint::BigInt;
 
 use super::datatype::DataType;
 use super::datetime::{Interval, USECS_PER_DAY};
+use super::enums::EnumValue;
 use super::numeric::Numeric;
 use crate::error::{Error, Result, SqlState};
 
@@ -53,6 +55,8 @@ pub enum Value {
     Jsonb(String),
     /// An array.
     Array(Array),
+    /// A value of an enum type.
+    Enum(EnumValue),
 }
 
 /// An array value. Multi-dimensional arrays nest: each element of the outer array is an
@@ -106,6 +110,7 @@ impl Value {
             Value::Json(_) => DataType::Json,
             Value::Jsonb(_) => DataType::Jsonb,
             Value::Array(a) => DataType::Array(Box::new(a.element_type.clone())),
+            Value::Enum(e) => DataType::Enum(Arc::clone(&e.ty)),
         }
     }
 
@@ -158,6 +163,7 @@ impl Value {
             (Value::Uuid(a), Value::Uuid(b)) => a.cmp(b),
             (Value::Jsonb(a), Value::Jsonb(b)) => a.cmp(b),
             (Value::Array(a), Value::Array(b)) => compare_arrays(a, b)?,
+            (Value::Enum(a), Value::Enum(b)) if a.ty.oid == b.ty.oid => a.sort().cmp(&b.sort()),
             _ => {
                 return Err(Error::new(
                     SqlState::UNDEFINED_FUNCTION,
@@ -207,6 +213,7 @@ impl Value {
             Value::Json(_) => 9,
             Value::Jsonb(_) => 10,
             Value::Array(_) => 11,
+            Value::Enum(_) => 12,
         }
     }
 
@@ -235,6 +242,10 @@ impl Value {
                 for e in &a.elements {
                     e.hash_key(state);
                 }
+            }
+            Value::Enum(e) => {
+                e.ty.oid.hash(state);
+                e.index.hash(state);
             }
         }
     }
@@ -285,6 +296,7 @@ impl Value {
                 }
                 KeyPart::Bytes(out)
             }
+            Value::Enum(e) => KeyPart::Int(e.sort()),
         }
     }
 }
