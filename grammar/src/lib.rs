@@ -18,6 +18,7 @@
 //! ```
 
 mod error;
+mod pg;
 
 use std::fmt;
 
@@ -26,6 +27,7 @@ use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
 
 pub use error::ParseError;
+pub use pg::{AlterSequence, PgStatement};
 /// sqlparser's syntax tree, re-exported so that the workspace uses one version of it.
 pub use sqlparser::ast;
 
@@ -39,6 +41,9 @@ pub enum Statement {
     Sql(Box<ast::Statement>),
     /// A maintenance command in PostgreSQL's syntax, which sqlparser does not read.
     Maintenance(Maintenance),
+    /// Another PostgreSQL statement sqlparser does not read (`ALTER SEQUENCE`, `INSERT ...
+    /// OVERRIDING SYSTEM VALUE`, `ALTER ... OWNER TO`).
+    Pg(PgStatement),
 }
 
 /// PostgreSQL's maintenance commands: `CHECKPOINT` and `VACUUM` in every form
@@ -70,6 +75,14 @@ impl fmt::Display for Statement {
                     write!(f, "{}{t}", if i == 0 { " " } else { ", " })?;
                 }
                 Ok(())
+            }
+            Statement::Pg(PgStatement::AlterSequence(a)) => write!(f, "ALTER SEQUENCE {}", a.name),
+            Statement::Pg(PgStatement::InsertOverriding { insert, system }) => {
+                let overriding = if *system { "SYSTEM" } else { "USER" };
+                write!(f, "{insert} (OVERRIDING {overriding} VALUE)")
+            }
+            Statement::Pg(PgStatement::OwnerTo { kind, name, role }) => {
+                write!(f, "ALTER {kind} {name} OWNER TO {role}")
             }
         }
     }
@@ -121,14 +134,23 @@ fn tokenize(sql: &str) -> Result<Vec<TokenWithSpan>, ParseError> {
 
 fn parse_tokens(sql: &str, tokens: Vec<TokenWithSpan>) -> Result<Vec<Statement>, ParseError> {
     let chunks = split_statements(&tokens);
-    if !chunks.iter().any(|c| maintenance_word(c).is_some()) {
+    // What we make of each statement ourselves: a statement, tokens for sqlparser, or
+    // nothing (sqlparser reads it as written).
+    let mut ours = Vec::with_capacity(chunks.len());
+    for chunk in &chunks {
+        ours.push(match maintenance_word(chunk) {
+            Some(word) => Some(Ok(Statement::Maintenance(maintenance(sql, word, chunk)?))),
+            None => pg::statement(sql, chunk)?,
+        });
+    }
+    if ours.iter().all(Option::is_none) {
         return parse_sqlparser(sql, tokens);
     }
-    // Statement by statement: ours for maintenance commands, sqlparser's for the rest.
     let mut out = Vec::new();
-    for chunk in chunks {
-        match maintenance_word(&chunk) {
-            Some(word) => out.push(Statement::Maintenance(maintenance(sql, word, &chunk)?)),
+    for (chunk, mine) in chunks.into_iter().zip(ours) {
+        match mine {
+            Some(Ok(statement)) => out.push(statement),
+            Some(Err(rewritten)) => out.extend(parse_sqlparser(sql, rewritten)?),
             None => out.extend(parse_sqlparser(sql, chunk)?),
         }
     }
@@ -236,7 +258,10 @@ fn maintenance(sql: &str, word: &str, chunk: &[TokenWithSpan]) -> Result<Mainten
     Ok(Maintenance::Vacuum { analyze, tables })
 }
 
-fn parse_sqlparser(sql: &str, tokens: Vec<TokenWithSpan>) -> Result<Vec<Statement>, ParseError> {
+pub(crate) fn parse_sqlparser(
+    sql: &str,
+    tokens: Vec<TokenWithSpan>,
+) -> Result<Vec<Statement>, ParseError> {
     // Kept for the error message: the parser consumes its copy.
     let kept = tokens.clone();
     Parser::new(&PostgreSqlDialect {})

@@ -35,6 +35,7 @@ use crate::types::{self, BinaryOp, DataType, Settings, UnaryOp, Value};
 mod alter;
 mod ddl;
 mod dml;
+mod pg;
 mod stats;
 pub(crate) mod user_types;
 
@@ -125,6 +126,15 @@ pub enum Plan {
         contents: Vec<Table>,
         /// The types in them (CASCADE), dropped after the relations.
         types: Vec<crate::types::EnumType>,
+    },
+    /// ALTER SEQUENCE.
+    AlterSequence {
+        /// The sequence as it is.
+        old: Table,
+        /// As it becomes (definition, name).
+        new: Table,
+        /// RESTART: the value the next `nextval` returns.
+        restart: Option<i64>,
     },
     /// DROP SEQUENCE.
     DropSequence {
@@ -329,6 +339,9 @@ pub struct Planner<'a> {
     params: Vec<DataType>,
     /// Where unqualified names are looked up, and created (the first that exists).
     search_path: Vec<String>,
+    /// The INSERT being planned has `OVERRIDING SYSTEM VALUE` (`Some(true)`) or `OVERRIDING
+    /// USER VALUE` (`Some(false)`).
+    overriding: Option<bool>,
 }
 
 /// The error for a window call outside a select list or ORDER BY.
@@ -389,6 +402,7 @@ impl<'a> Planner<'a> {
             window_error: WINDOW_NOT_ALLOWED,
             params: Vec::new(),
             search_path: vec![DEFAULT_SCHEMA.to_string()],
+            overriding: None,
         }
     }
 
@@ -404,6 +418,7 @@ impl<'a> Planner<'a> {
             window_error: WINDOW_NOT_ALLOWED,
             params: Vec::new(),
             search_path: vec![DEFAULT_SCHEMA.to_string()],
+            overriding: None,
         }
     }
 
@@ -1912,7 +1927,8 @@ impl<'a> Planner<'a> {
                 &all_defaults
             }
         };
-        let substituted = ddl::substitute_defaults(&table, &targets, source, &self.params)?;
+        let substituted =
+            ddl::substitute_defaults(&table, &targets, source, &self.params, self.overriding)?;
         let (node, columns) = self.query(substituted.as_ref().unwrap_or(source))?;
         if columns.len() > targets.len() {
             return Err(Error::new(

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anchor_engine::mvcc::{self, IsolationLevel, Mvcc};
 use anchor_engine::{Engine, Memory};
-use anchor_grammar::ast;
+use anchor_grammar::{PgStatement, ast};
 
 use crate::cluster::Cluster;
 use crate::error::{Error, Result, SqlState};
@@ -177,6 +177,7 @@ impl Session {
             let result = match stmt {
                 anchor_grammar::Statement::Sql(stmt) => self.statement(&stmt),
                 anchor_grammar::Statement::Maintenance(m) => self.maintenance(&m),
+                anchor_grammar::Statement::Pg(p) => self.pg_statement(&p),
             };
             let failed = result.is_err();
             results.push(result);
@@ -191,6 +192,21 @@ impl Session {
     pub fn statement(&mut self, stmt: &ast::Statement) -> Result<StatementResult> {
         self.cancel.store(false, AtomicOrdering::Relaxed);
         let result = self.dispatch(stmt, None);
+        self.settings = Settings {
+            now: self.settings.now,
+            ..self.vars.lock().types()
+        };
+        result
+    }
+
+    /// Runs one of the PostgreSQL statements `anchor-grammar` reads itself (`ALTER SEQUENCE`,
+    /// `INSERT ... OVERRIDING`, `ALTER ... OWNER TO`).
+    pub fn pg_statement(&mut self, stmt: &PgStatement) -> Result<StatementResult> {
+        if self.failed {
+            return Err(aborted());
+        }
+        self.cancel.store(false, AtomicOrdering::Relaxed);
+        let result = self.run_in_transaction(Source::Pg(stmt), None);
         self.settings = Settings {
             now: self.settings.now,
             ..self.vars.lock().types()
@@ -276,9 +292,12 @@ impl Session {
                 "cannot insert multiple commands into a prepared statement",
             ));
         }
-        if let Some(anchor_grammar::Statement::Maintenance(m)) = stmts.last() {
+        if let Some(
+            s @ (anchor_grammar::Statement::Maintenance(_) | anchor_grammar::Statement::Pg(_)),
+        ) = stmts.last()
+        {
             return Err(Error::unsupported(format!(
-                "{m:?} as a prepared statement (send it as a simple query)"
+                "{s} as a prepared statement (send it as a simple query)"
             )));
         }
         let Some(anchor_grammar::Statement::Sql(stmt)) = stmts.pop() else {
@@ -437,7 +456,7 @@ impl Session {
         match result {
             Ok(Some(r)) => Ok(r),
             Err(e) => Err(e),
-            Ok(None) => self.run_in_transaction(stmt, bound),
+            Ok(None) => self.run_in_transaction(Source::Sql(stmt), bound),
         }
     }
 
@@ -650,7 +669,7 @@ impl Session {
     /// block, or in a transaction of its own.
     fn run_in_transaction(
         &mut self,
-        stmt: &ast::Statement,
+        stmt: Source<'_>,
         bound: Option<(&Prepared, &[Value])>,
     ) -> Result<StatementResult> {
         let timeout = self.vars.lock().millis("statement_timeout");
@@ -886,7 +905,7 @@ impl Session {
         let Some(anchor_grammar::Statement::Sql(select)) = parsed.pop() else {
             return Err(Error::internal("EXECUTE arguments did not parse"));
         };
-        let result = self.run_in_transaction(&select, None)?;
+        let result = self.run_in_transaction(Source::Sql(&select), None)?;
         let row = result.rows.into_iter().next().unwrap_or_default();
         row.into_iter()
             .zip(types)
@@ -1092,16 +1111,22 @@ fn run(
     vars: &Arc<Mutex<Variables>>,
     cancel: Arc<AtomicBool>,
     env: &Env,
-    stmt: &ast::Statement,
+    stmt: Source<'_>,
     bound: Option<(&Prepared, &[Value])>,
 ) -> Result<StatementResult> {
     let search_path = vars.lock().search_path();
-    let (plan, params) = match bound {
-        None => (
+    let (plan, params) = match (bound, stmt) {
+        (None, Source::Sql(stmt)) => (
             Planner::new(txn).with_search_path(search_path).plan(stmt)?,
             &[][..],
         ),
-        Some((prepared, params)) => {
+        (_, Source::Pg(stmt)) => (
+            Planner::new(txn)
+                .with_search_path(search_path)
+                .plan_pg(stmt)?,
+            &[][..],
+        ),
+        (Some((prepared, params)), Source::Sql(stmt)) => {
             let mut cached = prepared.plan.lock();
             let plan = match cached.as_ref() {
                 Some(((epoch, path), plan)) if *epoch == env.epoch && *path == search_path => {
@@ -1133,6 +1158,14 @@ fn run(
     ctx.deadline = env.deadline;
     ctx.vars = Some(vars.clone());
     execute_plan(plan, &mut ctx)
+}
+
+/// A statement to plan: sqlparser's, or one of the PostgreSQL statements `anchor-grammar`
+/// reads itself.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Sql(&'a ast::Statement),
+    Pg(&'a PgStatement),
 }
 
 /// True for statements that are planned; the others are about the session (transaction
@@ -1296,6 +1329,16 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
         Plan::Analyze { tables, tag } => {
             crate::stats::analyze(&tables, ctx)?;
             StatementResult::command(tag)
+        }
+        Plan::AlterSequence { old, new, restart } => {
+            if new.name != old.name {
+                ctx.txn.rename_table(&old, &new.name)?;
+            }
+            ctx.txn.alter_table(&new)?;
+            if let Some(v) = restart {
+                ctx.txn.setval(&new, v, false)?;
+            }
+            StatementResult::command("ALTER SEQUENCE")
         }
         Plan::DropSequence { sequences } => {
             for s in &sequences {

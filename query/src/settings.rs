@@ -99,6 +99,12 @@ static DEFS: &[Def] = &[
         "Sets the output format for bytea.",
     ),
     def(
+        "check_function_bodies",
+        Kind::Bool,
+        "on",
+        "Check routine bodies during CREATE FUNCTION and CREATE PROCEDURE.",
+    ),
+    def(
         "client_encoding",
         Kind::Encoding,
         "UTF8",
@@ -117,6 +123,18 @@ static DEFS: &[Def] = &[
         Kind::DateStyle,
         "ISO, MDY",
         "Sets the display format for date and time values.",
+    ),
+    def(
+        "default_table_access_method",
+        Kind::Enum(&["heap"]),
+        "heap",
+        "Sets the default table access method for new tables.",
+    ),
+    def(
+        "default_tablespace",
+        Kind::Text,
+        "",
+        "Sets the default tablespace to create tables and indexes in.",
     ),
     def(
         "default_transaction_isolation",

@@ -256,6 +256,53 @@ impl Planner<'_> {
                             a.new.columns[i].default = Some(value.to_string());
                         }
                         ast::AlterColumnOperation::DropDefault => a.new.columns[i].default = None,
+                        ast::AlterColumnOperation::AddGenerated {
+                            generated_as,
+                            sequence_options,
+                        } => {
+                            let identity = match generated_as {
+                                Some(ast::GeneratedAs::ByDefault) => {
+                                    crate::catalog::Identity::ByDefault
+                                }
+                                Some(ast::GeneratedAs::ExpStored) => {
+                                    return Err(Error::unsupported("generated columns"));
+                                }
+                                _ => crate::catalog::Identity::Always,
+                            };
+                            let mut column = a.new.columns[i].clone();
+                            let problem = if column.identity.is_some() {
+                                Some("is already an identity column")
+                            } else if column.nullable {
+                                Some("must be declared NOT NULL before identity can be added")
+                            } else if column.default.is_some() {
+                                Some("already has a default value")
+                            } else {
+                                None
+                            };
+                            if let Some(problem) = problem {
+                                return Err(Error::new(
+                                    SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE,
+                                    format!(
+                                        "column \"{name}\" of relation \"{}\" {problem}",
+                                        a.new.name
+                                    ),
+                                ));
+                            }
+                            let options = sequence_options.clone().unwrap_or_default();
+                            let mut seq = self.column_sequence(
+                                &a.new,
+                                &mut column,
+                                Some(identity),
+                                &options,
+                            )?;
+                            if let Some(def) = &mut seq.sequence
+                                && let Some(owner) = &mut def.owned_by
+                            {
+                                owner.0 = a.old.oid;
+                            }
+                            a.sequences.push(seq);
+                            a.new.columns[i] = column;
+                        }
                         ast::AlterColumnOperation::SetDataType {
                             data_type, using, ..
                         } => {
@@ -309,9 +356,6 @@ impl Planner<'_> {
                             };
                             a.new.columns[i].data_type = to;
                             rewrite = true;
-                        }
-                        other => {
-                            return Err(Error::unsupported(format!("ALTER COLUMN {other}")));
                         }
                     }
                 }

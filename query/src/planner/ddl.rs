@@ -66,8 +66,19 @@ pub(super) fn sequence(
     data_type: Option<&ast::DataType>,
     options: &[ast::SequenceOptions],
 ) -> Result<Sequence> {
+    sequence_from(None, data_type, options)
+}
+
+/// A sequence's parameters from its options over `base` (ALTER SEQUENCE) or PostgreSQL's
+/// defaults (CREATE SEQUENCE), with PostgreSQL's checks. A bound at its type's limit follows
+/// a change of type, as in PostgreSQL.
+pub(super) fn sequence_from(
+    base: Option<&Sequence>,
+    data_type: Option<&ast::DataType>,
+    options: &[ast::SequenceOptions],
+) -> Result<Sequence> {
     let data_type = match data_type {
-        None => DataType::Int8,
+        None => base.map_or(DataType::Int8, |b| b.data_type.clone()),
         Some(t) => match DataType::from_sql(t)? {
             t @ (DataType::Int2 | DataType::Int4 | DataType::Int8) => t,
             _ => {
@@ -80,6 +91,16 @@ pub(super) fn sequence(
     };
     let (mut increment, mut min, mut max, mut start, mut cache, mut cycle) =
         (1, None, None, None, 1, false);
+    if let Some(b) = base {
+        let (old_low, old_high) = type_bounds(&b.data_type);
+        let retyped = b.data_type != data_type;
+        increment = b.increment;
+        min = (!retyped || b.min != old_low).then_some(b.min);
+        max = (!retyped || b.max != old_high).then_some(b.max);
+        start = Some(b.start);
+        cache = b.cache;
+        cycle = b.cycle;
+    }
     for option in options {
         match option {
             ast::SequenceOptions::IncrementBy(e, _) => increment = option_value(e)?,
@@ -141,7 +162,7 @@ pub(super) fn sequence(
         start,
         cache,
         cycle,
-        owned_by: None,
+        owned_by: base.and_then(|b| b.owned_by.clone()),
     })
 }
 
@@ -204,12 +225,15 @@ pub(super) fn is_default(e: &ast::Expr) -> bool {
 /// the column it goes to (`NULL` without one), each parameter of undeclared type given the
 /// type of its column (as PostgreSQL infers it), and the check that GENERATED ALWAYS
 /// identity columns get no explicit value (428C9). `targets` are the table columns the
-/// source's columns go to, in order; `declared` the declared parameter types.
+/// source's columns go to, in order; `declared` the declared parameter types. `overriding` is
+/// `OVERRIDING SYSTEM VALUE` (`Some(true)`: identity columns take explicit values) or
+/// `OVERRIDING USER VALUE` (`Some(false)`: identity columns ignore them).
 pub(super) fn substitute_defaults(
     table: &Table,
     targets: &[usize],
     source: &ast::Query,
     declared: &[DataType],
+    overriding: Option<bool>,
 ) -> Result<Option<ast::Query>> {
     let untyped_param = |e: &ast::Expr| match e {
         ast::Expr::Value(v) => match &v.value {
@@ -223,8 +247,15 @@ pub(super) fn substitute_defaults(
         },
         _ => false,
     };
-    let always = |i: usize| table.columns[i].identity == Some(Identity::Always);
+    let always =
+        |i: usize| table.columns[i].identity == Some(Identity::Always) && overriding != Some(true);
+    let ignored = |i: usize| table.columns[i].identity.is_some() && overriding == Some(false);
     let ast::SetExpr::Values(values) = source.body.as_ref() else {
+        if targets.iter().any(|&i| ignored(i)) {
+            return Err(Error::unsupported(
+                "OVERRIDING USER VALUE with a query (use VALUES)",
+            ));
+        }
         if let Some(&i) = targets.iter().find(|&&i| always(i)) {
             return Err(explicit_identity(table, i));
         }
@@ -235,7 +266,7 @@ pub(super) fn substitute_defaults(
         .iter()
         .flat_map(|r| &r.content)
         .any(|e| is_default(e) || untyped_param(e))
-        && !targets.iter().any(|&i| always(i))
+        && !targets.iter().any(|&i| always(i) || ignored(i))
     {
         return Ok(None);
     }
@@ -245,7 +276,7 @@ pub(super) fn substitute_defaults(
     };
     for row in &mut values.rows {
         for (cell, &column) in row.content.iter_mut().zip(targets) {
-            if !is_default(cell) {
+            if !is_default(cell) && !ignored(column) {
                 if always(column) {
                     return Err(explicit_identity(table, column));
                 }
@@ -310,34 +341,42 @@ impl Planner<'_> {
         }
         let (schema, seq_name) = self.creation_name(name)?;
         let mut def = sequence(data_type, options)?;
-        if let Some(owner) = owned_by {
-            let parts = &owner.0;
-            if !(parts.len() == 1 && owner.to_string().eq_ignore_ascii_case("none")) {
-                if parts.len() < 2 {
-                    return Err(
-                        Error::new(SqlState::SYNTAX_ERROR, "invalid OWNED BY option")
-                            .with_hint("Specify OWNED BY table.column or OWNED BY NONE."),
-                    );
-                }
-                let table_name = ast::ObjectName(parts[..parts.len() - 1].to_vec());
-                let column = owner.0[parts.len() - 1].to_string().to_lowercase();
-                let table = self.table(&table_name)?;
-                if table.column_index(&column).is_none() {
-                    return Err(Error::new(
-                        SqlState::UNDEFINED_COLUMN,
-                        format!(
-                            "column \"{column}\" of relation \"{}\" does not exist",
-                            table.name
-                        ),
-                    ));
-                }
-                def.owned_by = Some((table.oid, column));
-            }
+        if let Some(owner) = owned_by
+            && !(owner.0.len() == 1 && owner.to_string().eq_ignore_ascii_case("none"))
+        {
+            def.owned_by = Some(self.sequence_owner(owner)?);
         }
         Ok(Plan::CreateSequence {
             sequence: sequence_table(&schema, &seq_name, def),
             if_not_exists,
         })
+    }
+
+    /// The column of `OWNED BY table.column`: the table's oid and the column's name.
+    pub(super) fn sequence_owner(&mut self, owner: &ast::ObjectName) -> Result<(u32, String)> {
+        let parts = &owner.0;
+        if parts.len() < 2 {
+            return Err(
+                Error::new(SqlState::SYNTAX_ERROR, "invalid OWNED BY option")
+                    .with_hint("Specify OWNED BY table.column or OWNED BY NONE."),
+            );
+        }
+        let table_name = ast::ObjectName(parts[..parts.len() - 1].to_vec());
+        let column = match parts[parts.len() - 1].as_ident() {
+            Some(i) => super::ident(i),
+            None => parts[parts.len() - 1].to_string(),
+        };
+        let table = self.table(&table_name)?;
+        if table.column_index(&column).is_none() {
+            return Err(Error::new(
+                SqlState::UNDEFINED_COLUMN,
+                format!(
+                    "column \"{column}\" of relation \"{}\" does not exist",
+                    table.name
+                ),
+            ));
+        }
+        Ok((table.oid, column))
     }
 
     /// `SELECT ... FROM seq`: one row with the sequence's state, read when the statement
