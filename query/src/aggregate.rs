@@ -40,7 +40,17 @@ pub const AGGREGATES: &[&str] = &[
     "variance",
     "var_samp",
     "var_pop",
+    "json_agg",
+    "jsonb_agg",
+    "json_object_agg",
+    "jsonb_object_agg",
+    "percentile_cont",
+    "percentile_disc",
+    "mode",
 ];
+
+/// The ordered-set aggregates (`... WITHIN GROUP (ORDER BY x)`).
+pub const ORDERED_SET: &[&str] = &["percentile_cont", "percentile_disc", "mode"];
 
 fn numeric_type() -> DataType {
     DataType::Numeric {
@@ -118,7 +128,7 @@ impl Accumulator {
             self.count += 1;
             return Ok(());
         };
-        if value.is_null() && agg.function != "array_agg" {
+        if value.is_null() && !keeps_nulls(agg) {
             return Ok(());
         }
         if let Some(seen) = &mut self.seen
@@ -192,7 +202,15 @@ impl Accumulator {
                     _ => return Err(Error::internal("string_agg over mixed types")),
                 });
             }
-            "array_agg" => self.items.push(value),
+            "array_agg" | "json_agg" | "jsonb_agg" | "mode" => self.items.push(value),
+            "percentile_cont" | "percentile_disc" => {
+                self.items.push(value);
+                self.best = args.get(1).cloned();
+            }
+            "json_object_agg" | "jsonb_object_agg" => {
+                self.items.push(value);
+                self.items.push(args.get(1).cloned().unwrap_or(Value::Null));
+            }
             "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
                 match value {
                     Value::Float4(_) | Value::Float8(_) => {
@@ -278,8 +296,80 @@ impl Accumulator {
                     self.numeric_variance(sample, root)?
                 }
             }
+            "percentile_cont" | "percentile_disc" => self.percentile(agg)?,
+            "mode" => self.mode(),
+            "json_agg" | "jsonb_agg" if self.items.is_empty() => Value::Null,
+            "json_agg" | "jsonb_agg" => crate::functions::json::build_array(
+                &self.items,
+                agg.function == "jsonb_agg",
+                settings,
+            )?,
+            "json_object_agg" | "jsonb_object_agg" if self.items.is_empty() => Value::Null,
+            "json_object_agg" | "jsonb_object_agg" => crate::functions::json::object_agg(
+                &self.items,
+                agg.function == "jsonb_object_agg",
+                settings,
+            )?,
             other => return Err(Error::unsupported(format!("aggregate function {other}"))),
         })
+    }
+
+    /// `percentile_cont` / `percentile_disc` over the values fed in sorted order; the
+    /// fraction was kept in `best`.
+    fn percentile(&self, agg: &Aggregate) -> Result<Value> {
+        let fraction = match &self.best {
+            Some(Value::Float8(f)) => *f,
+            _ => return Ok(Value::Null),
+        };
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(Error::new(
+                crate::error::SqlState::NUMERIC_VALUE_OUT_OF_RANGE,
+                format!("percentile value {fraction} is not between 0 and 1"),
+            ));
+        }
+        let n = self.items.len();
+        if n == 0 {
+            return Ok(Value::Null);
+        }
+        if agg.function == "percentile_disc" {
+            // The first value whose cumulative share reaches the fraction.
+            let row = ((fraction * n as f64).ceil() as usize).clamp(1, n);
+            return Ok(self.items[row - 1].clone());
+        }
+        let position = fraction * (n - 1) as f64;
+        let (low, high) = (position.floor() as usize, position.ceil() as usize);
+        let (a, b) = (&self.items[low], &self.items[high]);
+        if low == high {
+            return Ok(a.clone());
+        }
+        let weight = position - low as f64;
+        match (a, b) {
+            (Value::Float8(a), Value::Float8(b)) => Ok(Value::Float8(a + (b - a) * weight)),
+            _ => {
+                // interval: a + (b - a) * weight, as PostgreSQL's interval_lerp.
+                let diff = types::binary_op(BinaryOp::Minus, b, a)?;
+                let scaled = types::binary_op(BinaryOp::Multiply, &diff, &Value::Float8(weight))?;
+                types::binary_op(BinaryOp::Plus, a, &scaled)
+            }
+        }
+    }
+
+    /// `mode()`: the most frequent value, the first in sort order among equals.
+    fn mode(&self) -> Value {
+        let mut best: Option<(&Value, usize)> = None;
+        let mut i = 0;
+        while i < self.items.len() {
+            let mut j = i + 1;
+            while j < self.items.len() && self.items[j].sort_cmp(&self.items[i]) == Ordering::Equal
+            {
+                j += 1;
+            }
+            if best.is_none_or(|(_, count)| j - i > count) {
+                best = Some((&self.items[i], j - i));
+            }
+            i = j;
+        }
+        best.map_or(Value::Null, |(v, _)| v.clone())
     }
 
     fn float_variance(&self, sample: bool, root: bool) -> Value {
@@ -325,7 +415,23 @@ impl Accumulator {
 
 /// True for the aggregates whose result depends on the order of their input.
 fn order_sensitive(agg: &Aggregate) -> bool {
-    matches!(agg.function.as_str(), "string_agg" | "array_agg")
+    matches!(
+        agg.function.as_str(),
+        "string_agg"
+            | "array_agg"
+            | "json_agg"
+            | "jsonb_agg"
+            | "json_object_agg"
+            | "jsonb_object_agg"
+    )
+}
+
+/// True for the aggregates that take NULL inputs in (as array or JSON elements).
+fn keeps_nulls(agg: &Aggregate) -> bool {
+    matches!(
+        agg.function.as_str(),
+        "array_agg" | "json_agg" | "jsonb_agg" | "json_object_agg" | "jsonb_object_agg"
+    )
 }
 
 /// Ascending sort keys over `n` values (the expressions are unused: the values are given).

@@ -586,6 +586,31 @@ pub fn build_object(args: &[Value], jsonb: bool, settings: &Settings) -> Result<
     })
 }
 
+/// `json[b]_object_agg`'s result over its (key, value) pairs, flattened: `json` prints as
+/// `{ "k" : 1, "l" : null }`, as PostgreSQL's does. A NULL key is 22023.
+pub fn object_agg(pairs: &[Value], jsonb: bool, settings: &Settings) -> Result<Value> {
+    if pairs.chunks(2).any(|p| p[0].is_null()) {
+        return Err(Error::new(
+            SqlState::INVALID_PARAMETER_VALUE,
+            "field name must not be null",
+        ));
+    }
+    if jsonb {
+        return build_object(pairs, true, settings);
+    }
+    let mut text = String::from("{ ");
+    for (i, pair) in pairs.chunks(2).enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        j::write_string(&mut text, &pair[0].to_text(settings).unwrap_or_default());
+        text.push_str(" : ");
+        text.push_str(&json_text_of(&pair[1], &from_value(&pair[1], settings)?));
+    }
+    text.push_str(" }");
+    Ok(Value::Json(text))
+}
+
 /// How a value prints inside a `json` builder: `json` values as written.
 fn json_text_of(v: &Value, t: &Json) -> String {
     match v {

@@ -7,7 +7,7 @@ use anchor_grammar::ast;
 use super::{Grouping, Planner, Scope, bool_type, call_args, cast_to, has_aggregate, windows};
 use crate::error::{Error, Result, SqlState};
 use crate::plan::{Aggregate, Expr, SortKey};
-use crate::types::DataType;
+use crate::types::{self, DataType};
 
 impl Planner<'_> {
     /// Binds an aggregate call: its arguments, ORDER BY and FILTER, over the FROM row, or
@@ -60,10 +60,8 @@ impl Planner<'_> {
                     ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)
                 )
         });
-        if !f.within_group.is_empty() {
-            return Err(Error::unsupported(format!(
-                "{name} ... WITHIN GROUP (ordered-set aggregates)"
-            )));
+        if !f.within_group.is_empty() || crate::aggregate::ORDERED_SET.contains(&name) {
+            return self.ordered_set(name, f, list, scope, g);
         }
         let mut bound = Vec::new();
         if star {
@@ -106,7 +104,11 @@ impl Planner<'_> {
                 format!("function {name}({}) does not exist", list.join(", ")),
             )
         };
-        let expected = if name == "string_agg" { 2 } else { 1 };
+        let expected = if matches!(name, "string_agg" | "json_object_agg" | "jsonb_object_agg") {
+            2
+        } else {
+            1
+        };
         if !star && bound.len() != expected {
             return Err(no_such());
         }
@@ -132,6 +134,8 @@ impl Planner<'_> {
                 return Err(Error::unsupported("array_agg over arrays"));
             }
             ("array_agg", Some(t)) => DataType::Array(Box::new(t.clone())),
+            ("json_agg" | "json_object_agg", _) => DataType::Json,
+            ("jsonb_agg" | "jsonb_object_agg", _) => DataType::Jsonb,
             ("bool_and" | "bool_or" | "every", Some(DataType::Bool)) => DataType::Bool,
             ("bool_and" | "bool_or" | "every", _) => return Err(no_such()),
             (
@@ -155,7 +159,11 @@ impl Planner<'_> {
                 e
             }
         });
-        let extra: Vec<Expr> = args.map(|(e, t)| cast_to(e, &t, &data_type)).collect();
+        let extra: Vec<Expr> = if name.ends_with("object_agg") {
+            args.map(|(e, _)| e).collect()
+        } else {
+            args.map(|(e, t)| cast_to(e, &t, &data_type)).collect()
+        };
         let mut order_by = Vec::new();
         for clause in list.map(|l| l.clauses.as_slice()).unwrap_or_default() {
             match clause {
@@ -183,33 +191,165 @@ impl Planner<'_> {
                 "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list",
             ));
         }
-        let filter = match &f.filter {
-            None => None,
-            Some(e) => {
-                if has_aggregate(e) {
-                    return Err(Error::new(
-                        SqlState::GROUPING_ERROR,
-                        "aggregate functions are not allowed in FILTER",
-                    ));
-                }
-                let error = std::mem::replace(
-                    &mut self.window_error,
-                    (
-                        windows::WINDOWING_ERROR,
-                        "window functions are not allowed in FILTER",
-                    ),
-                );
-                let bound = self.expr(e, scope, g);
-                self.window_error = error;
-                let (e, t) = bound?;
-                Some(bool_type(&e, &t, "FILTER")?)
-            }
-        };
+        let filter = self.aggregate_filter(f, scope, g)?;
         Ok(Aggregate {
             function: name.to_string(),
             arg,
             extra,
             distinct,
+            order_by,
+            filter,
+            data_type,
+        })
+    }
+
+    /// The call's `FILTER (WHERE ...)`.
+    fn aggregate_filter(
+        &mut self,
+        f: &ast::Function,
+        scope: &Scope,
+        g: Option<&mut Grouping>,
+    ) -> Result<Option<Expr>> {
+        let Some(e) = &f.filter else {
+            return Ok(None);
+        };
+        if has_aggregate(e) {
+            return Err(Error::new(
+                SqlState::GROUPING_ERROR,
+                "aggregate functions are not allowed in FILTER",
+            ));
+        }
+        let error = std::mem::replace(
+            &mut self.window_error,
+            (
+                windows::WINDOWING_ERROR,
+                "window functions are not allowed in FILTER",
+            ),
+        );
+        let bound = self.expr(e, scope, g);
+        self.window_error = error;
+        let (e, t) = bound?;
+        Ok(Some(bool_type(&e, &t, "FILTER")?))
+    }
+
+    /// An ordered-set aggregate: `percentile_cont(f)`, `percentile_disc(f)` or `mode()`
+    /// `WITHIN GROUP (ORDER BY x)`. The sorted values are the argument, fed in the WITHIN
+    /// GROUP order; the fraction is the further argument.
+    fn ordered_set(
+        &mut self,
+        name: &str,
+        f: &ast::Function,
+        list: Option<&ast::FunctionArgumentList>,
+        scope: &Scope,
+        mut g: Option<&mut Grouping>,
+    ) -> Result<Aggregate> {
+        let star = list.is_some_and(|l| {
+            matches!(
+                l.args.as_slice(),
+                [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)]
+            )
+        });
+        if star {
+            return Err(Error::new(
+                SqlState::WRONG_OBJECT_TYPE,
+                format!("{name} is not an ordered-set aggregate, so it cannot have WITHIN GROUP"),
+            ));
+        }
+        if list.is_some_and(|l| l.duplicate_treatment.is_some() || !l.clauses.is_empty()) {
+            return Err(Error::new(
+                SqlState::SYNTAX_ERROR,
+                format!("cannot use DISTINCT or ORDER BY inside {name}(...) WITHIN GROUP"),
+            ));
+        }
+        let mut direct = Vec::new();
+        for a in call_args(f)? {
+            if has_aggregate(a) {
+                return Err(Error::new(
+                    SqlState::GROUPING_ERROR,
+                    "aggregate function calls cannot be nested",
+                ));
+            }
+            direct.push(self.expr(a, scope, g.as_deref_mut())?);
+        }
+        let mut sorted = Vec::new();
+        for key in &f.within_group {
+            sorted.push(self.expr(&key.expr, scope, g.as_deref_mut())?);
+        }
+        if !crate::aggregate::ORDERED_SET.contains(&name) || f.within_group.is_empty() {
+            // PostgreSQL looks for a function of all these argument types, and finds none.
+            let list: Vec<String> = direct
+                .iter()
+                .chain(&sorted)
+                .map(|(_, t)| {
+                    if *t == DataType::Unknown {
+                        "unknown".to_string()
+                    } else {
+                        t.name()
+                    }
+                })
+                .collect();
+            return Err(Error::new(
+                SqlState::UNDEFINED_FUNCTION,
+                format!("function {name}({}) does not exist", list.join(", ")),
+            )
+            .with_hint("No function matches the given name and argument types. You might need to add explicit type casts."));
+        }
+        let [key] = f.within_group.as_slice() else {
+            return Err(Error::unsupported(format!(
+                "{name} WITHIN GROUP over more than one sort key"
+            )));
+        };
+        let (value, value_type) = sorted.swap_remove(0);
+        let (value, value_type) = if value_type == DataType::Unknown {
+            (cast_to(value, &value_type, &DataType::Text), DataType::Text)
+        } else {
+            (value, value_type)
+        };
+        let no_such = |types: &[&DataType]| {
+            let list: Vec<String> = types.iter().map(|t| t.name()).collect();
+            Error::new(
+                SqlState::UNDEFINED_FUNCTION,
+                format!(
+                    "function {name}({}) does not exist",
+                    list.join(" ORDER BY ")
+                ),
+            )
+        };
+        let (extra, data_type, value) = match (name, direct.as_slice()) {
+            ("mode", []) => (Vec::new(), value_type.clone(), value),
+            ("percentile_cont" | "percentile_disc", [(fraction, ft)]) => {
+                if !types::can_coerce(ft, &DataType::Float8, types::CoercionContext::Implicit) {
+                    return Err(no_such(&[ft, &value_type]));
+                }
+                let fraction = cast_to(fraction.clone(), ft, &DataType::Float8);
+                if name == "percentile_disc" {
+                    (vec![fraction], value_type.clone(), value)
+                } else if value_type == DataType::Interval {
+                    (vec![fraction], DataType::Interval, value)
+                } else if value_type.is_numeric() {
+                    let value = cast_to(value, &value_type, &DataType::Float8);
+                    (vec![fraction], DataType::Float8, value)
+                } else {
+                    return Err(no_such(&[&DataType::Float8, &value_type]));
+                }
+            }
+            _ => {
+                let types: Vec<&DataType> = direct.iter().map(|(_, t)| t).collect();
+                return Err(no_such(&types));
+            }
+        };
+        let desc = matches!(key.options.sort, Some(ast::OrderBySort::Desc));
+        let order_by = vec![SortKey {
+            expr: value.clone(),
+            desc,
+            nulls_first: key.options.nulls_first.unwrap_or(desc),
+        }];
+        let filter = self.aggregate_filter(f, scope, g)?;
+        Ok(Aggregate {
+            function: name.to_string(),
+            arg: Some(value),
+            extra,
+            distinct: false,
             order_by,
             filter,
             data_type,
