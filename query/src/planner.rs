@@ -202,6 +202,14 @@ pub enum Plan {
     },
     /// DROP TYPE: types no column uses.
     DropType(Vec<crate::types::EnumType>),
+    /// A statement whose WITH clause holds data-modifying statements: they run first, once
+    /// each, and their RETURNING rows become their WITH queries' rows.
+    WithWrites {
+        /// The INSERT, UPDATE and DELETE plans, with the ids of their WITH queries.
+        writes: Vec<(usize, Plan)>,
+        /// The statement.
+        main: Box<Plan>,
+    },
     /// A statement with nothing to do but answer its tag (`ALTER TABLE IF EXISTS` of a
     /// missing table, `VACUUM`, `CHECKPOINT`).
     Command(String),
@@ -342,6 +350,10 @@ pub struct Planner<'a> {
     /// The INSERT being planned has `OVERRIDING SYSTEM VALUE` (`Some(true)`) or `OVERRIDING
     /// USER VALUE` (`Some(false)`).
     overriding: Option<bool>,
+    /// Data-modifying WITH queries planned so far, with their ids.
+    writes: Vec<(usize, Plan)>,
+    /// How many queries enclose the one being planned (1 for a statement's own query).
+    query_depth: usize,
 }
 
 /// The error for a window call outside a select list or ORDER BY.
@@ -403,6 +415,8 @@ impl<'a> Planner<'a> {
             params: Vec::new(),
             search_path: vec![DEFAULT_SCHEMA.to_string()],
             overriding: None,
+            writes: Vec::new(),
+            query_depth: 0,
         }
     }
 
@@ -419,6 +433,8 @@ impl<'a> Planner<'a> {
             params: Vec::new(),
             search_path: vec![DEFAULT_SCHEMA.to_string()],
             overriding: None,
+            writes: Vec::new(),
+            query_depth: 0,
         }
     }
 
@@ -436,6 +452,17 @@ impl<'a> Planner<'a> {
 
     /// Plans one statement.
     pub fn plan(&mut self, stmt: &ast::Statement) -> Result<Plan> {
+        let plan = self.plan_statement(stmt)?;
+        if self.writes.is_empty() {
+            return Ok(plan);
+        }
+        Ok(Plan::WithWrites {
+            writes: std::mem::take(&mut self.writes),
+            main: Box::new(plan),
+        })
+    }
+
+    fn plan_statement(&mut self, stmt: &ast::Statement) -> Result<Plan> {
         match stmt {
             ast::Statement::Query(q)
                 if matches!(
@@ -706,12 +733,17 @@ impl<'a> Planner<'a> {
 
     /// Plans a query; returns its node and output columns.
     fn query(&mut self, q: &ast::Query) -> Result<(Node, Vec<(String, DataType)>)> {
-        let Some(with) = &q.with else {
-            return self.query_body(q);
+        self.query_depth += 1;
+        let planned = match &q.with {
+            None => self.query_body(q),
+            Some(with) => {
+                let depth = self.ctes.len();
+                let planned = self.with_clause(with).and_then(|()| self.query_body(q));
+                self.ctes.truncate(depth);
+                planned
+            }
         };
-        let depth = self.ctes.len();
-        let planned = self.with_clause(with).and_then(|()| self.query_body(q));
-        self.ctes.truncate(depth);
+        self.query_depth -= 1;
         planned
     }
 

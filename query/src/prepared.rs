@@ -135,6 +135,12 @@ fn visit_plan(plan: &Plan, f: &mut dyn FnMut(&Expr)) {
             }
         }
         Plan::CreateTableAs { source, .. } => deep_visit(source, f),
+        Plan::WithWrites { writes, main } => {
+            for (_, write) in writes {
+                visit_plan(write, f);
+            }
+            visit_plan(main, f);
+        }
         _ => {}
     }
 }
@@ -182,6 +188,7 @@ pub fn describe(plan: &Plan) -> Vec<(String, DataType)> {
             .map(|r| r.columns.clone())
             .unwrap_or_default(),
         Plan::Explain(_) => vec![("QUERY PLAN".into(), DataType::Text)],
+        Plan::WithWrites { main, .. } => describe(main),
         _ => Vec::new(),
     }
 }

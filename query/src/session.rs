@@ -1282,6 +1282,13 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             StatementResult::command("ALTER TABLE")
         }
         Plan::Command(tag) => StatementResult::command(tag),
+        Plan::WithWrites { writes, main } => {
+            for (id, write) in writes {
+                let result = execute_plan(write, ctx)?;
+                ctx.ctes.insert(id, Arc::new(result.rows));
+            }
+            execute_plan(*main, ctx)?
+        }
         Plan::CreateType(ty) => {
             crate::ddl::create_type(ty, ctx)?;
             StatementResult::command("CREATE TYPE")

@@ -22,6 +22,14 @@ use crate::error::{Error, Result, SqlState};
 use crate::plan::{Expr, Node, SetOpKind, visit_exprs};
 use crate::types::{self, DataType};
 
+/// True for a data-modifying WITH query (`x AS (INSERT ... RETURNING ...)`).
+fn writes(cte: &ast::Cte) -> bool {
+    matches!(
+        cte.query.body.as_ref(),
+        ast::SetExpr::Insert(_) | ast::SetExpr::Update(_) | ast::SetExpr::Delete(_)
+    )
+}
+
 /// 42P19: an ill-formed recursive query.
 const INVALID_RECURSION: SqlState = SqlState("42P19");
 
@@ -67,19 +75,36 @@ impl Planner<'_> {
             if cte.from.is_some() {
                 return Err(Error::unsupported("WITH ... FROM"));
             }
-            if matches!(
-                cte.query.body.as_ref(),
-                ast::SetExpr::Insert(_)
-                    | ast::SetExpr::Update(_)
-                    | ast::SetExpr::Delete(_)
-                    | ast::SetExpr::Merge(_)
-            ) {
-                return Err(Error::unsupported("data-modifying statements in WITH"));
+            if matches!(cte.query.body.as_ref(), ast::SetExpr::Merge(_)) {
+                return Err(Error::unsupported("MERGE in WITH"));
+            }
+            if writes(cte) && (with.recursive || self.query_depth > 1) {
+                return Err(Error::unsupported(if with.recursive {
+                    "data-modifying statements in WITH RECURSIVE"
+                } else {
+                    "WITH clause containing a data-modifying statement must be at the top level"
+                }));
             }
             names.push(name);
         }
         if !with.recursive {
             for (name, cte) in names.into_iter().zip(&with.cte_tables) {
+                if let (
+                    ast::SetExpr::Insert(stmt)
+                    | ast::SetExpr::Update(stmt)
+                    | ast::SetExpr::Delete(stmt),
+                    true,
+                ) = (cte.query.body.as_ref(), writes(cte))
+                {
+                    // Runs before the statement; references read its RETURNING rows, which
+                    // the executor leaves where a shared WITH query's rows go.
+                    let plan = self.plan_statement(stmt)?;
+                    let columns = crate::prepared::describe(&plan);
+                    let id =
+                        self.push_cte(name, cte, Node::Values { rows: Vec::new() }, columns)?;
+                    self.writes.push((id, plan));
+                    continue;
+                }
                 let (node, columns) = self.query(&cte.query)?;
                 self.push_cte(name, cte, node, columns)?;
             }
@@ -137,7 +162,7 @@ impl Planner<'_> {
         cte: &ast::Cte,
         node: Node,
         columns: Vec<(String, DataType)>,
-    ) -> Result<()> {
+    ) -> Result<usize> {
         let columns = renamed(&name, &cte.alias, columns)?;
         let shared = !crate::exec::correlated(&node, 1) && !self.reads_open_work_table(&node);
         let id = self.new_id();
@@ -151,7 +176,7 @@ impl Planner<'_> {
             },
             level: self.outer.len(),
         });
-        Ok(())
+        Ok(id)
     }
 
     /// True if `node` reads the work table of a recursion still being planned (its rows
