@@ -42,7 +42,7 @@ pub enum Statement {
     /// A maintenance command in PostgreSQL's syntax, which sqlparser does not read.
     Maintenance(Maintenance),
     /// Another PostgreSQL statement sqlparser does not read (`ALTER SEQUENCE`, `INSERT ...
-    /// OVERRIDING SYSTEM VALUE`, `ALTER ... OWNER TO`).
+    /// OVERRIDING SYSTEM VALUE`, `ALTER ... SET SCHEMA`, `ALTER ... OWNER TO`).
     Pg(PgStatement),
 }
 
@@ -81,6 +81,9 @@ impl fmt::Display for Statement {
                 let overriding = if *system { "SYSTEM" } else { "USER" };
                 write!(f, "{insert} (OVERRIDING {overriding} VALUE)")
             }
+            Statement::Pg(PgStatement::SetSchema {
+                kind, name, schema, ..
+            }) => write!(f, "ALTER {kind} {name} SET SCHEMA {schema}"),
             Statement::Pg(PgStatement::OwnerTo { kind, name, role }) => {
                 write!(f, "ALTER {kind} {name} OWNER TO {role}")
             }

@@ -32,6 +32,17 @@ pub enum PgStatement {
         /// explicit values for identity columns are ignored.
         system: bool,
     },
+    /// `ALTER {TABLE | SEQUENCE | VIEW | TYPE} [IF EXISTS] name SET SCHEMA schema`.
+    SetSchema {
+        /// The kind of object, upper case.
+        kind: String,
+        /// The object.
+        name: ast::ObjectName,
+        /// IF EXISTS.
+        if_exists: bool,
+        /// The schema it moves to.
+        schema: ast::Ident,
+    },
     /// `ALTER <kind> name OWNER TO role`.
     OwnerTo {
         /// The kind of object, upper case: `TABLE`, `SCHEMA`, `TYPE`, `SEQUENCE`, `VIEW`,
@@ -84,6 +95,9 @@ pub(crate) fn statement(
             name,
             role,
         }))));
+    }
+    if let Some(statement) = set_schema(&sig) {
+        return Ok(Some(Ok(Statement::Pg(statement))));
     }
     if is_kw(sig.first(), "ALTER") && is_kw(sig.get(1), "SEQUENCE") {
         return alter_sequence(sql, chunk, &sig).map(|s| Some(Ok(Statement::Pg(s))));
@@ -218,6 +232,40 @@ fn owner_to(sig: &[&TokenWithSpan]) -> Option<(String, ast::ObjectName, ast::Ide
     }
     let end = name_end(sig, start)?;
     (end == n - 3).then(|| (kind, object_name(sig, start, end), role))
+}
+
+/// `ALTER {TABLE | SEQUENCE | VIEW | TYPE} [IF EXISTS] [ONLY] name SET SCHEMA schema`.
+fn set_schema(sig: &[&TokenWithSpan]) -> Option<PgStatement> {
+    let n = sig.len();
+    if n < 6
+        || !is_kw(sig.first(), "ALTER")
+        || !is_kw(sig.get(n - 3), "SET")
+        || !is_kw(sig.get(n - 2), "SCHEMA")
+    {
+        return None;
+    }
+    let kind = match &sig[1].token {
+        Token::Word(w) => w.value.to_ascii_uppercase(),
+        _ => return None,
+    };
+    if !["TABLE", "SEQUENCE", "VIEW", "TYPE"].contains(&kind.as_str()) {
+        return None;
+    }
+    let mut start = 2;
+    let if_exists = is_kw(sig.get(2), "IF") && is_kw(sig.get(3), "EXISTS");
+    if if_exists {
+        start += 2;
+    }
+    if is_kw(sig.get(start), "ONLY") {
+        start += 1;
+    }
+    let end = name_end(sig, start)?;
+    (end == n - 3).then(|| PgStatement::SetSchema {
+        kind,
+        name: object_name(sig, start, end),
+        if_exists,
+        schema: ident(sig[n - 1]).unwrap_or_else(|| ast::Ident::new("")),
+    })
 }
 
 /// The sequence options, by the order sqlparser reads them in; `None` for clauses

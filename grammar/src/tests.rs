@@ -314,6 +314,28 @@ fn insert_overriding_and_owner_to() {
             .message
             .starts_with("syntax error")
     );
+    let PgStatement::SetSchema {
+        kind,
+        name,
+        if_exists,
+        schema,
+    } = pg("ALTER TABLE IF EXISTS ONLY public.t SET SCHEMA archive")
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (
+            kind.as_str(),
+            name.to_string(),
+            if_exists,
+            schema.value.as_str()
+        ),
+        ("TABLE", "public.t".to_string(), true, "archive")
+    );
+    assert!(matches!(
+        pg("alter sequence s set schema x"),
+        PgStatement::SetSchema { .. }
+    ));
     for (sql, kind, name) in [
         (
             "ALTER TYPE public.status OWNER TO postgres",

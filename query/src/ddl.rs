@@ -145,6 +145,10 @@ pub fn alter_type(ty: EnumType, change: TypeChange, ctx: &mut Context) -> Result
             renamed_from = Some(ty.name.clone());
             new.name = to;
         }
+        TypeChange::SetSchema(schema) => {
+            ctx.txn.drop_type(&ty)?;
+            new.schema = schema;
+        }
     }
     ctx.txn.put_type(&new, renamed_from.as_deref())?;
     let new = Arc::new(new);

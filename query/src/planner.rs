@@ -136,6 +136,8 @@ pub enum Plan {
         /// RESTART: the value the next `nextval` returns.
         restart: Option<i64>,
     },
+    /// ALTER ... SET SCHEMA of relations: each (as it is) moves to the schema given with it.
+    MoveRelations(Vec<(Table, String)>),
     /// DROP SEQUENCE.
     DropSequence {
         /// The sequences.

@@ -1347,6 +1347,14 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
             }
             StatementResult::command("ALTER SEQUENCE")
         }
+        Plan::MoveRelations(moves) => {
+            for (table, schema) in moves {
+                ctx.txn.move_table(&table, &schema)?;
+                ctx.txn
+                    .alter_table(&crate::catalog::Table { schema, ..table })?;
+            }
+            StatementResult::command("ALTER TABLE")
+        }
         Plan::DropSequence { sequences } => {
             for s in &sequences {
                 ctx.txn.drop_table(s)?;

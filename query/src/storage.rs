@@ -130,6 +130,9 @@ pub trait Transaction: Send {
     fn delete(&mut self, table: &Table, key: &[u8], old: &Row) -> Result<()>;
     /// Gives `table` the name `name` (its definition is written separately).
     fn rename_table(&mut self, table: &Table, name: &str) -> Result<()>;
+    /// Moves a relation's name into `schema` (42P07 if the name is taken there); the caller
+    /// stores the definition with its new schema.
+    fn move_table(&mut self, table: &Table, schema: &str) -> Result<()>;
     /// Advances sequence `seq` and returns the new value. Not transactional, as in
     /// PostgreSQL: a value once handed out is never handed out again, even if the
     /// transaction rolls back.
@@ -671,6 +674,24 @@ impl Transaction for LocalTransaction {
             return Err(Error::new(
                 SqlState::DUPLICATE_TABLE,
                 format!("relation \"{name}\" already exists"),
+            ));
+        }
+        self.txn
+            .delete(&table_name_key(&table.schema, &table.name))?;
+        self.txn.set(&new_key, &table.oid.to_be_bytes())?;
+        Ok(())
+    }
+
+    fn move_table(&mut self, table: &Table, schema: &str) -> Result<()> {
+        self.catalog_changed();
+        let new_key = table_name_key(schema, &table.name);
+        if self.txn.get(&new_key)?.is_some() {
+            return Err(Error::new(
+                SqlState::DUPLICATE_TABLE,
+                format!(
+                    "relation \"{}\" already exists in schema \"{schema}\"",
+                    table.name
+                ),
             ));
         }
         self.txn

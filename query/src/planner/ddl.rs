@@ -211,9 +211,15 @@ pub(super) fn quote_ident(name: &str) -> String {
     }
 }
 
-/// The default of a column fed by sequence `seq`.
-pub(super) fn nextval_default(seq: &str) -> String {
-    format!("nextval('{}')", quote_ident(seq).replace('\'', "''"))
+/// The default of a column fed by sequence `seq` of `schema`: qualified unless the schema is
+/// `public`, so that it finds the sequence whatever the search path.
+pub(super) fn nextval_default(schema: &str, seq: &str) -> String {
+    let name = if schema == crate::catalog::DEFAULT_SCHEMA {
+        quote_ident(seq)
+    } else {
+        format!("{}.{}", quote_ident(schema), quote_ident(seq))
+    };
+    format!("nextval('{}')", name.replace('\'', "''"))
 }
 
 /// True for the keyword `DEFAULT` where a value goes.
@@ -429,7 +435,7 @@ impl Planner<'_> {
         );
         let mut def = sequence(Some(&type_name), options)?;
         def.owned_by = Some((0, column.name.clone()));
-        column.default = Some(nextval_default(&seq_name));
+        column.default = Some(nextval_default(&table.schema, &seq_name));
         column.nullable = false;
         column.identity = identity;
         Ok(sequence_table(&table.schema, &seq_name, def))

@@ -23,6 +23,12 @@ impl Planner<'_> {
                 plan
             }
             PgStatement::OwnerTo { kind, name, .. } => self.owner_to(kind, name),
+            PgStatement::SetSchema {
+                kind,
+                name,
+                if_exists,
+                schema,
+            } => self.set_schema(kind, name, *if_exists, &super::ident(schema)),
         }
     }
 
@@ -79,6 +85,84 @@ impl Planner<'_> {
             new.name = super::ident(to);
         }
         Ok(Plan::AlterSequence { old, new, restart })
+    }
+
+    /// `ALTER {TABLE | SEQUENCE | VIEW | TYPE} name SET SCHEMA schema`. A table's owned
+    /// sequences move with it, as in PostgreSQL.
+    fn set_schema(
+        &mut self,
+        kind: &str,
+        name: &ast::ObjectName,
+        if_exists: bool,
+        schema: &str,
+    ) -> Result<Plan> {
+        let tag = format!("ALTER {kind}");
+        if kind == "TYPE" {
+            let Some(ty) = self.find_user_type(name)? else {
+                if if_exists {
+                    return Ok(Plan::Command(tag));
+                }
+                return Err(Error::new(
+                    SqlState::UNDEFINED_OBJECT,
+                    format!("type \"{name}\" does not exist"),
+                ));
+            };
+            self.check_schema(schema)?;
+            if self.txn.user_type(schema, &ty.name)?.is_some() {
+                return Err(Error::new(
+                    SqlState::DUPLICATE_OBJECT,
+                    format!("type \"{}\" already exists in schema \"{schema}\"", ty.name),
+                ));
+            }
+            return Ok(Plan::AlterType {
+                ty,
+                change: super::TypeChange::SetSchema(schema.to_string()),
+            });
+        }
+        let table = match self.table(name) {
+            Ok(t) => t,
+            Err(e) if if_exists && e.sqlstate() == SqlState::UNDEFINED_TABLE => {
+                return Ok(Plan::Command(tag));
+            }
+            Err(e) => return Err(e),
+        };
+        let wrong = match kind {
+            "SEQUENCE" if table.sequence.is_none() => Some("a sequence"),
+            "VIEW" if table.view.is_none() => Some("a view"),
+            _ => None,
+        };
+        if let Some(wanted) = wrong {
+            return Err(Error::new(
+                SqlState::WRONG_OBJECT_TYPE,
+                format!("\"{}\" is not {wanted}", table.name),
+            ));
+        }
+        self.check_schema(schema)?;
+        let owned: Vec<crate::catalog::Table> = self
+            .txn
+            .tables()?
+            .into_iter()
+            .filter(|t| {
+                t.sequence
+                    .as_ref()
+                    .and_then(|s| s.owned_by.as_ref())
+                    .is_some_and(|(oid, _)| *oid == table.oid)
+            })
+            .collect();
+        // Defaults that name the owned sequences follow them.
+        let mut table = table;
+        for seq in &owned {
+            let old = super::ddl::nextval_default(&seq.schema, &seq.name);
+            let new = super::ddl::nextval_default(schema, &seq.name);
+            for c in &mut table.columns {
+                if c.default.as_deref() == Some(old.as_str()) {
+                    c.default = Some(new.clone());
+                }
+            }
+        }
+        let mut moves = vec![(table, schema.to_string())];
+        moves.extend(owned.into_iter().map(|t| (t, schema.to_string())));
+        Ok(Plan::MoveRelations(moves))
     }
 
     /// `ALTER <kind> name OWNER TO role`: every object belongs to the one role there is, so

@@ -32,6 +32,8 @@ pub enum TypeChange {
     },
     /// `RENAME TO name`.
     Rename(String),
+    /// `SET SCHEMA schema`.
+    SetSchema(String),
 }
 
 /// True if `t` is, or is an array of, the enum type `oid`.

@@ -339,6 +339,8 @@ impl DataType {
             DataType::Json => "json".into(),
             DataType::Jsonb => "jsonb".into(),
             DataType::Array(elem) => format!("{}[]", elem.name()),
+            // Qualified outside `public`, as format_type does for a type off the search path.
+            DataType::Enum(ty) if ty.schema != "public" => format!("{}.{}", ty.schema, ty.name),
             DataType::Enum(ty) => ty.name.clone(),
             DataType::Unknown => "unknown".into(),
         }
