@@ -47,6 +47,9 @@ pub struct Context<'a> {
     pub ctes: HashMap<usize, Arc<Vec<Row>>>,
     /// The rows of the previous round of each running recursive union, by id.
     pub work_tables: HashMap<usize, Arc<Vec<Row>>>,
+    /// Set while a [`Node::LockRows`] reads its input: scans append each row's key instead
+    /// of locking it (see [`crate::lock_rows`]).
+    pub lock_keys: bool,
 }
 
 impl<'a> Context<'a> {
@@ -69,6 +72,7 @@ impl<'a> Context<'a> {
             vars: None,
             ctes: HashMap::new(),
             work_tables: HashMap::new(),
+            lock_keys: false,
         }
     }
 }
@@ -261,6 +265,17 @@ fn build_node(node: &Node) -> Box<dyn Executor> {
             *distinct,
         )),
         Node::WorkTable { id, .. } => Box::new(crate::cte::WorkTableExec::new(*id)),
+        Node::LockRows {
+            input,
+            table,
+            width,
+            recheck,
+        } => Box::new(crate::lock_rows::LockRowsExec::new(
+            build(input),
+            table.clone(),
+            *width,
+            (**recheck).clone(),
+        )),
     }
 }
 
@@ -297,7 +312,7 @@ pub fn width(node: &Node) -> usize {
         Node::Window { input, functions } => width(input) + functions.len(),
         Node::CteScan { input, .. } => width(input),
         Node::RecursiveUnion { base, .. } => width(base),
-        Node::WorkTable { width, .. } => *width,
+        Node::WorkTable { width, .. } | Node::LockRows { width, .. } => *width,
         Node::FunctionScan {
             input,
             functions,
@@ -376,6 +391,11 @@ pub(crate) fn lock_scanned(
     filter: Option<&Expr>,
     ctx: &mut Context,
 ) -> Result<Option<Row>> {
+    if ctx.lock_keys {
+        let mut row = row;
+        row.push(Value::Bytea(key.to_vec()));
+        return Ok(Some(row));
+    }
     let Some(locking) = &ctx.row_locking else {
         return Ok(Some(row));
     };

@@ -31,6 +31,7 @@ pub mod functions;
 pub mod hash_aggregate;
 pub mod hash_join;
 pub mod index_scan;
+pub mod lock_rows;
 pub mod optimizer;
 pub mod plan;
 pub mod planner;

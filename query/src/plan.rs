@@ -375,6 +375,20 @@ pub enum Node {
         /// Its number of columns.
         width: usize,
     },
+    /// `SELECT ... FOR UPDATE / FOR SHARE` under a LIMIT, as PostgreSQL's LockRows: locks
+    /// the row of `table` behind each input row as it passes, so only the rows the LIMIT
+    /// takes are locked (see [`crate::lock_rows`]).
+    LockRows {
+        /// The rows: `width` output columns, then the scanned table row and its key.
+        input: Box<Node>,
+        /// The table whose rows are locked.
+        table: Table,
+        /// The number of output columns.
+        width: usize,
+        /// The input without its sorts, over a one-row placeholder instead of the scan:
+        /// re-run for a row that changed before it was locked.
+        recheck: Box<Node>,
+    },
 }
 
 /// Which keys of a table an index scan reads: values for the leading key columns (of the
@@ -819,6 +833,7 @@ pub fn visit_exprs(node: &Node, f: &mut impl FnMut(&Expr)) {
             visit_exprs(recursive, f);
         }
         Node::WorkTable { .. } => {}
+        Node::LockRows { input, .. } => visit_exprs(input, f),
     }
 }
 
@@ -836,7 +851,8 @@ impl Node {
             | Node::Window { input, .. }
             | Node::CteScan { input, .. }
             | Node::FunctionScan { input, .. }
-            | Node::IndexJoin { left: input, .. } => vec![input],
+            | Node::IndexJoin { left: input, .. }
+            | Node::LockRows { input, .. } => vec![input],
             Node::NestedLoopJoin { left, right, .. }
             | Node::HashJoin { left, right, .. }
             | Node::SetOp { left, right, .. } => vec![left, right],
@@ -974,6 +990,17 @@ impl Node {
                 kind,
                 filter,
                 on,
+            },
+            Node::LockRows {
+                input,
+                table,
+                width,
+                recheck,
+            } => Node::LockRows {
+                input: b(input),
+                table,
+                width,
+                recheck,
             },
             leaf @ (Node::Nothing
             | Node::Scan { .. }
@@ -1166,6 +1193,10 @@ impl Node {
                 recursive.fmt_indent(f, depth + 1)
             }
             Node::WorkTable { id, .. } => writeln!(f, "WorkTable Scan (cte{id})"),
+            Node::LockRows { input, table, .. } => {
+                writeln!(f, "LockRows on {}", table.name)?;
+                input.fmt_indent(f, depth + 1)
+            }
         }
     }
 }

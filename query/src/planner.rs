@@ -429,7 +429,10 @@ impl<'a> Planner<'a> {
                     &unlocked
                 };
                 let (node, mut columns) = self.query(q)?;
-                let node = self.optimized(node);
+                let mut node = self.optimized(node);
+                if let Some(locking) = &locking {
+                    node = crate::lock_rows::place(node, locking);
+                }
                 // What is still untyped at the top is text, as in PostgreSQL.
                 for (_, t) in &mut columns {
                     if *t == DataType::Unknown {

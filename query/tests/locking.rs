@@ -159,3 +159,111 @@ fn restrictions() {
         "25006"
     );
 }
+
+#[test]
+fn limit_locks_only_the_rows_returned() {
+    let db = setup();
+    let (mut a, mut b) = (db.session(), db.session());
+    run(&mut a, "BEGIN").unwrap();
+    assert_eq!(
+        run(
+            &mut a,
+            "SELECT id, state FROM jobs ORDER BY id DESC LIMIT 1 FOR UPDATE"
+        )
+        .unwrap(),
+        vec![vec!["3", "new"]]
+    );
+    // The rows the sort read but the LIMIT did not take are free.
+    run(&mut b, "BEGIN").unwrap();
+    assert_eq!(
+        run(&mut b, "SELECT id FROM jobs WHERE id < 3 FOR UPDATE NOWAIT").unwrap(),
+        vec![vec!["1"], vec!["2"]]
+    );
+    run(&mut b, "ROLLBACK").unwrap();
+    // OFFSET rows pass through the lock too, as in PostgreSQL.
+    run(&mut b, "BEGIN").unwrap();
+    assert_eq!(
+        run(
+            &mut b,
+            "SELECT id FROM jobs WHERE id < 3 ORDER BY id LIMIT 1 OFFSET 1 FOR SHARE"
+        )
+        .unwrap(),
+        vec![vec!["2"]]
+    );
+    run(&mut a, "COMMIT").unwrap();
+    for id in ["1", "2"] {
+        run(&mut a, "BEGIN").unwrap();
+        let sql = format!("SELECT id FROM jobs WHERE id = {id} FOR UPDATE NOWAIT");
+        assert_eq!(run(&mut a, &sql).unwrap_err(), "55P03", "{id}");
+        run(&mut a, "ROLLBACK").unwrap();
+    }
+    run(&mut b, "COMMIT").unwrap();
+    let plan = run(
+        &mut a,
+        "EXPLAIN SELECT id FROM jobs ORDER BY id LIMIT 1 FOR UPDATE",
+    )
+    .unwrap();
+    assert!(
+        plan.iter().any(|l| l[0].contains("LockRows on jobs")),
+        "{plan:?}"
+    );
+}
+
+#[test]
+fn skip_locked_job_queue() {
+    let db = setup();
+    let take = "SELECT id FROM jobs WHERE state = 'new' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
+    let mut workers: Vec<_> = (0..4).map(|_| db.session()).collect();
+    let mut taken = Vec::new();
+    for w in &mut workers {
+        run(w, "BEGIN").unwrap();
+        taken.push(run(w, take).unwrap());
+    }
+    assert_eq!(
+        taken,
+        vec![vec![vec!["1"]], vec![vec!["2"]], vec![vec!["3"]], vec![]]
+    );
+    // The first worker finishes its job; the next worker to ask gets nothing new, since the
+    // rest are still held, and once they are released the next free one comes.
+    run(
+        &mut workers[0],
+        "UPDATE jobs SET state = 'done' WHERE id = 1",
+    )
+    .unwrap();
+    run(&mut workers[0], "COMMIT").unwrap();
+    run(&mut workers[1], "ROLLBACK").unwrap();
+    run(&mut workers[0], "BEGIN").unwrap();
+    assert_eq!(run(&mut workers[0], take).unwrap(), vec![vec!["2"]]);
+    for w in &mut workers {
+        run(w, "ROLLBACK").unwrap();
+    }
+}
+
+#[test]
+fn a_waiting_limit_takes_the_next_row_when_its_row_stops_qualifying() {
+    let db = setup();
+    let mut a = db.session();
+    run(&mut a, "BEGIN").unwrap();
+    run(&mut a, "UPDATE jobs SET state = 'done' WHERE id = 1").unwrap();
+    run(&mut a, "UPDATE jobs SET state = 'newer' WHERE id = 2").unwrap();
+    let db2 = db.clone();
+    let waiter = thread::spawn(move || {
+        let mut b = db2.session();
+        run(&mut b, "BEGIN").unwrap();
+        let rows = run(
+            &mut b,
+            "SELECT id, state, upper(state) FROM jobs WHERE state LIKE 'new%' \
+             ORDER BY id LIMIT 2 FOR UPDATE",
+        );
+        run(&mut b, "COMMIT").unwrap();
+        rows
+    });
+    thread::sleep(Duration::from_millis(200));
+    run(&mut a, "COMMIT").unwrap();
+    // Row 1 no longer qualifies and is skipped; row 2 changed but still qualifies and comes
+    // out as it is now; row 3 fills the limit.
+    assert_eq!(
+        waiter.join().unwrap().unwrap(),
+        vec![vec!["2", "newer", "NEWER"], vec!["3", "new", "NEW"]]
+    );
+}
