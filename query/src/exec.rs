@@ -7,7 +7,7 @@
 //! correlated subqueries) and the cancel flag, checked as rows flow.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
@@ -213,10 +213,7 @@ fn build_node(node: &Node) -> Box<dyn Executor> {
             offset: 0,
             started: false,
         }),
-        Node::Distinct { input } => Box::new(DistinctExec {
-            input: build(input),
-            seen: HashSet::new(),
-        }),
+        Node::Distinct { input } => Box::new(crate::set_ops::DistinctExec::new(build(input))),
         Node::FunctionScan {
             input,
             functions,
@@ -235,13 +232,20 @@ fn build_node(node: &Node) -> Box<dyn Executor> {
             all,
             left,
             right,
-        } => Box::new(SetOpExec {
-            op: *op,
-            all: *all,
-            left: build(left),
-            right: build(right),
-            output: None,
-        }),
+        } => match op {
+            SetOpKind::Union if *all => {
+                Box::new(crate::set_ops::ChainExec::new(build(left), build(right)))
+            }
+            SetOpKind::Union => Box::new(crate::set_ops::DistinctExec::new(Box::new(
+                crate::set_ops::ChainExec::new(build(left), build(right)),
+            ))),
+            _ => Box::new(crate::set_ops::SetOpExec::new(
+                *op,
+                *all,
+                build(left),
+                build(right),
+            )),
+        },
         Node::Window { input, functions } => Box::new(crate::window::WindowExec::new(
             build(input),
             functions.clone(),
@@ -883,81 +887,6 @@ impl Executor for LimitExec {
             }
             None => self.input.next(ctx),
         }
-    }
-}
-
-struct DistinctExec {
-    input: Box<dyn Executor>,
-    seen: HashSet<HashKey>,
-}
-
-impl Executor for DistinctExec {
-    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
-        while let Some(row) = self.input.next(ctx)? {
-            if self.seen.insert(HashKey(row.clone())) {
-                return Ok(Some(row));
-            }
-        }
-        Ok(None)
-    }
-}
-
-struct SetOpExec {
-    op: SetOpKind,
-    all: bool,
-    left: Box<dyn Executor>,
-    right: Box<dyn Executor>,
-    output: Option<std::vec::IntoIter<Row>>,
-}
-
-impl Executor for SetOpExec {
-    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
-        if self.output.is_none() {
-            let mut left = Vec::new();
-            while let Some(r) = self.left.next(ctx)? {
-                left.push(r);
-            }
-            let mut right: HashMap<HashKey, usize> = HashMap::new();
-            let mut right_rows = Vec::new();
-            while let Some(r) = self.right.next(ctx)? {
-                *right.entry(HashKey(r.clone())).or_default() += 1;
-                right_rows.push(r);
-            }
-            let mut out = Vec::new();
-            let mut emitted: HashSet<HashKey> = HashSet::new();
-            match self.op {
-                SetOpKind::Union => {
-                    for r in left.into_iter().chain(right_rows) {
-                        if self.all || emitted.insert(HashKey(r.clone())) {
-                            out.push(r);
-                        }
-                    }
-                }
-                SetOpKind::Intersect | SetOpKind::Except => {
-                    let intersect = self.op == SetOpKind::Intersect;
-                    for r in left {
-                        let key = HashKey(r.clone());
-                        let count = right.get_mut(&key);
-                        let present = count.as_ref().is_some_and(|c| **c > 0);
-                        let keep = if intersect { present } else { !present };
-                        if self.all {
-                            if let Some(c) = count
-                                && *c > 0
-                            {
-                                *c -= 1;
-                            }
-                            if keep {
-                                out.push(r);
-                            }
-                        } else if keep && emitted.insert(key) {
-                            out.push(r);
-                        }
-                    }
-                }
-            }
-            self.output = Some(out.into_iter());
-        }
-        Ok(self.output.as_mut().and_then(Iterator::next))
     }
 }
 

@@ -37,6 +37,7 @@ pub mod plan;
 pub mod planner;
 pub mod prepared;
 pub mod session;
+pub mod set_ops;
 pub mod settings;
 pub mod spill;
 pub mod stats;
