@@ -44,9 +44,9 @@ pub struct Context<'a> {
     /// The session's settings, for `current_setting` and `set_config`.
     pub vars: Option<Arc<Mutex<Variables>>>,
     /// Rows of shared WITH queries, computed once per statement, by [`Node::CteScan`] id.
-    pub ctes: HashMap<usize, Arc<Vec<Row>>>,
+    pub ctes: HashMap<usize, Arc<crate::spill::RowStore>>,
     /// The rows of the previous round of each running recursive union, by id.
-    pub work_tables: HashMap<usize, Arc<Vec<Row>>>,
+    pub work_tables: HashMap<usize, Arc<crate::spill::RowStore>>,
     /// Set while a [`Node::LockRows`] reads its input: scans append each row's key instead
     /// of locking it (see [`crate::lock_rows`]).
     pub lock_keys: bool,
@@ -162,12 +162,12 @@ fn build_node(node: &Node) -> Box<dyn Executor> {
             right,
             kind,
             on,
-        } => Box::new(JoinExec::new(
-            left,
-            right,
+        } => Box::new(crate::nested_loop::NestedLoopExec::new(
+            build(left),
+            build(right),
+            width(left),
+            width(right),
             *kind,
-            Vec::new(),
-            Vec::new(),
             on.clone(),
         )),
         Node::HashJoin {

@@ -32,6 +32,7 @@ pub mod hash_aggregate;
 pub mod hash_join;
 pub mod index_scan;
 pub mod lock_rows;
+pub mod nested_loop;
 pub mod optimizer;
 pub mod plan;
 pub mod planner;

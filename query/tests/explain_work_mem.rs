@@ -296,3 +296,52 @@ fn distinct_and_set_operations_spill_beyond_work_mem() {
         [10_000, 10_000, 20_000, 13_334, 4000, 7000, 7500, 6500]
     );
 }
+
+#[test]
+fn windows_with_queries_and_nested_loops_spill_beyond_work_mem() {
+    let mut s = big(10_000);
+    let queries = [
+        "SELECT id, k, row_number() OVER (PARTITION BY k ORDER BY id),
+                sum(id) OVER (PARTITION BY k % 7 ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW),
+                rank() OVER (ORDER BY s), count(*) OVER ()
+         FROM big",
+        "WITH c AS (SELECT id, s FROM big) SELECT count(*), max(a.s), sum(b.id) FROM c a JOIN c b ON a.id = b.id + 1",
+        "WITH RECURSIVE r(id, lvl) AS (SELECT id, 0 FROM big UNION ALL SELECT id, lvl + 1 FROM r WHERE lvl < 3)
+         SELECT count(*), sum(id), sum(lvl) FROM r",
+        "WITH RECURSIVE r(n) AS (SELECT id % 5000 FROM big UNION SELECT (n * 7) % 5003 FROM r)
+         SELECT count(*), sum(n) FROM r",
+        "SELECT count(*), count(b.id), sum(b.id) FROM (SELECT * FROM big WHERE id < 100) a
+         LEFT JOIN big b ON b.id BETWEEN a.id * 50 AND a.id * 50 + 2",
+        "SELECT count(*), count(a.id), sum(b.id) FROM (SELECT * FROM big WHERE id < 100) a
+         RIGHT JOIN (SELECT * FROM big WHERE id < 5000) b ON b.id BETWEEN a.id * 50 AND a.id * 50 + 2",
+    ];
+    let mut sorted = |s: &mut Session, q: &str| {
+        let mut r = rows(s, q);
+        r.sort();
+        r
+    };
+    let mut in_memory = Vec::new();
+    for q in queries {
+        in_memory.push(sorted(&mut s, q));
+    }
+    ok(&mut s, "SET work_mem = '64kB'");
+    for (q, expected) in queries.iter().zip(&in_memory) {
+        assert!(
+            sorted(&mut s, q) == *expected,
+            "{q} differs under work_mem = 64kB"
+        );
+    }
+    assert_eq!(in_memory[0].len(), 10_000);
+    // PostgreSQL 15's answers for the rest.
+    let rest: Vec<Vec<String>> = in_memory[1..].iter().map(|r| r[0].clone()).collect();
+    assert_eq!(
+        rest,
+        [
+            vec!["9999", "row 99", "49985001"],
+            vec!["40000", "199980000", "60000"],
+            vec!["5003", "12512503"],
+            vec!["300", "300", "742800"],
+            vec!["5000", "300", "12497500"],
+        ]
+    );
+}
