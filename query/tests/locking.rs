@@ -267,3 +267,47 @@ fn a_waiting_limit_takes_the_next_row_when_its_row_stops_qualifying() {
         vec![vec!["2", "newer", "NEWER"], vec!["3", "new", "NEW"]]
     );
 }
+
+#[test]
+fn index_join_probes_lock_only_the_rows_pulled() {
+    let db = setup();
+    let (mut a, mut b) = (db.session(), db.session());
+    run(
+        &mut a,
+        "CREATE TABLE child (id int PRIMARY KEY, job int);
+         CREATE INDEX child_job ON child (job);
+         INSERT INTO child VALUES (1, 1), (2, 1), (3, 1), (4, 2)",
+    )
+    .unwrap();
+    let sql = "SELECT c.id FROM jobs j JOIN child c ON c.job = j.id WHERE j.id = 1 LIMIT 1 FOR UPDATE OF c";
+    let plan = run(&mut a, &format!("EXPLAIN {sql}")).unwrap();
+    assert!(
+        plan.iter().any(|l| l[0].contains("Index Nested Loop")),
+        "{plan:?}"
+    );
+    run(&mut a, "BEGIN").unwrap();
+    assert_eq!(run(&mut a, sql).unwrap(), vec![vec!["1"]]);
+    // The probe streams: the rows after the one the LIMIT took were never read, so never
+    // locked.
+    run(&mut b, "BEGIN").unwrap();
+    assert_eq!(
+        run(
+            &mut b,
+            "SELECT id FROM child WHERE id IN (2, 3) FOR UPDATE NOWAIT"
+        )
+        .unwrap(),
+        vec![vec!["2"], vec!["3"]]
+    );
+    run(&mut b, "ROLLBACK").unwrap();
+    run(&mut b, "BEGIN").unwrap();
+    assert_eq!(
+        run(
+            &mut b,
+            "SELECT id FROM child WHERE id = 1 FOR UPDATE NOWAIT"
+        )
+        .unwrap_err(),
+        "55P03"
+    );
+    run(&mut b, "ROLLBACK").unwrap();
+    run(&mut a, "COMMIT").unwrap();
+}
