@@ -508,10 +508,11 @@ impl Hash for HashKey {
     }
 }
 
-/// A join. With keys it is a hash join: the right input is hashed on its keys and each left
-/// row visits only the right rows with equal keys. Without keys it is a nested loop: each left
-/// row visits every right row. Either way the condition is checked on each pair, and outer
-/// joins add the rows that found no partner, padded with NULLs.
+/// A hash join: the right input is hashed on its keys and each left row visits only the
+/// right rows with equal keys (without keys, every right row). The condition is checked on
+/// each pair, and outer joins add the rows that found no partner, padded with NULLs. Plan
+/// nodes without keys run as [`crate::nested_loop::NestedLoopExec`], whose inner side may
+/// spill.
 pub(crate) struct JoinExec {
     left: Box<dyn Executor>,
     right: Box<dyn Executor>,
