@@ -19,6 +19,7 @@ mod calls;
 
 mod aggregates;
 mod ctes;
+mod distinct_on;
 mod quantified;
 mod windows;
 
@@ -1196,7 +1197,7 @@ impl<'a> Planner<'a> {
                     match exprs.iter().position(|x| *x == e) {
                         Some(i) => i,
                         None => {
-                            if select.distinct.is_some() {
+                            if matches!(select.distinct, Some(ast::Distinct::Distinct)) {
                                 return Err(Error::new(
                                     SqlState::INVALID_COLUMN_REFERENCE,
                                     "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
@@ -1216,6 +1217,19 @@ impl<'a> Planner<'a> {
                 nulls_first: o.options.nulls_first.unwrap_or(desc),
             });
         }
+        let distinct_on = match &select.distinct {
+            Some(ast::Distinct::On(on)) => Some(self.distinct_on_targets(
+                on,
+                &items,
+                &columns,
+                &mut exprs,
+                &mut hidden,
+                &scope,
+                grouping.as_mut(),
+                &sort_keys,
+            )?),
+            _ => None,
+        };
         let windows = self.windows.take();
         let input_width = grouping
             .as_ref()
@@ -1245,7 +1259,11 @@ impl<'a> Planner<'a> {
                     input: Box::new(node),
                 }
             }
-            Some(other) => return Err(Error::unsupported(format!("{other}"))),
+            Some(ast::Distinct::On(_)) => {
+                let width = crate::exec::width(&node);
+                let targets = distinct_on.unwrap_or_default();
+                node = distinct_on::first_of_each(node, width, &targets, &sort_keys);
+            }
         }
         if !sort_keys.is_empty() {
             node = Node::Sort {

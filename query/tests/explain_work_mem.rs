@@ -261,6 +261,7 @@ fn explain_analyze_annotates_every_plan_shape() {
 
 #[test]
 fn distinct_and_set_operations_spill_beyond_work_mem() {
+    // DISTINCT, DISTINCT ON and set operations under a small work_mem.
     let mut s = big(10_000);
     let queries = [
         "SELECT DISTINCT k, s FROM big",
@@ -271,6 +272,8 @@ fn distinct_and_set_operations_spill_beyond_work_mem() {
         "SELECT id % 2000 FROM big INTERSECT ALL SELECT id % 3000 FROM big",
         "SELECT id % 5000, s FROM big EXCEPT SELECT id, s FROM big WHERE id % 2 = 0",
         "SELECT id % 2000 FROM big EXCEPT ALL SELECT id % 3000 FROM big WHERE id % 2 = 0",
+        "SELECT DISTINCT ON (k) k, id, s FROM big ORDER BY k, id DESC",
+        "SELECT DISTINCT ON (id % 3000, s) id, s FROM big ORDER BY id % 3000, s, id",
     ];
     // Spilled rows come out in another order: compare them sorted.
     let mut sorted = |s: &mut Session, q: &str| {
@@ -293,8 +296,12 @@ fn distinct_and_set_operations_spill_beyond_work_mem() {
     let counts: Vec<usize> = in_memory.iter().map(Vec::len).collect();
     assert_eq!(
         counts,
-        [10_000, 10_000, 20_000, 13_334, 4000, 7000, 7500, 6500]
+        [
+            10_000, 10_000, 20_000, 13_334, 4000, 7000, 7500, 6500, 1000, 10_000
+        ]
     );
+    // The row DISTINCT ON keeps for k = 0 is the one with the largest id, as in PostgreSQL.
+    assert_eq!(in_memory[8][0], ["0", "9000", "row 555"]);
 }
 
 #[test]
