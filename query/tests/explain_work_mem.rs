@@ -276,7 +276,7 @@ fn distinct_and_set_operations_spill_beyond_work_mem() {
         "SELECT DISTINCT ON (id % 3000, s) id, s FROM big ORDER BY id % 3000, s, id",
     ];
     // Spilled rows come out in another order: compare them sorted.
-    let mut sorted = |s: &mut Session, q: &str| {
+    let sorted = |s: &mut Session, q: &str| {
         let mut r = rows(s, q);
         r.sort();
         r
@@ -322,7 +322,7 @@ fn windows_with_queries_and_nested_loops_spill_beyond_work_mem() {
         "SELECT count(*), count(a.id), sum(b.id) FROM (SELECT * FROM big WHERE id < 100) a
          RIGHT JOIN (SELECT * FROM big WHERE id < 5000) b ON b.id BETWEEN a.id * 50 AND a.id * 50 + 2",
     ];
-    let mut sorted = |s: &mut Session, q: &str| {
+    let sorted = |s: &mut Session, q: &str| {
         let mut r = rows(s, q);
         r.sort();
         r
