@@ -4,8 +4,9 @@
 //! Each function is a stage over the previous function's stage (the first one over the
 //! input), as in PostgreSQL: its rows are sorted by the function's PARTITION BY keys, then
 //! its ORDER BY keys (an external sort within `work_mem`, stable, so rows equal on both keep
-//! their order), and cut into partitions, which are computed one at a time: only the current
-//! partition is held in memory. Within a partition, rows equal on the ORDER BY keys are *peers*: they
+//! their order), and cut into partitions, which are computed one at a time. A partition's
+//! rows wait in a row store that spills beyond `work_mem`; only their ORDER BY keys and the
+//! columns the function reads stay in memory. Within a partition, rows equal on the ORDER BY keys are *peers*: they
 //! share a rank, and a frame that ends at the CURRENT ROW in RANGE or GROUPS mode ends after
 //! the current row's last peer. Without ORDER BY every row of the partition is a peer of every
 //! other, so the default frame (`RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW`) is the
@@ -25,12 +26,13 @@
 //! function (each stage appends its own).
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use crate::aggregate::Accumulator;
 use crate::error::{Error, Result, SqlState};
 use crate::exec::{Context, Executor, compare_keys, eval};
 use crate::plan::{Expr, FrameBound, FrameUnits, SortKey, WindowFunction};
-use crate::spill::ExternalSort;
+use crate::spill::{ExternalSort, RowStore, StoreReader};
 use crate::storage::Row;
 use crate::types::{self, BinaryOp, DataType, Value};
 
@@ -72,19 +74,34 @@ impl Executor for WindowExec {
 }
 
 /// One function's pass: its input sorted by the window (an external sort, within
-/// `work_mem`), then one partition at a time in memory, each row followed by its value.
+/// `work_mem`), then one partition at a time, each row followed by its value. A partition's
+/// rows go to a [`RowStore`] (a temporary file beyond `work_mem`) and are read back to be
+/// returned; what stays in memory is, for each row, its ORDER BY keys and the columns the
+/// function reads.
 struct WindowStage {
     input: Box<dyn Executor>,
     f: WindowFunction,
     /// PARTITION BY keys as sort keys, then the window's ORDER BY.
     keys: Vec<SortKey>,
+    /// The input columns the function's arguments read (`None`: any, through a subquery).
+    reads: Option<Vec<usize>>,
     /// The rows in window order, each followed by its partition and order keys.
     sorted: Option<Box<dyn Iterator<Item = Result<Row>> + Send>>,
     offsets: Option<Offsets>,
     /// The first row of the next partition, already read.
     ahead: Option<Row>,
-    /// The finished rows of the current partition.
-    out: std::vec::IntoIter<Row>,
+    /// The rows of the current partition being returned, and their values.
+    out: Option<(StoreReader, std::vec::IntoIter<Value>)>,
+}
+
+/// One partition read from the sorted rows.
+struct PartitionRows {
+    /// The whole rows, to be returned.
+    store: RowStore,
+    /// The columns the function reads of each (the others NULL).
+    reads: Vec<Row>,
+    /// The ORDER BY keys of each.
+    keys: Vec<Vec<Value>>,
 }
 
 impl WindowStage {
@@ -99,14 +116,31 @@ impl WindowStage {
             })
             .collect();
         keys.extend(f.order_by.iter().cloned());
+        let mut reads = Some(Vec::new());
+        let read = f
+            .args
+            .iter()
+            .chain(f.aggregate.iter().flat_map(|a| a.exprs()));
+        for e in read {
+            e.visit(&mut |x| match x {
+                Expr::Column(i) => {
+                    if let Some(r) = &mut reads {
+                        r.push(*i);
+                    }
+                }
+                Expr::Subquery(_) | Expr::Exists(..) | Expr::InSubquery(..) => reads = None,
+                _ => {}
+            });
+        }
         WindowStage {
             input,
             f,
             keys,
+            reads,
             sorted: None,
             offsets: None,
             ahead: None,
-            out: Vec::new().into_iter(),
+            out: None,
         }
     }
 
@@ -131,81 +165,98 @@ impl WindowStage {
         Ok(())
     }
 
-    /// The next partition's rows, keys still attached.
-    fn partition(&mut self) -> Result<Vec<Row>> {
+    /// The next partition (`None` after the last).
+    fn partition(&mut self, ctx: &mut Context) -> Result<Option<PartitionRows>> {
         let Some(sorted) = &mut self.sorted else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         let Some(first) = self.ahead.take().map(Ok).or_else(|| sorted.next()) else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
-        let mut rows = vec![first?];
         let parts = self.f.partition_by.len();
-        let part_keys = &self.keys[..parts];
-        let key_start = |r: &Row| r.len() - self.keys.len();
-        for row in sorted.by_ref() {
-            let row = row?;
-            let (a, b) = (&rows[0], &row);
-            let (ka, kb) = (key_start(a), key_start(b));
-            if compare_keys(part_keys, &a[ka..ka + parts], &b[kb..kb + parts]) != Ordering::Equal {
-                self.ahead = Some(row);
-                break;
+        let mut rows = PartitionRows {
+            store: RowStore::new(ctx),
+            reads: Vec::new(),
+            keys: Vec::new(),
+        };
+        let mut part: Option<Vec<Value>> = None;
+        let mut next = Some(first);
+        while let Some(row) = next.take().or_else(|| sorted.next()) {
+            let mut row = row?;
+            let mut keys = row.split_off(row.len() - self.keys.len());
+            let order = keys.split_off(parts);
+            match &part {
+                Some(p) if compare_keys(&self.keys[..parts], p, &keys) != Ordering::Equal => {
+                    row.extend(keys);
+                    row.extend(order);
+                    self.ahead = Some(row);
+                    break;
+                }
+                Some(_) => {}
+                None => part = Some(keys),
             }
-            rows.push(row);
+            rows.reads.push(match &self.reads {
+                Some(reads) => {
+                    let mut narrow = vec![Value::Null; reads.iter().max().map_or(0, |m| m + 1)];
+                    for &i in reads {
+                        if let (Some(slot), Some(v)) = (narrow.get_mut(i), row.get(i)) {
+                            *slot = v.clone();
+                        }
+                    }
+                    narrow
+                }
+                None => row.clone(),
+            });
+            rows.keys.push(order);
+            rows.store.push(row)?;
         }
-        Ok(rows)
+        Ok(Some(rows))
     }
 }
 
 impl Executor for WindowStage {
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
-        if let Some(row) = self.out.next() {
-            return Ok(Some(row));
-        }
-        if self.sorted.is_none() {
-            self.sort(ctx)?;
-        }
-        let mut rows = self.partition()?;
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        let parts = self.f.partition_by.len();
-        let mut keys = Vec::with_capacity(rows.len());
-        for row in &mut rows {
-            let start = row.len() - self.keys.len();
-            keys.push(row.split_off(start).split_off(parts));
-        }
-        let mut group = Vec::with_capacity(rows.len());
-        let mut group_start = Vec::new();
-        for i in 0..rows.len() {
-            if i == 0 || compare_keys(&self.f.order_by, &keys[i - 1], &keys[i]) != Ordering::Equal {
-                group_start.push(i);
+        loop {
+            if let Some((reader, values)) = &mut self.out {
+                if let Some(mut row) = reader.read()? {
+                    row.push(values.next().unwrap_or(Value::Null));
+                    return Ok(Some(row));
+                }
+                self.out = None;
             }
-            group.push(group_start.len() - 1);
+            if self.sorted.is_none() {
+                self.sort(ctx)?;
+            }
+            let Some(rows) = self.partition(ctx)? else {
+                return Ok(None);
+            };
+            let len = rows.keys.len();
+            let mut group = Vec::with_capacity(len);
+            let mut group_start = Vec::new();
+            for i in 0..len {
+                if i == 0
+                    || compare_keys(&self.f.order_by, &rows.keys[i - 1], &rows.keys[i])
+                        != Ordering::Equal
+                {
+                    group_start.push(i);
+                }
+                group.push(group_start.len() - 1);
+            }
+            group_start.push(len);
+            let order: Vec<usize> = (0..len).collect();
+            let partition = Partition {
+                rows: &order,
+                keys: &rows.keys,
+                group,
+                group_start,
+            };
+            let Some(offsets) = &self.offsets else {
+                return Err(Error::internal("window frame offsets not evaluated"));
+            };
+            let values = partition_values(&self.f, &partition, offsets, &rows.reads, ctx)?;
+            ctx.check_cancel()?;
+            self.out = Some((Arc::new(rows.store).reader(), values.into_iter()));
         }
-        group_start.push(rows.len());
-        let order: Vec<usize> = (0..rows.len()).collect();
-        let partition = Partition {
-            rows: &order,
-            keys: &keys,
-            group,
-            group_start,
-        };
-        let Some(offsets) = &self.offsets else {
-            return Err(Error::internal("window frame offsets not evaluated"));
-        };
-        let values = partition_values(&self.f, &partition, offsets, &rows, ctx)?;
-        ctx.check_cancel()?;
-        let out: Vec<Row> = rows
-            .into_iter()
-            .zip(values)
-            .map(|(mut row, v)| {
-                row.push(v);
-                row
-            })
-            .collect();
-        self.out = out.into_iter();
-        Ok(self.out.next())
     }
 }
 
