@@ -1268,7 +1268,8 @@ impl fmt::Display for Expr {
 
 /// The row locks of `SELECT ... FOR UPDATE / FOR SHARE`: each row a scan of the named tables
 /// (every table when none are named) reads and its filter accepts is locked, and the newest
-/// committed version is what the query sees (re-checked against the filter).
+/// committed version is what the query sees (re-checked against the filter). Under a LIMIT,
+/// a [`Node::LockRows`] may lock the rows returned instead.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RowLocking {
     /// The tables whose rows are locked (`FOR UPDATE OF ...`); empty: all of them.
