@@ -271,12 +271,12 @@ fn build_node(node: &Node) -> Box<dyn Executor> {
         Node::WorkTable { id, .. } => Box::new(crate::cte::WorkTableExec::new(*id)),
         Node::LockRows {
             input,
-            table,
+            tables,
             width,
             recheck,
         } => Box::new(crate::lock_rows::LockRowsExec::new(
             build(input),
-            table.clone(),
+            tables.clone(),
             *width,
             (**recheck).clone(),
         )),

@@ -376,13 +376,13 @@ pub enum Node {
         width: usize,
     },
     /// `SELECT ... FOR UPDATE / FOR SHARE` under a LIMIT, as PostgreSQL's LockRows: locks
-    /// the row of `table` behind each input row as it passes, so only the rows the LIMIT
-    /// takes are locked (see [`crate::lock_rows`]).
+    /// the rows behind each input row as it passes, so only the rows the LIMIT takes are
+    /// locked (see [`crate::lock_rows`]).
     LockRows {
-        /// The rows: `width` output columns, then the scanned table row and its key.
+        /// The rows: `width` output columns, then each scanned table's row and its key.
         input: Box<Node>,
-        /// The table whose rows are locked.
-        table: Table,
+        /// The scanned tables, left to right, and whether their rows are locked.
+        tables: Vec<(Table, bool)>,
         /// The number of output columns.
         width: usize,
         /// The input without its sorts, over a one-row placeholder instead of the scan:
@@ -993,12 +993,12 @@ impl Node {
             },
             Node::LockRows {
                 input,
-                table,
+                tables,
                 width,
                 recheck,
             } => Node::LockRows {
                 input: b(input),
-                table,
+                tables,
                 width,
                 recheck,
             },
@@ -1193,8 +1193,13 @@ impl Node {
                 recursive.fmt_indent(f, depth + 1)
             }
             Node::WorkTable { id, .. } => writeln!(f, "WorkTable Scan (cte{id})"),
-            Node::LockRows { input, table, .. } => {
-                writeln!(f, "LockRows on {}", table.name)?;
+            Node::LockRows { input, tables, .. } => {
+                let names: Vec<&str> = tables
+                    .iter()
+                    .filter(|(_, locked)| *locked)
+                    .map(|(t, _)| t.name.as_str())
+                    .collect();
+                writeln!(f, "LockRows on {}", names.join(", "))?;
                 input.fmt_indent(f, depth + 1)
             }
         }

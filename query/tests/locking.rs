@@ -269,7 +269,7 @@ fn a_waiting_limit_takes_the_next_row_when_its_row_stops_qualifying() {
 }
 
 #[test]
-fn index_join_probes_lock_only_the_rows_pulled() {
+fn index_joins_under_a_limit_lock_only_the_rows_returned() {
     let db = setup();
     let (mut a, mut b) = (db.session(), db.session());
     run(
@@ -282,13 +282,13 @@ fn index_join_probes_lock_only_the_rows_pulled() {
     let sql = "SELECT c.id FROM jobs j JOIN child c ON c.job = j.id WHERE j.id = 1 LIMIT 1 FOR UPDATE OF c";
     let plan = run(&mut a, &format!("EXPLAIN {sql}")).unwrap();
     assert!(
-        plan.iter().any(|l| l[0].contains("Index Nested Loop")),
+        plan.iter().any(|l| l[0].contains("Index Nested Loop"))
+            && plan.iter().any(|l| l[0].contains("LockRows on child")),
         "{plan:?}"
     );
     run(&mut a, "BEGIN").unwrap();
     assert_eq!(run(&mut a, sql).unwrap(), vec![vec!["1"]]);
-    // The probe streams: the rows after the one the LIMIT took were never read, so never
-    // locked.
+    // The other rows the probe found are not locked.
     run(&mut b, "BEGIN").unwrap();
     assert_eq!(
         run(
@@ -310,4 +310,81 @@ fn index_join_probes_lock_only_the_rows_pulled() {
     );
     run(&mut b, "ROLLBACK").unwrap();
     run(&mut a, "COMMIT").unwrap();
+}
+
+#[test]
+fn joins_under_a_limit_lock_only_the_rows_returned() {
+    let db = setup();
+    let (mut a, mut b) = (db.session(), db.session());
+    run(
+        &mut a,
+        "CREATE TABLE runs (id int PRIMARY KEY, job int, note text);
+         INSERT INTO runs VALUES (10, 1, 'x'), (20, 2, 'y'), (30, 3, 'z'), (40, 3, 'w')",
+    )
+    .unwrap();
+    let sql = "SELECT j.id, r.id, r.note FROM jobs j JOIN runs r ON r.job = j.id \
+               WHERE j.state = 'new' ORDER BY r.id LIMIT 2 FOR UPDATE";
+    let plan = run(&mut a, &format!("EXPLAIN {sql}")).unwrap();
+    assert!(
+        plan.iter().any(|l| l[0].contains("LockRows on jobs, runs")),
+        "{plan:?}"
+    );
+    run(&mut a, "BEGIN").unwrap();
+    assert_eq!(
+        run(&mut a, sql).unwrap(),
+        vec![vec!["1", "10", "x"], vec!["2", "20", "y"]]
+    );
+    run(&mut b, "BEGIN").unwrap();
+    assert_eq!(
+        run(
+            &mut b,
+            "SELECT id FROM runs WHERE id >= 30 FOR UPDATE NOWAIT"
+        )
+        .unwrap(),
+        vec![vec!["30"], vec!["40"]]
+    );
+    assert_eq!(
+        run(&mut b, "SELECT id FROM jobs WHERE id = 3 FOR UPDATE NOWAIT").unwrap(),
+        vec![vec!["3"]]
+    );
+    run(&mut b, "ROLLBACK").unwrap();
+    run(&mut b, "BEGIN").unwrap();
+    assert_eq!(
+        run(
+            &mut b,
+            "SELECT id FROM runs WHERE id = 20 FOR UPDATE NOWAIT"
+        )
+        .unwrap_err(),
+        "55P03"
+    );
+    run(&mut b, "ROLLBACK").unwrap();
+    run(&mut a, "ROLLBACK").unwrap();
+    // A waiting locker re-checks the join over the rows of each output row, as PostgreSQL's
+    // EvalPlanQual: job 1 stops qualifying, and run 30 moved to job 2 no longer joins job 3
+    // (it finds no new partner either), so runs 20 and 40 come out.
+    run(&mut a, "BEGIN").unwrap();
+    run(&mut a, "UPDATE jobs SET state = 'done' WHERE id = 1").unwrap();
+    run(
+        &mut a,
+        "UPDATE runs SET note = 'moved', job = 2 WHERE id = 30",
+    )
+    .unwrap();
+    let db2 = db.clone();
+    let waiter = thread::spawn(move || {
+        let mut b = db2.session();
+        run(&mut b, "BEGIN").unwrap();
+        let rows = run(
+            &mut b,
+            "SELECT j.id, r.id, r.note FROM jobs j JOIN runs r ON r.job = j.id \
+             WHERE j.state = 'new' ORDER BY r.id LIMIT 2 FOR UPDATE",
+        );
+        run(&mut b, "COMMIT").unwrap();
+        rows
+    });
+    thread::sleep(Duration::from_millis(200));
+    run(&mut a, "COMMIT").unwrap();
+    assert_eq!(
+        waiter.join().unwrap().unwrap(),
+        vec![vec!["2", "20", "y"], vec!["3", "40", "w"]]
+    );
 }

@@ -199,12 +199,12 @@ pub fn map_exprs(node: Node, f: &impl Fn(Expr) -> Expr) -> Node {
         Node::WorkTable { id, width } => Node::WorkTable { id, width },
         Node::LockRows {
             input,
-            table,
+            tables,
             width,
             recheck,
         } => Node::LockRows {
             input: n(input),
-            table,
+            tables,
             width,
             recheck,
         },
