@@ -1,5 +1,7 @@
 //! EXPLAIN ANALYZE's output shape, and queries under a small `work_mem`: sorts, hash
-//! aggregations and hash joins spill to disk and give the same rows as in memory.
+//! aggregations, hash joins, DISTINCT (ON), set operations, window functions, WITH queries,
+//! recursive work tables and nested loop joins spill to disk and give the same rows as in
+//! memory.
 
 use anchor_query::{Database, Session, SqlState};
 
