@@ -163,7 +163,9 @@ impl Carried {
     }
 }
 
-/// A join's rewritten inputs joined: its own columns first, then what both carry.
+/// A join's rewritten inputs joined: its own columns first, then what both carry. `make`
+/// builds the join node from the rewritten inputs, given the left input's own width and
+/// its rewritten width (to renumber the join's conditions with [`shifted`]).
 fn join(
     left: Carried,
     right: Carried,
