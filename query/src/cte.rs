@@ -12,13 +12,17 @@
 //! [`Node::WorkTable`] reading the previous round's rows, until
 //! a round produces nothing. With UNION (not ALL) a row seen before is dropped, in the first
 //! round too, so a recursion through a cycle ends.
+//!
+//! A shared WITH query's rows and each round's rows are kept in a [`RowStore`], which moves
+//! them to a temporary file once they outgrow `work_mem`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::exec::{Context, Executor, HashKey, build, collect};
+use crate::exec::{Context, Executor, HashKey, build};
 use crate::plan::Node;
+use crate::spill::{RowStore, StoreReader};
 use crate::storage::Row;
 
 /// Reads a WITH query's rows, computing them at most once per statement when shared.
@@ -32,9 +36,9 @@ pub struct CteScanExec {
 enum CteState {
     Start,
     /// Reading rows another reference computed.
-    Cached(Arc<Vec<Row>>, usize),
+    Cached(StoreReader),
     /// Computing them: the running plan and the rows so far (kept to share at the end).
-    Running(Box<dyn Executor>, Vec<Row>),
+    Running(Box<dyn Executor>, Option<RowStore>),
     Done,
 }
 
@@ -56,25 +60,27 @@ impl Executor for CteScanExec {
             match &mut self.state {
                 CteState::Start => {
                     self.state = match ctx.ctes.get(&self.id) {
-                        Some(rows) if self.shared => CteState::Cached(rows.clone(), 0),
-                        _ => CteState::Running(build(&self.input), Vec::new()),
+                        Some(rows) if self.shared => CteState::Cached(rows.reader()),
+                        _ => CteState::Running(
+                            build(&self.input),
+                            self.shared.then(|| RowStore::new(ctx)),
+                        ),
                     };
                 }
-                CteState::Cached(rows, position) => {
-                    let row = rows.get(*position).cloned();
-                    *position += 1;
-                    return Ok(row);
+                CteState::Cached(reader) => {
+                    ctx.check_cancel()?;
+                    return reader.read();
                 }
                 CteState::Running(exec, rows) => match exec.next(ctx)? {
                     Some(row) => {
-                        if self.shared {
-                            rows.push(row.clone());
+                        if let Some(rows) = rows {
+                            rows.push(row.clone())?;
                         }
                         return Ok(Some(row));
                     }
                     None => {
-                        if self.shared {
-                            ctx.ctes.insert(self.id, Arc::new(std::mem::take(rows)));
+                        if let Some(rows) = rows.take() {
+                            ctx.ctes.insert(self.id, Arc::new(rows));
                         }
                         self.state = CteState::Done;
                     }
@@ -91,11 +97,14 @@ pub struct RecursiveUnionExec {
     base: Option<Box<dyn Executor>>,
     recursive: Node,
     distinct: bool,
+    /// The rows UNION has seen (held in memory whatever their size, as in PostgreSQL).
     seen: HashSet<HashKey>,
-    /// This round's rows, which the next round reads.
-    work: Vec<Row>,
-    /// Rows of the round being returned.
-    pending: std::vec::IntoIter<Row>,
+    /// This round's rows, which the next round reads (`None` until the base term starts).
+    work: Option<RowStore>,
+    /// The previous round's rows, being returned.
+    pending: Option<StoreReader>,
+    /// The previous round's rows, which the next round reads.
+    previous: Option<Arc<RowStore>>,
 }
 
 impl RecursiveUnionExec {
@@ -107,18 +116,35 @@ impl RecursiveUnionExec {
             recursive,
             distinct,
             seen: HashSet::new(),
-            work: Vec::new(),
-            pending: Vec::new().into_iter(),
+            work: None,
+            pending: None,
+            previous: None,
         }
     }
 
     /// Keeps `row` (for the output and the next round) unless UNION has seen it.
-    fn admit(&mut self, row: &Row) -> bool {
+    fn admit(&mut self, row: &Row, ctx: &Context) -> Result<bool> {
         let fresh = !self.distinct || self.seen.insert(HashKey(row.clone()));
         if fresh {
-            self.work.push(row.clone());
+            self.work
+                .get_or_insert_with(|| RowStore::new(ctx))
+                .push(row.clone())?;
         }
-        fresh
+        Ok(fresh)
+    }
+
+    /// Runs one round over the previous round's rows, into `work`.
+    fn round(&mut self, previous: Arc<RowStore>, ctx: &mut Context) -> Result<()> {
+        ctx.work_tables.insert(self.id, previous);
+        let mut exec = build(&self.recursive);
+        let result = (|| {
+            while let Some(row) = exec.next(ctx)? {
+                self.admit(&row, ctx)?;
+            }
+            Ok(())
+        })();
+        ctx.work_tables.remove(&self.id);
+        result
     }
 }
 
@@ -127,32 +153,37 @@ impl Executor for RecursiveUnionExec {
         while let Some(base) = &mut self.base {
             match base.next(ctx)? {
                 Some(row) => {
-                    if self.admit(&row) {
+                    if self.admit(&row, ctx)? {
                         return Ok(Some(row));
                     }
                 }
-                None => self.base = None,
+                None => {
+                    self.base = None;
+                    self.previous = self.work.take().map(Arc::new);
+                }
             }
         }
         loop {
-            if let Some(row) = self.pending.next() {
-                return Ok(Some(row));
+            if let Some(pending) = &mut self.pending {
+                if let Some(row) = pending.read()? {
+                    return Ok(Some(row));
+                }
+                self.pending = None;
             }
-            if self.work.is_empty() {
+            let Some(previous) = self.previous.take() else {
+                return Ok(None);
+            };
+            if previous.is_empty() {
                 return Ok(None);
             }
             ctx.check_cancel()?;
-            let previous = Arc::new(std::mem::take(&mut self.work));
-            ctx.work_tables.insert(self.id, previous);
-            let produced = collect(&self.recursive, ctx);
-            ctx.work_tables.remove(&self.id);
-            let mut round = Vec::new();
-            for row in produced? {
-                if self.admit(&row) {
-                    round.push(row);
-                }
-            }
-            self.pending = round.into_iter();
+            self.round(previous, ctx)?;
+            let Some(rows) = self.work.take() else {
+                return Ok(None);
+            };
+            let rows = Arc::new(rows);
+            self.pending = Some(rows.reader());
+            self.previous = Some(rows);
         }
     }
 }
@@ -160,18 +191,13 @@ impl Executor for RecursiveUnionExec {
 /// Reads the previous round's rows of a running recursive union.
 pub struct WorkTableExec {
     id: usize,
-    rows: Option<Arc<Vec<Row>>>,
-    position: usize,
+    rows: Option<StoreReader>,
 }
 
 impl WorkTableExec {
     /// Reads the work table of recursion `id`.
     pub fn new(id: usize) -> Self {
-        WorkTableExec {
-            id,
-            rows: None,
-            position: 0,
-        }
+        WorkTableExec { id, rows: None }
     }
 }
 
@@ -181,16 +207,15 @@ impl Executor for WorkTableExec {
             let rows = ctx
                 .work_tables
                 .get(&self.id)
-                .cloned()
-                .ok_or_else(|| Error::internal("work table read outside its recursion"))?;
+                .ok_or_else(|| Error::internal("work table read outside its recursion"))?
+                .reader();
             self.rows = Some(rows);
         }
-        let row = self
-            .rows
-            .as_ref()
-            .and_then(|r| r.get(self.position).cloned());
-        self.position += 1;
-        Ok(row)
+        ctx.check_cancel()?;
+        match &mut self.rows {
+            Some(rows) => rows.read(),
+            None => Ok(None),
+        }
     }
 }
 

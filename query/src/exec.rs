@@ -7,7 +7,7 @@
 //! correlated subqueries) and the cancel flag, checked as rows flow.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
@@ -44,9 +44,12 @@ pub struct Context<'a> {
     /// The session's settings, for `current_setting` and `set_config`.
     pub vars: Option<Arc<Mutex<Variables>>>,
     /// Rows of shared WITH queries, computed once per statement, by [`Node::CteScan`] id.
-    pub ctes: HashMap<usize, Arc<Vec<Row>>>,
+    pub ctes: HashMap<usize, Arc<crate::spill::RowStore>>,
     /// The rows of the previous round of each running recursive union, by id.
-    pub work_tables: HashMap<usize, Arc<Vec<Row>>>,
+    pub work_tables: HashMap<usize, Arc<crate::spill::RowStore>>,
+    /// Set while a [`Node::LockRows`] reads its input: scans append each row's key instead
+    /// of locking it (see [`crate::lock_rows`]).
+    pub lock_keys: bool,
 }
 
 impl<'a> Context<'a> {
@@ -69,6 +72,7 @@ impl<'a> Context<'a> {
             vars: None,
             ctes: HashMap::new(),
             work_tables: HashMap::new(),
+            lock_keys: false,
         }
     }
 }
@@ -158,12 +162,12 @@ fn build_node(node: &Node) -> Box<dyn Executor> {
             right,
             kind,
             on,
-        } => Box::new(JoinExec::new(
-            left,
-            right,
+        } => Box::new(crate::nested_loop::NestedLoopExec::new(
+            build(left),
+            build(right),
+            width(left),
+            width(right),
             *kind,
-            Vec::new(),
-            Vec::new(),
             on.clone(),
         )),
         Node::HashJoin {
@@ -209,10 +213,7 @@ fn build_node(node: &Node) -> Box<dyn Executor> {
             offset: 0,
             started: false,
         }),
-        Node::Distinct { input } => Box::new(DistinctExec {
-            input: build(input),
-            seen: HashSet::new(),
-        }),
+        Node::Distinct { input } => Box::new(crate::set_ops::DistinctExec::new(build(input))),
         Node::FunctionScan {
             input,
             functions,
@@ -231,13 +232,20 @@ fn build_node(node: &Node) -> Box<dyn Executor> {
             all,
             left,
             right,
-        } => Box::new(SetOpExec {
-            op: *op,
-            all: *all,
-            left: build(left),
-            right: build(right),
-            output: None,
-        }),
+        } => match op {
+            SetOpKind::Union if *all => {
+                Box::new(crate::set_ops::ChainExec::new(build(left), build(right)))
+            }
+            SetOpKind::Union => Box::new(crate::set_ops::DistinctExec::new(Box::new(
+                crate::set_ops::ChainExec::new(build(left), build(right)),
+            ))),
+            _ => Box::new(crate::set_ops::SetOpExec::new(
+                *op,
+                *all,
+                build(left),
+                build(right),
+            )),
+        },
         Node::Window { input, functions } => Box::new(crate::window::WindowExec::new(
             build(input),
             functions.clone(),
@@ -261,6 +269,17 @@ fn build_node(node: &Node) -> Box<dyn Executor> {
             *distinct,
         )),
         Node::WorkTable { id, .. } => Box::new(crate::cte::WorkTableExec::new(*id)),
+        Node::LockRows {
+            input,
+            tables,
+            width,
+            recheck,
+        } => Box::new(crate::lock_rows::LockRowsExec::new(
+            build(input),
+            tables.clone(),
+            *width,
+            (**recheck).clone(),
+        )),
     }
 }
 
@@ -297,7 +316,7 @@ pub fn width(node: &Node) -> usize {
         Node::Window { input, functions } => width(input) + functions.len(),
         Node::CteScan { input, .. } => width(input),
         Node::RecursiveUnion { base, .. } => width(base),
-        Node::WorkTable { width, .. } => *width,
+        Node::WorkTable { width, .. } | Node::LockRows { width, .. } => *width,
         Node::FunctionScan {
             input,
             functions,
@@ -376,6 +395,11 @@ pub(crate) fn lock_scanned(
     filter: Option<&Expr>,
     ctx: &mut Context,
 ) -> Result<Option<Row>> {
+    if ctx.lock_keys {
+        let mut row = row;
+        row.push(Value::Bytea(key.to_vec()));
+        return Ok(Some(row));
+    }
     let Some(locking) = &ctx.row_locking else {
         return Ok(Some(row));
     };
@@ -484,10 +508,11 @@ impl Hash for HashKey {
     }
 }
 
-/// A join. With keys it is a hash join: the right input is hashed on its keys and each left
-/// row visits only the right rows with equal keys. Without keys it is a nested loop: each left
-/// row visits every right row. Either way the condition is checked on each pair, and outer
-/// joins add the rows that found no partner, padded with NULLs.
+/// A hash join: the right input is hashed on its keys and each left row visits only the
+/// right rows with equal keys (without keys, every right row). The condition is checked on
+/// each pair, and outer joins add the rows that found no partner, padded with NULLs. Plan
+/// nodes without keys run as [`crate::nested_loop::NestedLoopExec`], whose inner side may
+/// spill.
 pub(crate) struct JoinExec {
     left: Box<dyn Executor>,
     right: Box<dyn Executor>,
@@ -863,81 +888,6 @@ impl Executor for LimitExec {
             }
             None => self.input.next(ctx),
         }
-    }
-}
-
-struct DistinctExec {
-    input: Box<dyn Executor>,
-    seen: HashSet<HashKey>,
-}
-
-impl Executor for DistinctExec {
-    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
-        while let Some(row) = self.input.next(ctx)? {
-            if self.seen.insert(HashKey(row.clone())) {
-                return Ok(Some(row));
-            }
-        }
-        Ok(None)
-    }
-}
-
-struct SetOpExec {
-    op: SetOpKind,
-    all: bool,
-    left: Box<dyn Executor>,
-    right: Box<dyn Executor>,
-    output: Option<std::vec::IntoIter<Row>>,
-}
-
-impl Executor for SetOpExec {
-    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
-        if self.output.is_none() {
-            let mut left = Vec::new();
-            while let Some(r) = self.left.next(ctx)? {
-                left.push(r);
-            }
-            let mut right: HashMap<HashKey, usize> = HashMap::new();
-            let mut right_rows = Vec::new();
-            while let Some(r) = self.right.next(ctx)? {
-                *right.entry(HashKey(r.clone())).or_default() += 1;
-                right_rows.push(r);
-            }
-            let mut out = Vec::new();
-            let mut emitted: HashSet<HashKey> = HashSet::new();
-            match self.op {
-                SetOpKind::Union => {
-                    for r in left.into_iter().chain(right_rows) {
-                        if self.all || emitted.insert(HashKey(r.clone())) {
-                            out.push(r);
-                        }
-                    }
-                }
-                SetOpKind::Intersect | SetOpKind::Except => {
-                    let intersect = self.op == SetOpKind::Intersect;
-                    for r in left {
-                        let key = HashKey(r.clone());
-                        let count = right.get_mut(&key);
-                        let present = count.as_ref().is_some_and(|c| **c > 0);
-                        let keep = if intersect { present } else { !present };
-                        if self.all {
-                            if let Some(c) = count
-                                && *c > 0
-                            {
-                                *c -= 1;
-                            }
-                            if keep {
-                                out.push(r);
-                            }
-                        } else if keep && emitted.insert(key) {
-                            out.push(r);
-                        }
-                    }
-                }
-            }
-            self.output = Some(out.into_iter());
-        }
-        Ok(self.output.as_mut().and_then(Iterator::next))
     }
 }
 

@@ -267,30 +267,10 @@ pub fn lookup_rows(
     row: &[Value],
     ctx: &mut Context,
 ) -> Result<Vec<(RowKey, Row)>> {
-    let mut ranges = key_ranges(lookup, table, row, ctx)?;
-    ranges.sort_by(|a, b| start_key(&a.0).cmp(start_key(&b.0)));
-    ranges.dedup();
-    let several = ranges.len() > 1;
-    let mut seen: HashSet<RowKey> = HashSet::new();
+    let mut rows = RangeRows::new(table, lookup, row, ctx)?;
     let mut out = Vec::new();
-    for (lower, upper) in &ranges {
-        ctx.check_cancel()?;
-        let rows = match &lookup.index {
-            Some(index) => {
-                ctx.txn
-                    .scan_index_range(table, index, as_slice(lower), as_slice(upper))?
-            }
-            None => ctx
-                .txn
-                .scan_range(table, as_slice(lower), as_slice(upper))?,
-        };
-        for item in rows {
-            let (key, row) = item?;
-            if several && !seen.insert(key.clone()) {
-                continue;
-            }
-            out.push((key, row));
-        }
+    while let Some(item) = rows.next(ctx)? {
+        out.push(item);
     }
     Ok(out)
 }
@@ -302,23 +282,66 @@ fn start_key(b: &Bound<Vec<u8>>) -> &[u8] {
     }
 }
 
-/// The rows of a standalone index scan: one range streams from storage (a range over a
-/// large table is never held in memory); several (an `IN` list) are read and deduplicated
-/// by [`lookup_rows`].
-fn open_rows(table: &Table, lookup: &KeyLookup, ctx: &mut Context) -> Result<Rows> {
-    let mut ranges = key_ranges(lookup, table, &[], ctx)?;
-    if ranges.len() != 1 {
-        let rows = lookup_rows(table, lookup, &[], ctx)?;
-        return Ok(Box::new(rows.into_iter().map(Ok)));
+/// The rows of the key ranges of a lookup, streaming from storage one range after another
+/// (an `IN` list over a large table, or an index join's probe, is never held in memory).
+/// With several ranges, which may overlap, the keys of the rows returned are remembered so
+/// that each row comes once.
+struct RangeRows {
+    table: Table,
+    index: Option<crate::catalog::Index>,
+    ranges: std::vec::IntoIter<KeyBounds>,
+    current: Option<Rows>,
+    seen: Option<HashSet<RowKey>>,
+}
+
+impl RangeRows {
+    /// The rows of `lookup`'s ranges, its expressions evaluated over `row`.
+    fn new(table: &Table, lookup: &KeyLookup, row: &[Value], ctx: &mut Context) -> Result<Self> {
+        let mut ranges = key_ranges(lookup, table, row, ctx)?;
+        ranges.sort_by(|a, b| start_key(&a.0).cmp(start_key(&b.0)));
+        ranges.dedup();
+        Ok(RangeRows {
+            table: table.clone(),
+            index: lookup.index.clone(),
+            seen: (ranges.len() > 1).then(HashSet::new),
+            ranges: ranges.into_iter(),
+            current: None,
+        })
     }
-    let (lower, upper) = ranges.remove(0);
-    match &lookup.index {
-        Some(index) => ctx
-            .txn
-            .scan_index_range(table, index, as_slice(&lower), as_slice(&upper)),
-        None => ctx
-            .txn
-            .scan_range(table, as_slice(&lower), as_slice(&upper)),
+
+    /// The next row and its key, `None` after the last range.
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<(RowKey, Row)>> {
+        loop {
+            if let Some(rows) = &mut self.current {
+                match rows.next() {
+                    Some(item) => {
+                        let (key, row) = item?;
+                        if let Some(seen) = &mut self.seen
+                            && !seen.insert(key.clone())
+                        {
+                            continue;
+                        }
+                        return Ok(Some((key, row)));
+                    }
+                    None => self.current = None,
+                }
+            }
+            let Some((lower, upper)) = self.ranges.next() else {
+                return Ok(None);
+            };
+            ctx.check_cancel()?;
+            self.current = Some(match &self.index {
+                Some(index) => ctx.txn.scan_index_range(
+                    &self.table,
+                    index,
+                    as_slice(&lower),
+                    as_slice(&upper),
+                )?,
+                None => ctx
+                    .txn
+                    .scan_range(&self.table, as_slice(&lower), as_slice(&upper))?,
+            });
+        }
     }
 }
 
@@ -327,7 +350,7 @@ pub struct IndexScanExec {
     table: Table,
     lookup: KeyLookup,
     filter: Option<Expr>,
-    rows: Option<Rows>,
+    rows: Option<RangeRows>,
 }
 
 impl IndexScanExec {
@@ -345,11 +368,12 @@ impl IndexScanExec {
 impl Executor for IndexScanExec {
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
         if self.rows.is_none() {
-            self.rows = Some(open_rows(&self.table, &self.lookup, ctx)?);
+            self.rows = Some(RangeRows::new(&self.table, &self.lookup, &[], ctx)?);
         }
-        let rows = self.rows.as_mut().expect("opened above");
-        for item in rows.by_ref() {
-            let (key, row) = item?;
+        while let Some((key, row)) = match &mut self.rows {
+            Some(rows) => rows.next(ctx)?,
+            None => None,
+        } {
             ctx.check_cancel()?;
             if let Some(f) = &self.filter
                 && !is_true(&eval(f, &row, ctx)?)
@@ -372,8 +396,8 @@ pub struct IndexJoinExec {
     kind: JoinKind,
     filter: Option<Expr>,
     on: Option<Expr>,
-    /// The joined rows of the current left row, not yet returned.
-    pending: std::vec::IntoIter<Row>,
+    /// The current left row, the rows its probe reads, and whether one of them matched.
+    current: Option<(Row, RangeRows, bool)>,
 }
 
 impl IndexJoinExec {
@@ -393,7 +417,7 @@ impl IndexJoinExec {
             kind,
             filter,
             on,
-            pending: Vec::new().into_iter(),
+            current: None,
         }
     }
 }
@@ -401,40 +425,42 @@ impl IndexJoinExec {
 impl Executor for IndexJoinExec {
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
         loop {
-            if let Some(row) = self.pending.next() {
-                return Ok(Some(row));
+            if let Some((left, rows, matched)) = &mut self.current {
+                while let Some((key, right)) = rows.next(ctx)? {
+                    if let Some(f) = &self.filter
+                        && !is_true(&eval(f, &right, ctx)?)
+                    {
+                        continue;
+                    }
+                    let Some(right) =
+                        lock_scanned(&self.table, &key, right, self.filter.as_ref(), ctx)?
+                    else {
+                        continue;
+                    };
+                    let mut row = left.clone();
+                    row.extend(right);
+                    if let Some(on) = &self.on
+                        && !is_true(&eval(on, &row, ctx)?)
+                    {
+                        continue;
+                    }
+                    *matched = true;
+                    return Ok(Some(row));
+                }
+                let unmatched = !*matched && self.kind == JoinKind::Left;
+                if let Some((mut left, _, _)) = self.current.take()
+                    && unmatched
+                {
+                    left.extend(std::iter::repeat_n(Value::Null, self.table.columns.len()));
+                    return Ok(Some(left));
+                }
             }
             ctx.check_cancel()?;
             let Some(left) = self.left.next(ctx)? else {
                 return Ok(None);
             };
-            let mut joined = Vec::new();
-            for (key, right) in lookup_rows(&self.table, &self.lookup, &left, ctx)? {
-                if let Some(f) = &self.filter
-                    && !is_true(&eval(f, &right, ctx)?)
-                {
-                    continue;
-                }
-                let Some(right) =
-                    lock_scanned(&self.table, &key, right, self.filter.as_ref(), ctx)?
-                else {
-                    continue;
-                };
-                let mut row = left.clone();
-                row.extend(right);
-                if let Some(on) = &self.on
-                    && !is_true(&eval(on, &row, ctx)?)
-                {
-                    continue;
-                }
-                joined.push(row);
-            }
-            if joined.is_empty() && self.kind == JoinKind::Left {
-                let mut row = left;
-                row.extend(std::iter::repeat_n(Value::Null, self.table.columns.len()));
-                joined.push(row);
-            }
-            self.pending = joined.into_iter();
+            let rows = RangeRows::new(&self.table, &self.lookup, &left, ctx)?;
+            self.current = Some((left, rows, false));
         }
     }
 }

@@ -375,6 +375,20 @@ pub enum Node {
         /// Its number of columns.
         width: usize,
     },
+    /// `SELECT ... FOR UPDATE / FOR SHARE` under a LIMIT, as PostgreSQL's LockRows: locks
+    /// the rows behind each input row as it passes, so only the rows the LIMIT takes are
+    /// locked (see [`crate::lock_rows`]).
+    LockRows {
+        /// The rows: `width` output columns, then each scanned table's row and its key.
+        input: Box<Node>,
+        /// The scanned tables, left to right, and whether their rows are locked.
+        tables: Vec<(Table, bool)>,
+        /// The number of output columns.
+        width: usize,
+        /// The input without its sorts, over a one-row placeholder instead of the scan:
+        /// re-run for a row that changed before it was locked.
+        recheck: Box<Node>,
+    },
 }
 
 /// Which keys of a table an index scan reads: values for the leading key columns (of the
@@ -819,6 +833,7 @@ pub fn visit_exprs(node: &Node, f: &mut impl FnMut(&Expr)) {
             visit_exprs(recursive, f);
         }
         Node::WorkTable { .. } => {}
+        Node::LockRows { input, .. } => visit_exprs(input, f),
     }
 }
 
@@ -836,7 +851,8 @@ impl Node {
             | Node::Window { input, .. }
             | Node::CteScan { input, .. }
             | Node::FunctionScan { input, .. }
-            | Node::IndexJoin { left: input, .. } => vec![input],
+            | Node::IndexJoin { left: input, .. }
+            | Node::LockRows { input, .. } => vec![input],
             Node::NestedLoopJoin { left, right, .. }
             | Node::HashJoin { left, right, .. }
             | Node::SetOp { left, right, .. } => vec![left, right],
@@ -974,6 +990,17 @@ impl Node {
                 kind,
                 filter,
                 on,
+            },
+            Node::LockRows {
+                input,
+                tables,
+                width,
+                recheck,
+            } => Node::LockRows {
+                input: b(input),
+                tables,
+                width,
+                recheck,
             },
             leaf @ (Node::Nothing
             | Node::Scan { .. }
@@ -1166,6 +1193,15 @@ impl Node {
                 recursive.fmt_indent(f, depth + 1)
             }
             Node::WorkTable { id, .. } => writeln!(f, "WorkTable Scan (cte{id})"),
+            Node::LockRows { input, tables, .. } => {
+                let names: Vec<&str> = tables
+                    .iter()
+                    .filter(|(_, locked)| *locked)
+                    .map(|(t, _)| t.name.as_str())
+                    .collect();
+                writeln!(f, "LockRows on {}", names.join(", "))?;
+                input.fmt_indent(f, depth + 1)
+            }
         }
     }
 }
@@ -1237,7 +1273,8 @@ impl fmt::Display for Expr {
 
 /// The row locks of `SELECT ... FOR UPDATE / FOR SHARE`: each row a scan of the named tables
 /// (every table when none are named) reads and its filter accepts is locked, and the newest
-/// committed version is what the query sees (re-checked against the filter).
+/// committed version is what the query sees (re-checked against the filter). Under a LIMIT,
+/// a [`Node::LockRows`] may lock the rows returned instead.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RowLocking {
     /// The tables whose rows are locked (`FOR UPDATE OF ...`); empty: all of them.

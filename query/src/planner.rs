@@ -19,6 +19,7 @@ mod calls;
 
 mod aggregates;
 mod ctes;
+mod distinct_on;
 mod quantified;
 mod windows;
 
@@ -488,7 +489,10 @@ impl<'a> Planner<'a> {
                     &unlocked
                 };
                 let (node, mut columns) = self.query(q)?;
-                let node = self.optimized(node);
+                let mut node = self.optimized(node);
+                if let Some(locking) = &locking {
+                    node = crate::lock_rows::place(node, locking);
+                }
                 // What is still untyped at the top is text, as in PostgreSQL.
                 for (_, t) in &mut columns {
                     if *t == DataType::Unknown {
@@ -1262,7 +1266,7 @@ impl<'a> Planner<'a> {
                     match exprs.iter().position(|x| *x == e) {
                         Some(i) => i,
                         None => {
-                            if select.distinct.is_some() {
+                            if matches!(select.distinct, Some(ast::Distinct::Distinct)) {
                                 return Err(Error::new(
                                     SqlState::INVALID_COLUMN_REFERENCE,
                                     "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
@@ -1282,6 +1286,19 @@ impl<'a> Planner<'a> {
                 nulls_first: o.options.nulls_first.unwrap_or(desc),
             });
         }
+        let distinct_on = match &select.distinct {
+            Some(ast::Distinct::On(on)) => Some(self.distinct_on_targets(
+                on,
+                &items,
+                &columns,
+                &mut exprs,
+                &mut hidden,
+                &scope,
+                grouping.as_mut(),
+                &sort_keys,
+            )?),
+            _ => None,
+        };
         let windows = self.windows.take();
         let input_width = grouping
             .as_ref()
@@ -1311,7 +1328,11 @@ impl<'a> Planner<'a> {
                     input: Box::new(node),
                 }
             }
-            Some(other) => return Err(Error::unsupported(format!("{other}"))),
+            Some(ast::Distinct::On(_)) => {
+                let width = crate::exec::width(&node);
+                let targets = distinct_on.unwrap_or_default();
+                node = distinct_on::first_of_each(node, width, &targets, &sort_keys);
+            }
         }
         if !sort_keys.is_empty() {
             node = Node::Sort {

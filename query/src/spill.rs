@@ -1,7 +1,8 @@
 //! Memory limits for the operators that hold rows, and the external sort.
 //!
-//! A sort, a hash join's hash table and a hash aggregation's groups hold rows in memory; the
-//! session setting `work_mem` (kilobytes) bounds how much each may hold. What a row costs is
+//! A sort, a hash join's hash table, a hash aggregation's groups and the other operators
+//! that hold rows keep them in memory; the session setting `work_mem` (kilobytes) bounds how
+//! much each may hold. What a row costs is
 //! estimated cheaply by [`row_size`]: the size of its values plus what they own on the heap.
 //!
 //! A sort that outgrows `work_mem` spills: it sorts what it holds into a *run*, writes the run
@@ -14,9 +15,11 @@
 //! A sort that only needs its first N rows (under a LIMIT) keeps at most about 2N rows in
 //! memory: whenever the buffer reaches twice the bound it is sorted and cut to the bound.
 //!
-//! Hash aggregation and hash joins spill rows to partitions ([`PartitionWriter`], used by
-//! [`crate::hash_aggregate`] and [`crate::hash_join`]). A nested loop join, which has no keys
-//! to partition by, holds its right input whatever its size (as before `work_mem`).
+//! Hash aggregation, hash joins, DISTINCT and set operations spill rows to partitions
+//! ([`PartitionWriter`], used by [`crate::hash_aggregate`], [`crate::hash_join`] and
+//! [`crate::set_ops`]). Rows that must be read again in order (a nested loop join's right
+//! input, WITH queries' rows and work tables) are kept in a [`RowStore`], which writes them
+//! to a temporary file once they outgrow `work_mem`.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -182,6 +185,7 @@ impl ExternalSort {
 }
 
 /// A sorted run's place in the spill file, and the types needed to decode its values.
+#[derive(Clone)]
 struct Run {
     offset: u64,
     len: u64,
@@ -476,6 +480,114 @@ impl PartitionReader {
     }
 }
 
+/// Rows kept in the order added within `work_mem`, and read back as often as needed: the
+/// right input of a nested loop join, a WITH query's rows, a recursive union's work table.
+/// Once the rows outgrow `work_mem` they are written to a temporary file (deleted when the
+/// store is dropped), and later rows are written a buffer at a time.
+pub struct RowStore {
+    limit: usize,
+    /// The rows not written out (all of them while the store fits in memory).
+    rows: Vec<Row>,
+    used: usize,
+    file: Option<Arc<SpillFile>>,
+    runs: Vec<Run>,
+    len: usize,
+}
+
+impl RowStore {
+    /// An empty store within the session's `work_mem`.
+    pub fn new(ctx: &Context) -> RowStore {
+        RowStore::with_limit(work_mem(ctx))
+    }
+
+    /// An empty store that spills beyond `limit` bytes.
+    fn with_limit(limit: usize) -> RowStore {
+        RowStore {
+            limit,
+            rows: Vec::new(),
+            used: 0,
+            file: None,
+            runs: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// Adds a row at the end.
+    pub fn push(&mut self, row: Row) -> Result<()> {
+        self.used += row_size(&row);
+        self.rows.push(row);
+        self.len += 1;
+        if self.used > self.limit || (self.file.is_some() && self.used >= PARTITION_BUFFER) {
+            let file = match &self.file {
+                Some(file) => file,
+                None => self.file.insert(Arc::new(SpillFile::new()?)),
+            };
+            let rows = std::mem::take(&mut self.rows);
+            self.runs
+                .push(file.write_run(rows.into_iter().map(|r| Ok((Vec::new(), r))))?);
+            self.used = 0;
+        }
+        Ok(())
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True if the store holds no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// True if some rows were written to disk.
+    pub fn spilled(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// A reader of the rows from the first.
+    pub fn reader(self: &Arc<RowStore>) -> StoreReader {
+        StoreReader {
+            store: self.clone(),
+            run: None,
+            next_run: 0,
+            next_row: 0,
+        }
+    }
+}
+
+/// Reads a [`RowStore`]'s rows in order.
+pub struct StoreReader {
+    store: Arc<RowStore>,
+    run: Option<RunReader>,
+    next_run: usize,
+    next_row: usize,
+}
+
+impl StoreReader {
+    /// The next row, `None` at the end.
+    pub fn read(&mut self) -> Result<Option<Row>> {
+        loop {
+            if let Some(run) = &mut self.run {
+                if let Some((_, row)) = run.read()? {
+                    return Ok(Some(row));
+                }
+                self.run = None;
+            }
+            match (&self.store.file, self.store.runs.get(self.next_run)) {
+                (Some(file), Some(run)) => {
+                    self.run = Some(RunReader::new(file, run.clone()));
+                    self.next_run += 1;
+                }
+                _ => break,
+            }
+        }
+        let row = self.store.rows.get(self.next_row).cloned();
+        self.next_row += 1;
+        Ok(row)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -551,6 +663,28 @@ mod tests {
             let keys: Vec<&Value> = top.iter().map(|r| &r[0]).collect();
             let expected: Vec<&Value> = all[..25].iter().map(|r| &r[0]).collect();
             assert_eq!(keys, expected);
+        }
+    }
+
+    #[test]
+    fn row_stores_read_back_what_was_added_as_often_as_asked() {
+        for limit in [usize::MAX, 4096] {
+            let mut store = RowStore::with_limit(limit);
+            for i in 0..3_000 {
+                store.push(row(i)).unwrap();
+            }
+            assert_eq!(store.len(), 3_000);
+            assert_eq!(store.spilled(), limit != usize::MAX);
+            let store = Arc::new(store);
+            for _ in 0..2 {
+                let mut reader = store.reader();
+                let mut i = 0;
+                while let Some(r) = reader.read().unwrap() {
+                    assert_eq!(r, row(i));
+                    i += 1;
+                }
+                assert_eq!(i, 3_000);
+            }
         }
     }
 

@@ -58,7 +58,8 @@ pub fn estimate(node: &Node) -> f64 {
         Node::Project { input, .. }
         | Node::Sort { input, .. }
         | Node::Window { input, .. }
-        | Node::CteScan { input, .. } => estimate(input),
+        | Node::CteScan { input, .. }
+        | Node::LockRows { input, .. } => estimate(input),
         Node::Distinct { input } => (estimate(input) / 2.0).max(1.0),
         Node::Limit { input, limit, .. } => {
             let rows = estimate(input);

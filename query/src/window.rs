@@ -1,9 +1,12 @@
 //! The window executor: each row gets the values of window functions computed over other
 //! rows of its partition.
 //!
-//! The input is read whole. For each function the rows are sorted by its PARTITION BY keys,
-//! then its ORDER BY keys (a stable sort, so rows equal on both keep their input order), and
-//! cut into partitions. Within a partition, rows equal on the ORDER BY keys are *peers*: they
+//! Each function is a stage over the previous function's stage (the first one over the
+//! input), as in PostgreSQL: its rows are sorted by the function's PARTITION BY keys, then
+//! its ORDER BY keys (an external sort within `work_mem`, stable, so rows equal on both keep
+//! their order), and cut into partitions, which are computed one at a time. A partition's
+//! rows wait in a row store that spills beyond `work_mem`; only their ORDER BY keys and the
+//! columns the function reads stay in memory. Within a partition, rows equal on the ORDER BY keys are *peers*: they
 //! share a rank, and a frame that ends at the CURRENT ROW in RANGE or GROUPS mode ends after
 //! the current row's last peer. Without ORDER BY every row of the partition is a peer of every
 //! other, so the default frame (`RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW`) is the
@@ -20,29 +23,32 @@
 //! Aggregates over a frame that starts at UNBOUNDED PRECEDING are computed incrementally (the
 //! frame's end never moves back); other frames feed a fresh accumulator per row.
 //! Rows come out in the order of the last function's window, each followed by one value per
-//! function.
+//! function (each stage appends its own).
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use crate::aggregate::Accumulator;
 use crate::error::{Error, Result, SqlState};
 use crate::exec::{Context, Executor, compare_keys, eval};
 use crate::plan::{Expr, FrameBound, FrameUnits, SortKey, WindowFunction};
+use crate::spill::{ExternalSort, RowStore, StoreReader};
 use crate::storage::Row;
 use crate::types::{self, BinaryOp, DataType, Value};
 
 /// Computes window functions over its input.
 pub struct WindowExec {
-    input: Box<dyn Executor>,
+    input: Option<Box<dyn Executor>>,
     functions: Vec<WindowFunction>,
-    output: Option<std::vec::IntoIter<Row>>,
+    /// The last function's stage, over the stages of the ones before it.
+    output: Option<Box<dyn Executor>>,
 }
 
 impl WindowExec {
     /// Window functions `functions` over `input`'s rows.
     pub fn new(input: Box<dyn Executor>, functions: Vec<WindowFunction>) -> Self {
         WindowExec {
-            input,
+            input: Some(input),
             functions,
             output: None,
         }
@@ -51,30 +57,206 @@ impl WindowExec {
 
 impl Executor for WindowExec {
     fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
-        if self.output.is_none() {
-            let mut rows = Vec::new();
-            while let Some(row) = self.input.next(ctx)? {
-                rows.push(row);
-            }
-            let mut order: Vec<usize> = (0..rows.len()).collect();
-            let mut results = Vec::with_capacity(self.functions.len());
+        if self.output.is_none()
+            && let Some(input) = self.input.take()
+        {
+            let mut stage = input;
             for f in &self.functions {
-                let (values, sorted) = evaluate(f, &rows, ctx)?;
-                results.push(values);
-                order = sorted;
+                stage = Box::new(WindowStage::new(stage, f.clone()));
             }
-            ctx.check_cancel()?;
-            let out: Vec<Row> = order
-                .into_iter()
-                .map(|i| {
-                    let mut row = rows[i].clone();
-                    row.extend(results.iter().map(|r| r[i].clone()));
-                    row
-                })
-                .collect();
-            self.output = Some(out.into_iter());
+            self.output = Some(stage);
         }
-        Ok(self.output.as_mut().and_then(Iterator::next))
+        match &mut self.output {
+            Some(output) => output.next(ctx),
+            None => Ok(None),
+        }
+    }
+}
+
+/// One function's pass: its input sorted by the window (an external sort, within
+/// `work_mem`), then one partition at a time, each row followed by its value. A partition's
+/// rows go to a [`RowStore`] (a temporary file beyond `work_mem`) and are read back to be
+/// returned; what stays in memory is, for each row, its ORDER BY keys and the columns the
+/// function reads.
+struct WindowStage {
+    input: Box<dyn Executor>,
+    f: WindowFunction,
+    /// PARTITION BY keys as sort keys, then the window's ORDER BY.
+    keys: Vec<SortKey>,
+    /// The input columns the function's arguments read (`None`: any, through a subquery).
+    reads: Option<Vec<usize>>,
+    /// The rows in window order, each followed by its partition and order keys.
+    sorted: Option<Box<dyn Iterator<Item = Result<Row>> + Send>>,
+    offsets: Option<Offsets>,
+    /// The first row of the next partition, already read.
+    ahead: Option<Row>,
+    /// The rows of the current partition being returned, and their values.
+    out: Option<(StoreReader, std::vec::IntoIter<Value>)>,
+}
+
+/// One partition read from the sorted rows.
+struct PartitionRows {
+    /// The whole rows, to be returned.
+    store: RowStore,
+    /// The columns the function reads of each (the others NULL).
+    reads: Vec<Row>,
+    /// The ORDER BY keys of each.
+    keys: Vec<Vec<Value>>,
+}
+
+impl WindowStage {
+    fn new(input: Box<dyn Executor>, f: WindowFunction) -> Self {
+        let mut keys: Vec<SortKey> = f
+            .partition_by
+            .iter()
+            .map(|e| SortKey {
+                expr: e.clone(),
+                desc: false,
+                nulls_first: false,
+            })
+            .collect();
+        keys.extend(f.order_by.iter().cloned());
+        let mut reads = Some(Vec::new());
+        let read = f
+            .args
+            .iter()
+            .chain(f.aggregate.iter().flat_map(|a| a.exprs()));
+        for e in read {
+            e.visit(&mut |x| match x {
+                Expr::Column(i) => {
+                    if let Some(r) = &mut reads {
+                        r.push(*i);
+                    }
+                }
+                Expr::Subquery(_) | Expr::Exists(..) | Expr::InSubquery(..) => reads = None,
+                _ => {}
+            });
+        }
+        WindowStage {
+            input,
+            f,
+            keys,
+            reads,
+            sorted: None,
+            offsets: None,
+            ahead: None,
+            out: None,
+        }
+    }
+
+    /// Sorts the input by the window, keeping each row's keys after its columns.
+    fn sort(&mut self, ctx: &mut Context) -> Result<()> {
+        let mut sort = ExternalSort::new(ctx, &self.keys, None);
+        while let Some(mut row) = self.input.next(ctx)? {
+            let key: Vec<Value> = self
+                .keys
+                .iter()
+                .map(|k| eval(&k.expr, &row, ctx))
+                .collect::<Result<_>>()?;
+            row.extend(key.iter().cloned());
+            sort.push(key, row)?;
+        }
+        ctx.check_cancel()?;
+        self.sorted = Some(sort.finish()?);
+        self.offsets = Some(Offsets {
+            start: offset(&self.f.frame.start, true, self.f.frame.units, ctx)?,
+            end: offset(&self.f.frame.end, false, self.f.frame.units, ctx)?,
+        });
+        Ok(())
+    }
+
+    /// The next partition (`None` after the last).
+    fn partition(&mut self, ctx: &mut Context) -> Result<Option<PartitionRows>> {
+        let Some(sorted) = &mut self.sorted else {
+            return Ok(None);
+        };
+        let Some(first) = self.ahead.take().map(Ok).or_else(|| sorted.next()) else {
+            return Ok(None);
+        };
+        let parts = self.f.partition_by.len();
+        let mut rows = PartitionRows {
+            store: RowStore::new(ctx),
+            reads: Vec::new(),
+            keys: Vec::new(),
+        };
+        let mut part: Option<Vec<Value>> = None;
+        let mut next = Some(first);
+        while let Some(row) = next.take().or_else(|| sorted.next()) {
+            let mut row = row?;
+            let mut keys = row.split_off(row.len() - self.keys.len());
+            let order = keys.split_off(parts);
+            match &part {
+                Some(p) if compare_keys(&self.keys[..parts], p, &keys) != Ordering::Equal => {
+                    row.extend(keys);
+                    row.extend(order);
+                    self.ahead = Some(row);
+                    break;
+                }
+                Some(_) => {}
+                None => part = Some(keys),
+            }
+            rows.reads.push(match &self.reads {
+                Some(reads) => {
+                    let mut narrow = vec![Value::Null; reads.iter().max().map_or(0, |m| m + 1)];
+                    for &i in reads {
+                        if let (Some(slot), Some(v)) = (narrow.get_mut(i), row.get(i)) {
+                            *slot = v.clone();
+                        }
+                    }
+                    narrow
+                }
+                None => row.clone(),
+            });
+            rows.keys.push(order);
+            rows.store.push(row)?;
+        }
+        Ok(Some(rows))
+    }
+}
+
+impl Executor for WindowStage {
+    fn next(&mut self, ctx: &mut Context) -> Result<Option<Row>> {
+        loop {
+            if let Some((reader, values)) = &mut self.out {
+                if let Some(mut row) = reader.read()? {
+                    row.push(values.next().unwrap_or(Value::Null));
+                    return Ok(Some(row));
+                }
+                self.out = None;
+            }
+            if self.sorted.is_none() {
+                self.sort(ctx)?;
+            }
+            let Some(rows) = self.partition(ctx)? else {
+                return Ok(None);
+            };
+            let len = rows.keys.len();
+            let mut group = Vec::with_capacity(len);
+            let mut group_start = Vec::new();
+            for i in 0..len {
+                if i == 0
+                    || compare_keys(&self.f.order_by, &rows.keys[i - 1], &rows.keys[i])
+                        != Ordering::Equal
+                {
+                    group_start.push(i);
+                }
+                group.push(group_start.len() - 1);
+            }
+            group_start.push(len);
+            let order: Vec<usize> = (0..len).collect();
+            let partition = Partition {
+                rows: &order,
+                keys: &rows.keys,
+                group,
+                group_start,
+            };
+            let Some(offsets) = &self.offsets else {
+                return Err(Error::internal("window frame offsets not evaluated"));
+            };
+            let values = partition_values(&self.f, &partition, offsets, &rows.reads, ctx)?;
+            ctx.check_cancel()?;
+            self.out = Some((Arc::new(rows.store).reader(), values.into_iter()));
+        }
     }
 }
 
@@ -111,79 +293,6 @@ impl Partition<'_> {
 struct Offsets {
     start: Option<Value>,
     end: Option<Value>,
-}
-
-/// Computes `f` for every row: its values by input row index, and the row indexes in the
-/// window's order.
-fn evaluate(
-    f: &WindowFunction,
-    rows: &[Row],
-    ctx: &mut Context,
-) -> Result<(Vec<Value>, Vec<usize>)> {
-    let mut keyed: Vec<(Vec<Value>, Vec<Value>, usize)> = Vec::with_capacity(rows.len());
-    for (i, row) in rows.iter().enumerate() {
-        let part = f
-            .partition_by
-            .iter()
-            .map(|e| eval(e, row, ctx))
-            .collect::<Result<_>>()?;
-        let order = f
-            .order_by
-            .iter()
-            .map(|k| eval(&k.expr, row, ctx))
-            .collect::<Result<_>>()?;
-        keyed.push((part, order, i));
-    }
-    let part_keys: Vec<SortKey> = f
-        .partition_by
-        .iter()
-        .map(|e| SortKey {
-            expr: e.clone(),
-            desc: false,
-            nulls_first: false,
-        })
-        .collect();
-    keyed.sort_by(|a, b| {
-        compare_keys(&part_keys, &a.0, &b.0).then_with(|| compare_keys(&f.order_by, &a.1, &b.1))
-    });
-    let offsets = Offsets {
-        start: offset(&f.frame.start, true, f.frame.units, ctx)?,
-        end: offset(&f.frame.end, false, f.frame.units, ctx)?,
-    };
-    let order: Vec<usize> = keyed.iter().map(|k| k.2).collect();
-    let keys: Vec<Vec<Value>> = keyed.iter().map(|k| k.1.clone()).collect();
-    let mut values = vec![Value::Null; rows.len()];
-    let mut start = 0;
-    while start < keyed.len() {
-        let mut end = start + 1;
-        while end < keyed.len()
-            && compare_keys(&part_keys, &keyed[start].0, &keyed[end].0) == Ordering::Equal
-        {
-            end += 1;
-        }
-        let mut group = Vec::with_capacity(end - start);
-        let mut group_start = Vec::new();
-        for i in start..end {
-            if i == start || compare_keys(&f.order_by, &keys[i - 1], &keys[i]) != Ordering::Equal {
-                group_start.push(i - start);
-            }
-            group.push(group_start.len() - 1);
-        }
-        group_start.push(end - start);
-        let partition = Partition {
-            rows: &order[start..end],
-            keys: &keys[start..end],
-            group,
-            group_start,
-        };
-        let computed = partition_values(f, &partition, &offsets, rows, ctx)?;
-        for (&row, v) in partition.rows.iter().zip(computed) {
-            values[row] = v;
-        }
-        ctx.check_cancel()?;
-        start = end;
-    }
-    Ok((values, order))
 }
 
 /// A frame bound's offset, checked as PostgreSQL checks it.

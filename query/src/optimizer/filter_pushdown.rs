@@ -11,8 +11,10 @@
 //! only the input row filters that row before the function expands it.
 //!
 //! Conjuncts that contain a subquery stay where they are: a subquery's outer references
-//! point at the row of the node that evaluates it. Outer joins pass nothing through, since
-//! moving a predicate across the NULL-padded side would change the result.
+//! point at the row of the node that evaluates it. Outer joins pass nothing of a WHERE
+//! through, since moving a predicate across the NULL-padded side would change the result.
+//! An outer join's own ON condition becomes hash keys the same way (a LEFT, RIGHT or FULL
+//! hash join), and its conjuncts over the padded side alone filter that side's input.
 //!
 //! ```text
 //! Filter: a.x = b.y AND a.z = 1          Hash Inner Join on a.x = b.y
@@ -34,6 +36,12 @@ pub fn apply(node: Node) -> Node {
             let input = apply(*input);
             push(input, split(predicate))
         }
+        Node::NestedLoopJoin {
+            left,
+            right,
+            kind: kind @ (JoinKind::Left | JoinKind::Right | JoinKind::Full),
+            on: Some(on),
+        } => outer_join(apply(*left), apply(*right), kind, split(on)),
         other => other.map_inputs(apply),
     }
 }
@@ -235,6 +243,71 @@ pub(super) fn inner_join_parts(node: Node) -> Option<(Node, Node, Vec<Expr>)> {
 /// An inner join of `left` and `right` under `conds` (over the joined row): a hash join when
 /// some condition equates a left-only expression with a right-only one.
 pub(super) fn join(left: Node, right: Node, w: usize, conds: Vec<Expr>) -> Node {
+    let (left_keys, right_keys, residual) = hash_keys(w, conds);
+    if left_keys.is_empty() {
+        return Node::NestedLoopJoin {
+            left: Box::new(left),
+            right: Box::new(right),
+            kind: JoinKind::Inner,
+            on: conjoin(residual),
+        };
+    }
+    Node::HashJoin {
+        left: Box::new(left),
+        right: Box::new(right),
+        kind: JoinKind::Inner,
+        left_keys,
+        right_keys,
+        residual: conjoin(residual),
+    }
+}
+
+/// An outer join under the conjuncts of its ON condition. Equalities between a left-only
+/// and a right-only expression become hash keys; the rest stays the join's condition,
+/// checked on each pair with equal keys, so a row whose partners all fail it still comes
+/// out padded with NULLs. A conjunct over the padded side alone filters that side's input
+/// (of a LEFT join, its right input; of a RIGHT join, its left one): a row it rejects could
+/// only have come out padded, as it does without a partner.
+fn outer_join(left: Node, right: Node, kind: JoinKind, conds: Vec<Expr>) -> Node {
+    let w = width(&left);
+    let mut to_left = Vec::new();
+    let mut to_right = Vec::new();
+    let mut here = Vec::new();
+    for c in conds {
+        match (kind, columns(&c)) {
+            (JoinKind::Left, Some(cols)) if !cols.is_empty() && cols.iter().all(|&i| i >= w) => {
+                to_right.push(shift(c, w))
+            }
+            (JoinKind::Right, Some(cols)) if !cols.is_empty() && cols.iter().all(|&i| i < w) => {
+                to_left.push(c)
+            }
+            _ => here.push(c),
+        }
+    }
+    let left = Box::new(push(left, to_left));
+    let right = Box::new(push(right, to_right));
+    let (left_keys, right_keys, residual) = hash_keys(w, here);
+    if left_keys.is_empty() {
+        return Node::NestedLoopJoin {
+            left,
+            right,
+            kind,
+            on: conjoin(residual),
+        };
+    }
+    Node::HashJoin {
+        left,
+        right,
+        kind,
+        left_keys,
+        right_keys,
+        residual: conjoin(residual),
+    }
+}
+
+/// Splits join conditions (over the joined row, whose right part starts at `w`) into hash
+/// keys over the left row, hash keys over the right row, and the rest.
+fn hash_keys(w: usize, conds: Vec<Expr>) -> (Vec<Expr>, Vec<Expr>, Vec<Expr>) {
     let mut left_keys = Vec::new();
     let mut right_keys = Vec::new();
     let mut residual = Vec::new();
@@ -259,20 +332,5 @@ pub(super) fn join(left: Node, right: Node, w: usize, conds: Vec<Expr>) -> Node 
         }
         residual.push(c);
     }
-    if left_keys.is_empty() {
-        return Node::NestedLoopJoin {
-            left: Box::new(left),
-            right: Box::new(right),
-            kind: JoinKind::Inner,
-            on: conjoin(residual),
-        };
-    }
-    Node::HashJoin {
-        left: Box::new(left),
-        right: Box::new(right),
-        kind: JoinKind::Inner,
-        left_keys,
-        right_keys,
-        residual: conjoin(residual),
-    }
+    (left_keys, right_keys, residual)
 }

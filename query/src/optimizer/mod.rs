@@ -197,5 +197,16 @@ pub fn map_exprs(node: Node, f: &impl Fn(Expr) -> Expr) -> Node {
             distinct,
         },
         Node::WorkTable { id, width } => Node::WorkTable { id, width },
+        Node::LockRows {
+            input,
+            tables,
+            width,
+            recheck,
+        } => Node::LockRows {
+            input: n(input),
+            tables,
+            width,
+            recheck,
+        },
     }
 }

@@ -12,3 +12,9 @@ SELECT * FROM (SELECT x, row_number() OVER (PARTITION BY z ORDER BY x) AS rn FRO
 WITH w AS (SELECT x, z FROM a) SELECT * FROM w, b WHERE w.x = b.y AND w.z = 1;
 -- A lateral function call: conditions on its input go below it.
 SELECT * FROM a, generate_series(1, a.x) AS g WHERE a.z = 1 AND g > 2 AND g > a.x;
+-- Outer joins: equalities in ON become hash keys, the rest the join's condition; a
+-- conjunct over the padded side alone filters that side's input.
+SELECT * FROM a LEFT JOIN b ON a.x = b.y AND a.z > b.w AND b.w > 5 AND a.z < 3;
+SELECT * FROM a RIGHT JOIN b ON a.x + 1 = b.y AND a.z = 2;
+SELECT * FROM a FULL JOIN b ON a.x = b.y AND a.z = b.w AND a.z > 1;
+SELECT * FROM a LEFT JOIN b ON a.x < b.y;
