@@ -1285,7 +1285,11 @@ pub fn execute_plan(plan: Plan, ctx: &mut Context) -> Result<StatementResult> {
         Plan::WithWrites { writes, main } => {
             for (id, write) in writes {
                 let result = execute_plan(write, ctx)?;
-                ctx.ctes.insert(id, Arc::new(result.rows));
+                let mut store = crate::spill::RowStore::new(ctx);
+                for row in result.rows {
+                    store.push(row)?;
+                }
+                ctx.ctes.insert(id, Arc::new(store));
             }
             execute_plan(*main, ctx)?
         }
