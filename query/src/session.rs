@@ -156,6 +156,27 @@ impl Session {
         self.failed
     }
 
+    /// Marks the open transaction block failed, for an error met outside the session (a
+    /// malformed parameter in a protocol message): later statements answer 25P02 until
+    /// ROLLBACK, as in PostgreSQL. Outside a block it does nothing.
+    pub fn fail_block(&mut self) {
+        if self.block.is_some() {
+            self.failed = true;
+        }
+    }
+
+    /// Sets `name` to `value` for the whole session, as a client's start-up packet does
+    /// (`application_name`, `DateStyle`, ... and the user as `session_authorization`):
+    /// like `SET`, with its errors (42704 for an unknown name, 22023 for a bad value).
+    pub fn set_startup_parameter(&mut self, name: &str, value: &str) -> Result<()> {
+        self.vars.lock().set(name, Some(value), false)?;
+        self.settings = Settings {
+            now: self.settings.now,
+            ..self.vars.lock().types()
+        };
+        Ok(())
+    }
+
     /// Runs every statement of `sql`, stopping at the first error (as the simple query
     /// protocol does).
     pub fn execute(&mut self, sql: &str) -> Vec<Result<StatementResult>> {
