@@ -179,6 +179,11 @@ impl Session {
 
     /// Runs every statement of `sql`, stopping at the first error (as the simple query
     /// protocol does).
+    ///
+    /// Several statements outside a transaction block run in one implicit transaction, as
+    /// in PostgreSQL: an error rolls back the statements before it, and statements that
+    /// refuse blocks (CREATE DATABASE) refuse the string. A string with transaction
+    /// control of its own (BEGIN, COMMIT, SAVEPOINT, ...) runs statement by statement.
     pub fn execute(&mut self, sql: &str) -> Vec<Result<StatementResult>> {
         let stmts = match anchor_grammar::parse(sql) {
             Ok(s) => s,
@@ -193,6 +198,15 @@ impl Session {
                 return vec![Err(err)];
             }
         };
+        let implicit = stmts.len() > 1
+            && self.block.is_none()
+            && !stmts.iter().any(|s| match s {
+                anchor_grammar::Statement::Sql(stmt) => controls_transaction(stmt),
+                anchor_grammar::Statement::Maintenance(_) => true,
+            });
+        if implicit && let Err(e) = self.begin(&[]) {
+            return vec![Err(e)];
+        }
         let mut results = Vec::new();
         for stmt in stmts {
             let result = match stmt {
@@ -205,7 +219,36 @@ impl Session {
                 break;
             }
         }
+        if implicit {
+            let ok = results.last().is_some_and(|r| r.is_ok());
+            if let Err(e) = self.end_implicit(ok) {
+                if ok {
+                    results.push(Err(e));
+                }
+            }
+        }
         results
+    }
+
+    /// Ends the implicit transaction of a multi-statement string: commits it if `commit`
+    /// and nothing failed, else rolls it back.
+    fn end_implicit(&mut self, commit: bool) -> Result<()> {
+        let failed = std::mem::take(&mut self.failed);
+        let Some(block) = self.block.take() else {
+            return Ok(());
+        };
+        if commit && !failed {
+            let r = end(block, true);
+            if r.is_ok() {
+                self.vars.lock().commit();
+            } else {
+                self.vars.lock().rollback();
+            }
+            r
+        } else {
+            self.vars.lock().rollback();
+            end(block, false)
+        }
     }
 
     /// Runs one parsed statement.
@@ -967,6 +1010,18 @@ fn database_name(name: &ast::ObjectName) -> Result<String> {
 }
 
 /// Ends a block: commits or rolls back its transaction, if it started one.
+/// True for statements that begin or end transactions or work with savepoints.
+fn controls_transaction(stmt: &ast::Statement) -> bool {
+    matches!(
+        stmt,
+        ast::Statement::StartTransaction { .. }
+            | ast::Statement::Commit { .. }
+            | ast::Statement::Rollback { .. }
+            | ast::Statement::Savepoint { .. }
+            | ast::Statement::ReleaseSavepoint { .. }
+    )
+}
+
 fn end(block: Block, commit: bool) -> Result<()> {
     match block {
         Block::Pending { .. } => Ok(()),
