@@ -221,10 +221,10 @@ impl Session {
         }
         if implicit {
             let ok = results.last().is_some_and(|r| r.is_ok());
-            if let Err(e) = self.end_implicit(ok) {
-                if ok {
-                    results.push(Err(e));
-                }
+            if let Err(e) = self.end_implicit(ok)
+                && ok
+            {
+                results.push(Err(e));
             }
         }
         results

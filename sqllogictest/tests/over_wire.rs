@@ -26,8 +26,7 @@ fn start_server() -> u16 {
                 .expect("bind");
             tx.send(listener.local_addr().expect("address").port())
                 .expect("send port");
-            let _ = anchor_wire::serve(listener, cluster, anchor_wire::WireConfig::default())
-                .await;
+            let _ = anchor_wire::serve(listener, cluster, anchor_wire::WireConfig::default()).await;
         });
     });
     rx.recv().expect("server port")

@@ -261,7 +261,12 @@ fn bad_binary(what: &str) -> Error {
 }
 
 /// Reads a parameter sent in `binary` or text format as a value of `ty`.
-pub fn decode_param(bytes: &[u8], ty: &DataType, binary: bool, settings: &Settings) -> Result<Value> {
+pub fn decode_param(
+    bytes: &[u8],
+    ty: &DataType,
+    binary: bool,
+    settings: &Settings,
+) -> Result<Value> {
     if !binary {
         let text = std::str::from_utf8(bytes).map_err(|_| {
             Error::new(
@@ -555,7 +560,14 @@ mod tests {
         let (bytes, back) = numeric_roundtrip("100000000");
         assert_eq!(bytes, [0, 1, 0, 2, 0, 0, 0, 0, 0, 1]);
         assert_eq!(back, "100000000");
-        for t in ["NaN", "Infinity", "-Infinity", "1.5", "99999999.99999", "0.000001230"] {
+        for t in [
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "1.5",
+            "99999999.99999",
+            "0.000001230",
+        ] {
             assert_eq!(numeric_roundtrip(t).1, t);
         }
     }
@@ -581,7 +593,9 @@ mod tests {
         let e = decode_param(&[0, 0, 0, 1, 0], &DataType::Int4, true, &settings).unwrap_err();
         assert_eq!(e.sqlstate().code(), "22P03");
         let arr = DataType::Array(Box::new(DataType::Int4));
-        let huge = [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 23, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 1];
+        let huge = [
+            0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 23, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 1,
+        ];
         assert!(decode_param(&huge, &arr, true, &settings).is_err());
         let e = decode_param(b"abc", &DataType::Int4, false, &settings).unwrap_err();
         assert_eq!(e.sqlstate().code(), "22P02");

@@ -31,6 +31,7 @@ use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::ExtendedQueryHandler;
 use pgwire::api::results::{FieldInfo, Response};
 use pgwire::api::stmt::QueryParser;
+use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::{Entry, PortalStore};
 use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, PgWireConnectionState, Type};
 use pgwire::error::{PgWireError, PgWireResult};
@@ -41,7 +42,6 @@ use pgwire::messages::extendedquery::{
     PortalSuspended, Sync as PgSync, TARGET_TYPE_BYTE_PORTAL, TARGET_TYPE_BYTE_STATEMENT,
 };
 use pgwire::messages::response::{CommandComplete, EmptyQueryResponse};
-use pgwire::api::stmt::StoredStatement;
 
 use crate::codec;
 use crate::conn::{
@@ -172,7 +172,12 @@ fn no_portal(name: &str) -> PgWireError {
 }
 
 /// Checks a Bind message against its statement and decodes its parameters.
-fn bind_params(conn: &Conn, message: &Bind, prepared: &Prepared, name: &str) -> PgWireResult<Vec<Value>> {
+fn bind_params(
+    conn: &Conn,
+    message: &Bind,
+    prepared: &Prepared,
+    name: &str,
+) -> PgWireResult<Vec<Value>> {
     if conn.session.lock().is_failed() {
         return Err(user_error(&Error::new(
             SqlState::IN_FAILED_SQL_TRANSACTION,
@@ -223,8 +228,9 @@ fn bind_params(conn: &Conn, message: &Bind, prepared: &Prepared, name: &str) -> 
         .enumerate()
         .map(|(i, (bytes, ty))| match bytes {
             None => Ok(Value::Null),
-            Some(bytes) => codec::decode_param(bytes, ty, binary(i), &settings)
-                .map_err(|e| user_error(&e)),
+            Some(bytes) => {
+                codec::decode_param(bytes, ty, binary(i), &settings).map_err(|e| user_error(&e))
+            }
         })
         .collect()
 }
@@ -246,7 +252,10 @@ impl ExtendedQueryHandler for Extended {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let conn = Conn::of(client)?;
-        let name = message.name.clone().unwrap_or_else(|| DEFAULT_NAME.to_owned());
+        let name = message
+            .name
+            .clone()
+            .unwrap_or_else(|| DEFAULT_NAME.to_owned());
         let parsed = StoredStatement::parse(client, &message, self.parser.clone()).await;
         match failing(&conn, parsed)? {
             Some(stmt) => client.portal_store().put_statement(Arc::new(stmt)),
@@ -380,7 +389,9 @@ impl ExtendedQueryHandler for Extended {
             Some(Entry::Value(portal)) => portal,
             Some(Entry::Empty) => {
                 client
-                    .send(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new()))
+                    .send(PgWireBackendMessage::EmptyQueryResponse(
+                        EmptyQueryResponse::new(),
+                    ))
                     .await?;
                 return Ok(());
             }
@@ -402,8 +413,12 @@ impl ExtendedQueryHandler for Extended {
                     .run(move |session| {
                         let r = session.execute_prepared(&prepared, &params)?;
                         let settings = session.settings().clone();
-                        let rows =
-                            encode_rows(&r.rows, &r.columns, &|i| is_binary(&format, i), &settings)?;
+                        let rows = encode_rows(
+                            &r.rows,
+                            &r.columns,
+                            &|i| is_binary(&format, i),
+                            &settings,
+                        )?;
                         Ok::<_, Error>(Executed {
                             rows,
                             next: 0,

@@ -54,11 +54,9 @@ impl SimpleQueryHandler for Simple {
                         Err(e) => Answer::Error(e),
                         Ok(r) if r.columns.is_empty() => Answer::Command(r.tag),
                         Ok(r) => match encode_rows(&r.rows, &r.columns, &|_| false, &settings) {
-                            Ok(rows) => Answer::Rows(
-                                row_description(&r.columns, &|_| false),
-                                rows,
-                                r.tag,
-                            ),
+                            Ok(rows) => {
+                                Answer::Rows(row_description(&r.columns, &|_| false), rows, r.tag)
+                            }
                             Err(e) => Answer::Error(e),
                         },
                     })
@@ -67,7 +65,9 @@ impl SimpleQueryHandler for Simple {
             .await?;
         if answers.is_empty() {
             client
-                .feed(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new()))
+                .feed(PgWireBackendMessage::EmptyQueryResponse(
+                    EmptyQueryResponse::new(),
+                ))
                 .await?;
         }
         for answer in answers {
@@ -87,7 +87,9 @@ impl SimpleQueryHandler for Simple {
                 }
                 Answer::Command(tag) if tag.is_empty() => {
                     client
-                        .feed(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new()))
+                        .feed(PgWireBackendMessage::EmptyQueryResponse(
+                            EmptyQueryResponse::new(),
+                        ))
                         .await?;
                 }
                 Answer::Command(tag) => {

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use anchor_query::error::{Error, SqlState};
 use async_trait::async_trait;
 use futures::sink::{Sink, SinkExt};
-use pgwire::api::auth::{StartupHandler, protocol_negotiation, save_startup_parameters_to_metadata};
+use pgwire::api::auth::{
+    StartupHandler, protocol_negotiation, save_startup_parameters_to_metadata,
+};
 use pgwire::api::{ClientInfo, PgWireConnectionState};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::response::{ReadyForQuery, TransactionStatus};
@@ -43,7 +45,11 @@ fn fatal(e: &Error) -> PgWireError {
 
 #[async_trait]
 impl StartupHandler for Startup {
-    async fn on_startup<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
     where
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::Error: Debug,

@@ -44,10 +44,7 @@ async fn connect(port: u16) -> Client {
 struct Raw(Vec<u8>);
 
 impl<'a> FromSql<'a> for Raw {
-    fn from_sql(
-        _: &Type,
-        raw: &'a [u8],
-    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
         Ok(Raw(raw.to_vec()))
     }
 
@@ -305,7 +302,10 @@ async fn simple_query_tags_errors_and_empty_queries() {
     let msgs = w.query("selec 1").await;
     let error = msgs.iter().find(|m| m.0 == b'E').expect("error");
     assert_eq!(field(&error.1, b'C').as_deref(), Some("42601"));
-    assert!(field(&error.1, b'P').is_some(), "syntax errors carry a position");
+    assert!(
+        field(&error.1, b'P').is_some(),
+        "syntax errors carry a position"
+    );
 
     // Text output as psql shows it.
     let msgs = w
@@ -320,7 +320,9 @@ async fn simple_query_tags_errors_and_empty_queries() {
         if len < 0 {
             values.push(None);
         } else {
-            values.push(Some(String::from_utf8_lossy(&body[..len as usize]).to_string()));
+            values.push(Some(
+                String::from_utf8_lossy(&body[..len as usize]).to_string(),
+            ));
             body = &body[len as usize..];
         }
     }
@@ -374,7 +376,9 @@ async fn transaction_status_follows_the_session() {
         [("application_name".to_string(), "svc".to_string())]
     );
     assert_eq!(summary(&msgs), ["SET", "Z:I"]);
-    let msgs = w.query("set datestyle = 'dmy'; set timezone = 'Europe/Paris'").await;
+    let msgs = w
+        .query("set datestyle = 'dmy'; set timezone = 'Europe/Paris'")
+        .await;
     let params = parameters(&msgs);
     assert!(params.contains(&("DateStyle".into(), "ISO, DMY".into())));
     assert!(params.contains(&("TimeZone".into(), "Europe/Paris".into())));
@@ -710,13 +714,20 @@ async fn malformed_messages_close_one_connection_only() {
     let bystander = connect(port).await;
     let hostile: Vec<Vec<u8>> = vec![
         // A message claiming 4 GB.
-        [b'Q'].into_iter().chain(0xFFFF_FFF0u32.to_be_bytes()).collect(),
+        [b'Q']
+            .into_iter()
+            .chain(0xFFFF_FFF0u32.to_be_bytes())
+            .collect(),
         // A length shorter than the length field.
         [b'Q'].into_iter().chain(2i32.to_be_bytes()).collect(),
         // An unknown message type.
         [b'y'].into_iter().chain(4i32.to_be_bytes()).collect(),
         // A truncated Bind.
-        [b'B'].into_iter().chain(8i32.to_be_bytes()).chain([0, 0, 0, 5]).collect(),
+        [b'B']
+            .into_iter()
+            .chain(8i32.to_be_bytes())
+            .chain([0, 0, 0, 5])
+            .collect(),
         // A Bind whose counts lie.
         [b'B']
             .into_iter()
@@ -790,7 +801,10 @@ async fn random_messages_never_stop_the_server() {
         while w.read().await.is_some() {}
     }
     let client = connect(port).await;
-    let rows = client.simple_query("select 1").await.expect("still serving");
+    let rows = client
+        .simple_query("select 1")
+        .await
+        .expect("still serving");
     assert!(!rows.is_empty());
 }
 
