@@ -45,6 +45,8 @@ pub(crate) struct Conn {
     reported: Mutex<HashMap<&'static str, String>>,
     /// Bound portals: their parameters and, once executed, their rows.
     pub(crate) portals: Mutex<HashMap<String, PortalState>>,
+    /// The COPY FROM STDIN under way, if any.
+    pub(crate) copy: Mutex<Option<crate::copy::CopyIn>>,
     shared: Arc<Shared>,
     pid: i32,
 }
@@ -80,6 +82,7 @@ impl Conn {
             session: Arc::new(Mutex::new(session)),
             reported: Mutex::new(HashMap::new()),
             portals: Mutex::new(HashMap::new()),
+            copy: Mutex::new(None),
             shared,
             pid,
         }
@@ -141,16 +144,18 @@ impl Conn {
     /// Sends changed settings, then ReadyForQuery with the session's status.
     pub(crate) async fn ready<C>(&self, client: &mut C) -> PgWireResult<()>
     where
-        C: Sink<PgWireBackendMessage> + Unpin + Send,
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         for m in self.parameter_changes() {
             client.feed(m).await?;
         }
+        let status = self.status();
+        client.set_transaction_status(status);
         client
             .send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(
-                self.status(),
+                status,
             )))
             .await?;
         Ok(())

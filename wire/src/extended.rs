@@ -43,14 +43,41 @@ use pgwire::messages::extendedquery::{
 };
 use pgwire::messages::response::{CommandComplete, EmptyQueryResponse};
 
-use crate::codec;
 use crate::conn::{
     Conn, Executed, PortalState, encode_rows, protocol_violation, row_description, user_error,
 };
+use crate::{codec, copy, simple};
 
-/// A prepared statement as `pgwire` stores it.
+/// A prepared statement as `pgwire` stores it: one the session prepared, or a COPY (which
+/// the session does not know; see `copy`).
 #[derive(Clone)]
-pub(crate) struct Stmt(Arc<Prepared>);
+pub(crate) enum Stmt {
+    Sql(Arc<Prepared>),
+    Copy(String),
+}
+
+impl Stmt {
+    fn param_types(&self) -> &[DataType] {
+        match self {
+            Stmt::Sql(p) => &p.param_types,
+            Stmt::Copy(_) => &[],
+        }
+    }
+
+    fn columns(&self) -> &[(String, DataType)] {
+        match self {
+            Stmt::Sql(p) => &p.columns,
+            Stmt::Copy(_) => &[],
+        }
+    }
+}
+
+/// True if `sql` is one COPY statement.
+fn is_copy(sql: &str) -> bool {
+    copy::looks_like_copy(sql)
+        && matches!(anchor_grammar::parse(sql).as_deref(),
+            Ok([anchor_grammar::Statement::Sql(stmt)]) if copy::plan(stmt).is_some())
+}
 
 /// The parameter type a client's OID asks for: `unknown` (inferred) for 0, `unknown` and
 /// OIDs Anchor does not know.
@@ -97,17 +124,20 @@ impl QueryParser for Parser {
         C: ClientInfo + Unpin + Send + Sync,
     {
         let conn = Conn::of(client)?;
+        if is_copy(sql) {
+            return Ok(Some(Stmt::Copy(sql.to_string())));
+        }
         let declared: Vec<DataType> = types.iter().map(|t| declared_type(t.as_ref())).collect();
         let sql = sql.to_string();
         let prepared = conn
             .run(move |session| session.prepare(&sql, &declared))
             .await?
             .map_err(|e| user_error(&e))?;
-        Ok((!prepared.is_empty()).then_some(Stmt(prepared)))
+        Ok((!prepared.is_empty()).then_some(Stmt::Sql(prepared)))
     }
 
     fn get_parameter_types(&self, stmt: &Stmt) -> PgWireResult<Vec<Type>> {
-        Ok(stmt.0.param_types.iter().map(pg_type).collect())
+        Ok(stmt.param_types().iter().map(pg_type).collect())
     }
 
     fn get_result_schema(
@@ -116,8 +146,7 @@ impl QueryParser for Parser {
         format: Option<&Format>,
     ) -> PgWireResult<Vec<FieldInfo>> {
         Ok(stmt
-            .0
-            .columns
+            .columns()
             .iter()
             .enumerate()
             .map(|(i, (name, ty))| {
@@ -172,19 +201,14 @@ fn no_portal(name: &str) -> PgWireError {
 }
 
 /// Checks a Bind message against its statement and decodes its parameters.
-fn bind_params(
-    conn: &Conn,
-    message: &Bind,
-    prepared: &Prepared,
-    name: &str,
-) -> PgWireResult<Vec<Value>> {
+fn bind_params(conn: &Conn, message: &Bind, stmt: &Stmt, name: &str) -> PgWireResult<Vec<Value>> {
     if conn.session.lock().is_failed() {
         return Err(user_error(&Error::new(
             SqlState::IN_FAILED_SQL_TRANSACTION,
             "current transaction is aborted, commands ignored until end of transaction block",
         )));
     }
-    let types = &prepared.param_types;
+    let types = stmt.param_types();
     if message.parameters.len() != types.len() {
         return Err(protocol_violation(format!(
             "bind message supplies {} parameters, but prepared statement \"{}\" requires {}",
@@ -202,11 +226,11 @@ fn bind_params(
         )));
     }
     let results = &message.result_column_format_codes;
-    if results.len() > 1 && results.len() != prepared.columns.len() {
+    if results.len() > 1 && results.len() != stmt.columns().len() {
         return Err(protocol_violation(format!(
             "bind message has {} result formats but query has {} columns",
             results.len(),
-            prepared.columns.len()
+            stmt.columns().len()
         )));
     }
     if let Some(code) = formats.iter().chain(results).find(|c| !matches!(c, 0 | 1)) {
@@ -285,7 +309,7 @@ impl ExtendedQueryHandler for Extended {
             Some(Entry::Value(statement)) => {
                 let params = failing(
                     &conn,
-                    bind_params(&conn, &message, &statement.statement.0, statement_name),
+                    bind_params(&conn, &message, &statement.statement, statement_name),
                 )?;
                 let portal = Arc::new(Portal::try_new(&message, statement)?);
                 conn.portals.lock().insert(
@@ -331,8 +355,8 @@ impl ExtendedQueryHandler for Extended {
         let (params, columns, format) = match message.target_type {
             TARGET_TYPE_BYTE_STATEMENT => match client.portal_store().get_statement(name) {
                 Some(Entry::Value(stmt)) => (
-                    Some(stmt.statement.0.param_types.clone()),
-                    stmt.statement.0.columns.clone(),
+                    Some(stmt.statement.param_types().to_vec()),
+                    stmt.statement.columns().to_vec(),
                     Format::UnifiedText,
                 ),
                 Some(Entry::Empty) => (Some(Vec::new()), Vec::new(), Format::UnifiedText),
@@ -341,7 +365,7 @@ impl ExtendedQueryHandler for Extended {
             TARGET_TYPE_BYTE_PORTAL => match client.portal_store().get_portal(name) {
                 Some(Entry::Value(portal)) => (
                     None,
-                    portal.statement.statement.0.columns.clone(),
+                    portal.statement.statement.columns().to_vec(),
                     portal.result_column_format.clone(),
                 ),
                 Some(Entry::Empty) => (None, Vec::new(), Format::UnifiedText),
@@ -402,11 +426,24 @@ impl ExtendedQueryHandler for Extended {
         let Some(mut state) = state else {
             return failing(&conn, Err(no_portal(name)));
         };
+        let prepared = match &portal.statement.statement {
+            Stmt::Sql(prepared) => prepared.clone(),
+            Stmt::Copy(sql) => {
+                let sql = sql.clone();
+                let outcome = conn
+                    .run(move |session| {
+                        simple::run_copy(session, &sql)
+                            .unwrap_or_else(|| simple::Outcome::Answers(Vec::new()))
+                    })
+                    .await?;
+                let sent = simple::send_copy(client, &conn, outcome, true).await;
+                return failing(&conn, sent);
+            }
+        };
         client.set_state(PgWireConnectionState::QueryInProgress);
         let executed = match state.result.take() {
             Some(executed) => executed,
             None => {
-                let prepared = portal.statement.statement.0.clone();
                 let format = portal.result_column_format.clone();
                 let params = std::mem::take(&mut state.params);
                 let result = conn

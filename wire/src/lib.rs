@@ -13,6 +13,8 @@
 //!                   BackendKeyData, ReadyForQuery
 //!  Query → Session::execute → per statement: RowDescription, DataRow…, CommandComplete
 //!                             | ErrorResponse; then ReadyForQuery
+//!  Query "COPY … FROM STDIN" → CopyInResponse; CopyData…, CopyDone → inserts → COPY n
+//!  Query "COPY … TO STDOUT" → CopyOutResponse, CopyData per row, CopyDone, COPY n
 //!  Parse → Session::prepare; Bind → decode the parameters; Describe; Execute →
 //!          Session::execute_prepared, rows kept with the portal for Execute with a row
 //!          limit (PortalSuspended); Sync → ReadyForQuery
@@ -31,6 +33,7 @@
 
 mod codec;
 mod conn;
+mod copy;
 mod extended;
 mod simple;
 mod startup;
@@ -97,6 +100,10 @@ impl PgWireServerHandlers for Handlers {
 
     fn startup_handler(&self) -> Arc<impl pgwire::api::auth::StartupHandler> {
         Arc::new(startup::Startup::new(self.shared.clone()))
+    }
+
+    fn copy_handler(&self) -> Arc<impl pgwire::api::copy::CopyHandler> {
+        Arc::new(simple::Copy)
     }
 
     fn cancel_handler(&self) -> Arc<impl CancelHandler> {

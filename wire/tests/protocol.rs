@@ -767,6 +767,122 @@ async fn malformed_messages_close_one_connection_only() {
     assert!(!rows.is_empty());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_in_and_out_in_text_csv_and_binary() {
+    use futures::{SinkExt, TryStreamExt};
+    let port = server().await;
+    let client = connect(port).await;
+    client
+        .batch_execute(
+            "create table c (a int, b text, d numeric); create table c2 (a int, b text, d numeric)",
+        )
+        .await
+        .expect("create");
+
+    // Text and CSV in, through the extended protocol (tokio-postgres).
+    let sink = client
+        .copy_in::<_, bytes::Bytes>("copy c from stdin")
+        .await
+        .expect("copy in");
+    futures::pin_mut!(sink);
+    sink.send(bytes::Bytes::from_static(b"1\tone\t1.5\n2\t\\N\t2\n"))
+        .await
+        .expect("data");
+    assert_eq!(sink.finish().await.expect("done"), 2);
+    let sink = client
+        .copy_in::<_, bytes::Bytes>("copy c (a, b) from stdin with (format csv, header)")
+        .await
+        .expect("csv in");
+    futures::pin_mut!(sink);
+    sink.send(bytes::Bytes::from_static(b"a,b\n3,\"x,y\"\n"))
+        .await
+        .expect("data");
+    sink.send(bytes::Bytes::from_static(b"4,\"\"\n"))
+        .await
+        .expect("data");
+    assert_eq!(sink.finish().await.expect("done"), 2);
+
+    let out = |sql: &'static str| {
+        let client = &client;
+        async move {
+            let stream = client.copy_out(sql).await.expect("copy out");
+            let chunks: Vec<bytes::Bytes> = stream.try_collect().await.expect("data");
+            chunks.concat()
+        }
+    };
+    assert_eq!(
+        String::from_utf8(out("copy (select * from c order by a) to stdout").await).unwrap(),
+        "1\tone\t1.5\n2\t\\N\t2\n3\tx,y\t\\N\n4\t\t\\N\n"
+    );
+    assert_eq!(
+        String::from_utf8(
+            out("copy (select * from c order by a) to stdout (format csv, header)").await
+        )
+        .unwrap(),
+        "a,b,d\n1,one,1.5\n2,,2\n3,\"x,y\",\n4,\"\",\n"
+    );
+
+    // Binary out, then the same bytes in.
+    let binary = out("copy c to stdout (format binary)").await;
+    assert!(binary.starts_with(b"PGCOPY\n\xff\r\n\0"));
+    let sink = client
+        .copy_in::<_, bytes::Bytes>("copy c2 from stdin (format binary)")
+        .await
+        .expect("binary in");
+    futures::pin_mut!(sink);
+    sink.send(bytes::Bytes::from(binary)).await.expect("data");
+    assert_eq!(sink.finish().await.expect("done"), 4);
+    let same: i64 = client
+        .query_one(
+            "select count(*) from c join c2 on c.a = c2.a and c.b is not distinct from c2.b \
+             and c.d is not distinct from c2.d",
+            &[],
+        )
+        .await
+        .expect("compare")
+        .get(0);
+    assert_eq!(same, 4);
+
+    // Bad data: the whole COPY is undone.
+    let sink = client
+        .copy_in::<_, bytes::Bytes>("copy c from stdin")
+        .await
+        .expect("copy in");
+    futures::pin_mut!(sink);
+    sink.send(bytes::Bytes::from_static(b"5\tfive\t5\nsix\t6\t6\n"))
+        .await
+        .expect("data");
+    let err = sink.finish().await.expect_err("bad integer");
+    assert_eq!(err.code().map(|c| c.code()), Some("22P02"));
+    let err = client
+        .simple_query("copy c from '/etc/passwd'")
+        .await
+        .expect_err("files");
+    assert_eq!(err.code().map(|c| c.code()), Some("0A000"));
+
+    // The simple protocol, as psql sends it, inside a transaction block.
+    let (mut w, _) = Wire::start(port, &[("user", "anchor")]).await;
+    assert_eq!(summary(&w.query("begin").await), ["BEGIN", "Z:T"]);
+    w.send(b'Q', &cstr("copy c (a) from stdin")).await;
+    let response = w.read().await.expect("CopyInResponse");
+    assert_eq!(response.0, b'G');
+    w.send(b'd', b"7\n8\n").await;
+    w.send(b'c', &[]).await;
+    assert_eq!(summary(&w.until_ready().await), ["COPY 2", "Z:T"]);
+    w.send(b'Q', &cstr("copy c (a) from stdin")).await;
+    assert_eq!(w.read().await.expect("CopyInResponse").0, b'G');
+    w.send(b'd', b"9\n").await;
+    w.send(b'f', &cstr("client gave up")).await;
+    assert_eq!(summary(&w.until_ready().await), ["E:57014", "Z:E"]);
+    assert_eq!(summary(&w.query("rollback").await), ["ROLLBACK", "Z:I"]);
+    let n: i64 = client
+        .query_one("select count(*) from c", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(n, 4);
+}
+
 /// Random frames after start-up, some well-formed in length and random inside, some
 /// random throughout: every connection ends in an answer or a close, and the server goes
 /// on serving.
