@@ -95,6 +95,20 @@ pub(crate) fn looks_like_copy(sql: &str) -> bool {
         && !s[4..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
 }
 
+/// Parses a COPY statement, also in spellings sqlparser does not read: PostgreSQL accepts
+/// `on`/`off` (and `1`/`0`) for boolean options (`WITH (FREEZE ON)`, pgbench's).
+pub(crate) fn parse(sql: &str) -> Option<Vec<anchor_grammar::Statement>> {
+    if let Ok(stmts) = anchor_grammar::parse(sql) {
+        return Some(stmts);
+    }
+    let boolean = regex::Regex::new(r"(?i)\b(freeze|header)\s+(on|off|1|0)\b").ok()?;
+    let fixed = boolean.replace_all(sql, |c: &regex::Captures| {
+        let on = matches!(c[2].to_ascii_lowercase().as_str(), "on" | "1");
+        format!("{} {}", &c[1], if on { "true" } else { "false" })
+    });
+    anchor_grammar::parse(&fixed).ok()
+}
+
 /// Reads a COPY statement; `None` for any other statement.
 pub(crate) fn plan(stmt: &ast::Statement) -> Option<Result<Plan>> {
     let ast::Statement::Copy {

@@ -75,8 +75,8 @@ impl Stmt {
 /// True if `sql` is one COPY statement.
 fn is_copy(sql: &str) -> bool {
     copy::looks_like_copy(sql)
-        && matches!(anchor_grammar::parse(sql).as_deref(),
-            Ok([anchor_grammar::Statement::Sql(stmt)]) if copy::plan(stmt).is_some())
+        && matches!(copy::parse(sql).as_deref(),
+            Some([anchor_grammar::Statement::Sql(stmt)]) if copy::plan(stmt).is_some())
 }
 
 /// The parameter type a client's OID asks for: `unknown` (inferred) for 0, `unknown` and

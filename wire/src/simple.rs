@@ -70,7 +70,7 @@ fn run(session: &mut Session, sql: &str) -> Vec<Answer> {
 
 /// Starts a COPY if `sql` is one; `None` if it is not (the session runs it as usual).
 pub(crate) fn run_copy(session: &mut Session, sql: &str) -> Option<Outcome> {
-    let stmts = anchor_grammar::parse(sql).ok()?;
+    let stmts = copy::parse(sql)?;
     let copies = stmts
         .iter()
         .filter_map(|s| match s {
