@@ -967,3 +967,50 @@ async fn psql_talks_to_the_server() {
         "CREATE TABLE\nINSERT 0 2\n1|one\n2|null\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pgbench_initializes_and_runs_in_every_mode() {
+    let port = server().await;
+    let run = move |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new("pgbench")
+                .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "anchor"])
+                .args(args)
+                .arg("anchor")
+                .output()
+        })
+    };
+    // pgbench is part of the development machine (PostgreSQL 15's client tools); without
+    // it there is nothing to check here.
+    let Ok(init) = run(vec!["-i".into(), "-s".into(), "1".into()])
+        .await
+        .expect("task")
+    else {
+        return;
+    };
+    assert!(
+        init.status.success(),
+        "pgbench -i: {}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    for mode in ["simple", "extended", "prepared"] {
+        let out = run(vec![
+            "-t".into(),
+            "20".into(),
+            "-c".into(),
+            "2".into(),
+            "-M".into(),
+            mode.into(),
+        ])
+        .await
+        .expect("task")
+        .expect("pgbench");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("number of failed transactions: 0"),
+            "pgbench -M {mode}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("number of transactions actually processed: 40/40"));
+    }
+}
