@@ -296,6 +296,35 @@ async fn simple_query_tags_errors_and_empty_queries() {
     assert_eq!(field(&error.1, b'S').as_deref(), Some("ERROR"));
     assert_eq!(field(&error.1, b'V').as_deref(), Some("ERROR"));
 
+    // RowDescription: type OIDs, sizes and typmods of the columns.
+    let msgs = w
+        .query(
+            "create table m (v varchar(10), n numeric(8,2), c char(3), i int8); \
+             select * from m",
+        )
+        .await;
+    let description = msgs.iter().find(|m| m.0 == b'T').expect("RowDescription");
+    let mut body = &description.1[2..];
+    let mut fields = Vec::new();
+    while let Some(end) = body.iter().position(|b| *b == 0) {
+        let name = String::from_utf8_lossy(&body[..end]).to_string();
+        let f = &body[end + 1..end + 19];
+        let oid = u32::from_be_bytes([f[6], f[7], f[8], f[9]]);
+        let size = i16::from_be_bytes([f[10], f[11]]);
+        let typmod = i32::from_be_bytes([f[12], f[13], f[14], f[15]]);
+        fields.push((name, oid, size, typmod));
+        body = &body[end + 19..];
+    }
+    assert_eq!(
+        fields,
+        [
+            ("v".to_string(), 1043, -1, 14),
+            ("n".to_string(), 1700, -1, (8 << 16 | 2) + 4),
+            ("c".to_string(), 1042, -1, 7),
+            ("i".to_string(), 20, 8, -1),
+        ]
+    );
+
     for empty in ["", ";", "-- ping", "/* nothing */ ;"] {
         assert_eq!(summary(&w.query(empty).await), ["I", "Z:I"], "{empty:?}");
     }
