@@ -43,6 +43,43 @@ fn fatal(e: &Error) -> PgWireError {
     PgWireError::UserError(Box::new(error_info(e, "FATAL")))
 }
 
+/// The settings of the `options` start-up parameter (libpq's `PGOPTIONS`): `-c name=value`,
+/// `-cname=value` or `--name=value`, separated by spaces (`\ ` is a space in a value).
+fn command_line_settings(options: &str) -> Vec<(String, String)> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut chars = options.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => word.extend(chars.next()),
+            c if c.is_whitespace() => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    let mut out = Vec::new();
+    let mut words = words.into_iter();
+    while let Some(w) = words.next() {
+        let setting = if w == "-c" {
+            words.next()
+        } else if let Some(rest) = w.strip_prefix("-c").or_else(|| w.strip_prefix("--")) {
+            Some(rest.to_string())
+        } else {
+            None
+        };
+        if let Some((name, value)) = setting.as_deref().and_then(|s| s.split_once('=')) {
+            out.push((name.replace('-', "_"), value.to_string()));
+        }
+    }
+    out
+}
+
 #[async_trait]
 impl StartupHandler for Startup {
     async fn on_startup<C>(
@@ -76,12 +113,15 @@ impl StartupHandler for Startup {
             .filter(|d| !d.is_empty())
             .cloned()
             .unwrap_or_else(|| user.clone());
-        let settings: Vec<(String, String)> = startup
+        let mut settings: Vec<(String, String)> = startup
             .parameters
             .iter()
             .filter(|(k, _)| !NOT_SETTINGS.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        if let Some(options) = startup.parameters.get("options") {
+            settings.extend(command_line_settings(options));
+        }
         let cluster = self.shared.cluster.clone();
         let session = tokio::task::spawn_blocking(move || {
             let mut session = cluster.connect(&database)?;
@@ -122,5 +162,26 @@ impl StartupHandler for Startup {
             .await?;
         client.set_state(PgWireConnectionState::ReadyForQuery);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command_line_settings;
+
+    #[test]
+    fn options_parameter_holds_settings() {
+        assert_eq!(
+            command_line_settings(
+                "-c search_path=app --statement-timeout=5s -cDateStyle=ISO,\\ DMY"
+            ),
+            [
+                ("search_path".to_string(), "app".to_string()),
+                ("statement_timeout".to_string(), "5s".to_string()),
+                ("DateStyle".to_string(), "ISO, DMY".to_string()),
+            ]
+        );
+        assert!(command_line_settings("").is_empty());
+        assert!(command_line_settings("-c").is_empty());
     }
 }
