@@ -24,7 +24,7 @@
 //! parameter's type, with PostgreSQL's errors (22P02 for bad text, 22P03 for bad binary).
 
 use anchor_query::error::{Error, Result, SqlState};
-use anchor_query::types::{Array, DataType, Interval, Numeric, Settings, Value};
+use anchor_query::types::{Array, DataType, Interval, Numeric, Settings, Value, datetime};
 use bytes::{BufMut, BytesMut};
 
 /// PostgreSQL's NUMERIC sign words.
@@ -268,13 +268,7 @@ pub fn decode_param(
     settings: &Settings,
 ) -> Result<Value> {
     if !binary {
-        let text = std::str::from_utf8(bytes).map_err(|_| {
-            Error::new(
-                SqlState::CHARACTER_NOT_IN_REPERTOIRE,
-                "invalid byte sequence for encoding \"UTF8\"",
-            )
-        })?;
-        return Value::from_text(text, ty, settings);
+        return Value::from_text(&utf8(bytes)?, ty, settings);
     }
     let mut r = Reader(bytes);
     let value = read_binary(&mut r, ty, settings)?;
@@ -325,13 +319,18 @@ impl Reader<'_> {
     }
 }
 
+/// Text from a client: UTF-8 without NUL characters (22021 otherwise, as in PostgreSQL).
 fn utf8(bytes: &[u8]) -> Result<String> {
-    String::from_utf8(bytes.to_vec()).map_err(|_| {
+    let invalid = |b: u8| {
         Error::new(
             SqlState::CHARACTER_NOT_IN_REPERTOIRE,
-            "invalid byte sequence for encoding \"UTF8\"",
+            format!("invalid byte sequence for encoding \"UTF8\": 0x{b:02x}"),
         )
-    })
+    };
+    if bytes.contains(&0) {
+        return Err(invalid(0));
+    }
+    String::from_utf8(bytes.to_vec()).map_err(|e| invalid(bytes[e.utf8_error().valid_up_to()]))
 }
 
 fn read_binary(r: &mut Reader, ty: &DataType, settings: &Settings) -> Result<Value> {
@@ -369,7 +368,14 @@ fn read_binary(r: &mut Reader, ty: &DataType, settings: &Settings) -> Result<Val
             return Value::from_text(&s, ty, settings);
         }
         DataType::Bytea => Value::Bytea(r.rest().to_vec()),
-        DataType::Date => Value::Date(r.i32()?),
+        DataType::Date => {
+            let d = r.i32()?;
+            if datetime::date_is_infinite(d) {
+                Value::Date(d)
+            } else {
+                Value::Date(datetime::check_date(i64::from(d))?)
+            }
+        }
         DataType::Time => {
             let t = r.i64()?;
             if !(0..=86_400_000_000).contains(&t) {
@@ -380,8 +386,8 @@ fn read_binary(r: &mut Reader, ty: &DataType, settings: &Settings) -> Result<Val
             }
             Value::Time(t)
         }
-        DataType::Timestamp => Value::Timestamp(r.i64()?),
-        DataType::TimestampTz => Value::TimestampTz(r.i64()?),
+        DataType::Timestamp => Value::Timestamp(datetime::check_timestamp(r.i64()?)?),
+        DataType::TimestampTz => Value::TimestampTz(datetime::check_timestamp(r.i64()?)?),
         DataType::Interval => {
             let micros = r.i64()?;
             let days = r.i32()?;
@@ -599,5 +605,28 @@ mod tests {
         assert!(decode_param(&huge, &arr, true, &settings).is_err());
         let e = decode_param(b"abc", &DataType::Int4, false, &settings).unwrap_err();
         assert_eq!(e.sqlstate().code(), "22P02");
+        // Dates and timestamps beyond PostgreSQL's range are 22008, not values.
+        let far = (i64::MAX - 1).to_be_bytes();
+        let e = decode_param(&far, &DataType::TimestampTz, true, &settings).unwrap_err();
+        assert_eq!(e.sqlstate().code(), "22008");
+        let e = decode_param(
+            &(i32::MAX - 1).to_be_bytes(),
+            &DataType::Date,
+            true,
+            &settings,
+        )
+        .unwrap_err();
+        assert_eq!(e.sqlstate().code(), "22008");
+        let e = decode_param(b"a\0b", &DataType::Text, true, &settings).unwrap_err();
+        assert_eq!(e.sqlstate().code(), "22021");
+        let e = decode_param(b"\xff", &DataType::Text, false, &settings).unwrap_err();
+        assert_eq!(e.sqlstate().code(), "22021");
+        let inf = decode_param(
+            &i64::MAX.to_be_bytes(),
+            &DataType::Timestamp,
+            true,
+            &settings,
+        );
+        assert_eq!(inf.unwrap().to_text(&settings).as_deref(), Some("infinity"));
     }
 }

@@ -51,8 +51,6 @@ use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::startup::SecretKey;
 use tokio::net::TcpListener;
 
-pub use codec::{decode_param, put_field};
-
 /// How the server talks to clients.
 #[derive(Clone, Default)]
 pub struct WireConfig {
