@@ -4,6 +4,11 @@
 //! CommandComplete alone; the first error ends the string with an ErrorResponse. A string
 //! with no statement (empty, only `;`, only comments such as Grafana's `-- ping`) answers
 //! EmptyQueryResponse. ReadyForQuery then carries the session's transaction status.
+//!
+//! A COPY statement (alone in its string) switches to the COPY sub-protocol instead (see
+//! [`crate::copy`]); this module also holds the handler of its CopyData, CopyDone and
+//! CopyFail messages, and the sending of a COPY's start or of all of a COPY TO, shared with
+//! Execute.
 
 use std::fmt::Debug;
 
@@ -71,15 +76,10 @@ fn run(session: &mut Session, sql: &str) -> Vec<Answer> {
 /// Starts a COPY if `sql` is one; `None` if it is not (the session runs it as usual).
 pub(crate) fn run_copy(session: &mut Session, sql: &str) -> Option<Outcome> {
     let stmts = copy::parse(sql)?;
-    let copies = stmts
-        .iter()
-        .filter_map(|s| match s {
-            anchor_grammar::Statement::Sql(stmt) => copy::plan(stmt),
-            anchor_grammar::Statement::Maintenance(_) => None,
-        })
-        .collect::<Vec<_>>();
-    let mut copies = copies.into_iter();
-    let plan = copies.next()?;
+    let plan = stmts.iter().find_map(|s| match s {
+        anchor_grammar::Statement::Sql(stmt) => copy::plan(stmt),
+        anchor_grammar::Statement::Maintenance(_) => None,
+    })?;
     if stmts.len() > 1 {
         return Some(Outcome::Answers(vec![Answer::Error(Error::unsupported(
             "COPY in a query string of several statements",
