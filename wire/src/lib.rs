@@ -2,7 +2,7 @@
 //!
 //! [`serve`] accepts connections and runs each one as a task of its own: `pgwire` reads and
 //! frames the messages, and the handlers here answer them by calling the connection's
-//! [`Session`]. This layer knows nothing of plans; it turns messages into session calls and
+//! [`Session`](anchor_query::Session). This layer knows nothing of plans; it turns messages into session calls and
 //! results into messages.
 //!
 //! # A connection's life
@@ -22,7 +22,7 @@
 //! ```
 //!
 //! The session is synchronous, so every call into it runs on tokio's blocking pool
-//! ([`Conn::run`]); the async side only moves messages. The transaction status byte of
+//! (`Conn::run`); the async side only moves messages. The transaction status byte of
 //! `ReadyForQuery` (`I`/`T`/`E`) is read from the session after each message, never
 //! tracked here (`pgwire`'s own tracking cannot express `ROLLBACK TO SAVEPOINT` moving `E`
 //! back to `T`), so `on_query`, `on_execute` and `on_sync` are overridden.
