@@ -483,16 +483,19 @@ impl ExtendedQueryHandler for Extended {
         }
         executed.next = end;
         client.set_state(PgWireConnectionState::ReadyForQuery);
-        if executed.has_rows && end < executed.rows.len() {
+        // As in PostgreSQL, an Execute that fills its row limit suspends the portal even
+        // when no row is left; the next one completes it.
+        if executed.has_rows && limit == Some(sent) {
             client
                 .send(PgWireBackendMessage::PortalSuspended(PortalSuspended::new()))
                 .await?;
         } else {
-            // A SELECT counts the rows of this Execute, as PostgreSQL does.
-            let tag = if executed.tag.starts_with("SELECT ") && !whole {
-                format!("SELECT {sent}")
-            } else {
-                executed.tag.clone()
+            // A portal run in slices counts the rows of this Execute, as PostgreSQL does.
+            let tag = match executed.tag.rsplit_once(' ') {
+                Some((head, count)) if !whole && count.parse::<u64>().is_ok() => {
+                    format!("{head} {sent}")
+                }
+                _ => executed.tag.clone(),
             };
             client
                 .send(PgWireBackendMessage::CommandComplete(CommandComplete::new(

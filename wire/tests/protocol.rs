@@ -621,6 +621,9 @@ async fn portals_return_rows_in_slices() {
     }
     assert_eq!(sizes, [2, 2, 1, 0]);
     assert_eq!(all, [1, 2, 3, 4, 5]);
+    let portal = txn.bind(&stmt, &[]).await.expect("bind");
+    assert_eq!(txn.query_portal(&portal, 5).await.expect("all").len(), 5);
+    assert_eq!(txn.query_portal(&portal, 5).await.expect("none").len(), 0);
     txn.commit().await.expect("commit");
 }
 
@@ -712,6 +715,27 @@ async fn raw_extended_messages() {
     w.send(b'S', &[]).await;
     assert_eq!(summary(&w.until_ready().await), ["E:42703", "Z:E"]);
     assert_eq!(summary(&w.query("rollback").await), ["ROLLBACK", "Z:I"]);
+
+    // A row limit on INSERT ... RETURNING: each Execute counts its own rows, as PostgreSQL.
+    assert_eq!(
+        summary(&w.query("create table r (a int)").await),
+        ["CREATE TABLE", "Z:I"]
+    );
+    let mut parse = cstr("");
+    parse.extend(cstr("insert into r values (1), (2), (3) returning a"));
+    parse.extend(0i16.to_be_bytes());
+    w.send(b'P', &parse).await;
+    w.send(b'B', &[0, 0, 0, 0, 0, 0, 0, 0]).await;
+    for limit in [1i32, 5] {
+        let mut execute = cstr("");
+        execute.extend(limit.to_be_bytes());
+        w.send(b'E', &execute).await;
+    }
+    w.send(b'S', &[]).await;
+    assert_eq!(
+        summary(&w.until_ready().await),
+        ["1", "2", "D", "s", "D", "D", "INSERT 0 2", "Z:I"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
