@@ -280,6 +280,16 @@ impl ExtendedQueryHandler for Extended {
             .name
             .clone()
             .unwrap_or_else(|| DEFAULT_NAME.to_owned());
+        // Only the unnamed statement is replaced by a new Parse.
+        if name != DEFAULT_NAME && client.portal_store().get_statement(&name).is_some() {
+            return failing(
+                &conn,
+                Err(user_error(&Error::new(
+                    SqlState::DUPLICATE_PREPARED_STATEMENT,
+                    format!("prepared statement \"{name}\" already exists"),
+                ))),
+            );
+        }
         let parsed = StoredStatement::parse(client, &message, self.parser.clone()).await;
         match failing(&conn, parsed)? {
             Some(stmt) => client.portal_store().put_statement(Arc::new(stmt)),

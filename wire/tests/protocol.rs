@@ -698,6 +698,14 @@ async fn raw_extended_messages() {
     w.send(b'S', &[]).await;
     assert_eq!(summary(&w.until_ready().await), ["Z:I"]);
 
+    // A named statement is not replaced (42P05); the unnamed one is.
+    let mut again = cstr("s1");
+    again.extend(cstr("select 2"));
+    again.extend(0i16.to_be_bytes());
+    w.send(b'P', &again).await;
+    w.send(b'S', &[]).await;
+    assert_eq!(summary(&w.until_ready().await), ["E:42P05", "Z:I"]);
+
     // Close, then the statement is gone.
     let mut close = vec![b'S'];
     close.extend(cstr("s1"));
