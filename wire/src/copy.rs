@@ -486,16 +486,11 @@ fn text_field(raw: &str, field: String, options: &Options) -> Option<String> {
 fn csv_records(text: &str, options: &Options) -> Result<Vec<Vec<Option<String>>>> {
     let mut records = Vec::new();
     let mut chars = text.chars().peekable();
-    let mut at_line_start = true;
     loop {
-        if at_line_start {
-            let rest: String = chars.clone().take(3).collect();
-            if rest == "\\." || rest == "\\.\n" || rest == "\\.\r" {
-                break;
-            }
-            if chars.peek().is_none() {
-                break;
-            }
+        // Each record starts a line: the end of the data, or the `\.` end marker.
+        let rest: String = chars.clone().take(3).collect();
+        if rest == "\\." || rest == "\\.\n" || rest == "\\.\r" || chars.peek().is_none() {
+            break;
         }
         let mut fields = Vec::new();
         let mut field = String::new();
@@ -537,7 +532,6 @@ fn csv_records(text: &str, options: &Options) -> Result<Vec<Vec<Option<String>>>
             }
         }
         records.push(fields);
-        at_line_start = true;
     }
     Ok(records)
 }
