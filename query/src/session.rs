@@ -156,8 +156,34 @@ impl Session {
         self.failed
     }
 
+    /// Marks the open transaction block failed, for an error met outside the session (a
+    /// malformed parameter in a protocol message): later statements answer 25P02 until
+    /// ROLLBACK, as in PostgreSQL. Outside a block it does nothing.
+    pub fn fail_block(&mut self) {
+        if self.block.is_some() {
+            self.failed = true;
+        }
+    }
+
+    /// Sets `name` to `value` for the whole session, as a client's start-up packet does
+    /// (`application_name`, `DateStyle`, ... and the user as `session_authorization`):
+    /// like `SET`, with its errors (42704 for an unknown name, 22023 for a bad value).
+    pub fn set_startup_parameter(&mut self, name: &str, value: &str) -> Result<()> {
+        self.vars.lock().set(name, Some(value), false)?;
+        self.settings = Settings {
+            now: self.settings.now,
+            ..self.vars.lock().types()
+        };
+        Ok(())
+    }
+
     /// Runs every statement of `sql`, stopping at the first error (as the simple query
     /// protocol does).
+    ///
+    /// Several statements outside a transaction block run in one implicit transaction, as
+    /// in PostgreSQL: an error rolls back the statements before it, and statements that
+    /// refuse blocks (CREATE DATABASE) refuse the string. A string with transaction
+    /// control of its own (BEGIN, COMMIT, SAVEPOINT, ...) runs statement by statement.
     pub fn execute(&mut self, sql: &str) -> Vec<Result<StatementResult>> {
         let stmts = match anchor_grammar::parse(sql) {
             Ok(s) => s,
@@ -172,6 +198,16 @@ impl Session {
                 return vec![Err(err)];
             }
         };
+        let implicit = stmts.len() > 1
+            && self.block.is_none()
+            && !stmts.iter().any(|s| match s {
+                anchor_grammar::Statement::Sql(stmt) => controls_transaction(stmt),
+                anchor_grammar::Statement::Maintenance(_) => true,
+                anchor_grammar::Statement::Pg(_) => false,
+            });
+        if implicit && let Err(e) = self.begin(&[]) {
+            return vec![Err(e)];
+        }
         let mut results = Vec::new();
         for stmt in stmts {
             let result = match stmt {
@@ -185,7 +221,36 @@ impl Session {
                 break;
             }
         }
+        if implicit {
+            let ok = results.last().is_some_and(|r| r.is_ok());
+            if let Err(e) = self.end_implicit(ok)
+                && ok
+            {
+                results.push(Err(e));
+            }
+        }
         results
+    }
+
+    /// Ends the implicit transaction of a multi-statement string: commits it if `commit`
+    /// and nothing failed, else rolls it back.
+    fn end_implicit(&mut self, commit: bool) -> Result<()> {
+        let failed = std::mem::take(&mut self.failed);
+        let Some(block) = self.block.take() else {
+            return Ok(());
+        };
+        if commit && !failed {
+            let r = end(block, true);
+            if r.is_ok() {
+                self.vars.lock().commit();
+            } else {
+                self.vars.lock().rollback();
+            }
+            r
+        } else {
+            self.vars.lock().rollback();
+            end(block, false)
+        }
     }
 
     /// Runs one parsed statement.
@@ -965,6 +1030,18 @@ fn database_name(name: &ast::ObjectName) -> Result<String> {
 }
 
 /// Ends a block: commits or rolls back its transaction, if it started one.
+/// True for statements that begin or end transactions or work with savepoints.
+fn controls_transaction(stmt: &ast::Statement) -> bool {
+    matches!(
+        stmt,
+        ast::Statement::StartTransaction { .. }
+            | ast::Statement::Commit { .. }
+            | ast::Statement::Rollback { .. }
+            | ast::Statement::Savepoint { .. }
+            | ast::Statement::ReleaseSavepoint { .. }
+    )
+}
+
 fn end(block: Block, commit: bool) -> Result<()> {
     match block {
         Block::Pending { .. } => Ok(()),
