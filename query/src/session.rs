@@ -1029,7 +1029,6 @@ fn database_name(name: &ast::ObjectName) -> Result<String> {
     }
 }
 
-/// Ends a block: commits or rolls back its transaction, if it started one.
 /// True for statements that begin or end transactions or work with savepoints.
 fn controls_transaction(stmt: &ast::Statement) -> bool {
     matches!(
@@ -1042,6 +1041,7 @@ fn controls_transaction(stmt: &ast::Statement) -> bool {
     )
 }
 
+/// Ends a block: commits or rolls back its transaction, if it started one.
 fn end(block: Block, commit: bool) -> Result<()> {
     match block {
         Block::Pending { .. } => Ok(()),
