@@ -35,12 +35,14 @@ pub mod optimizer;
 pub mod plan;
 pub mod planner;
 pub mod prepared;
+pub mod roles;
 pub mod session;
 pub mod settings;
 pub mod spill;
 pub mod stats;
 pub mod storage;
 pub mod sysfuncs;
+pub mod system;
 pub mod types;
 pub mod window;
 
