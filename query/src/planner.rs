@@ -1772,6 +1772,11 @@ impl<'a> Planner<'a> {
         rt: DataType,
     ) -> Result<(Expr, DataType)> {
         use ast::BinaryOperator as B;
+        if let B::PGCustomBinaryOperator(parts) = op
+            && let Some(standard) = calls::qualified_operator(parts)
+        {
+            return self.binary(&standard, l, lt, r, rt);
+        }
         if let Some(call) = self.operator_call(op, &l, &lt, &r, &rt)? {
             return Ok(call);
         }

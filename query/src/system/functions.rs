@@ -69,6 +69,7 @@ pub fn return_type(name: &str, args: &[DataType]) -> Option<DataType> {
         | ("pg_size_pretty", 1)
         | ("inet_server_addr" | "inet_client_addr", 0) => T::Text,
         ("pg_get_userbyid", 1) | ("pg_encoding_to_char", 1) => T::Name,
+        ("parse_ident", 1 | 2) => T::Array(Box::new(T::Text)),
         ("pg_table_is_visible", 1)
         | ("pg_type_is_visible", 1)
         | ("pg_function_is_visible", 1)
@@ -139,7 +140,11 @@ pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Valu
     // Most of these are strict: a NULL argument gives NULL.
     let lenient = matches!(
         name,
-        "pg_get_expr" | "obj_description" | "col_description" | "shobj_description"
+        "pg_get_expr"
+            | "obj_description"
+            | "col_description"
+            | "shobj_description"
+            | "format_type"
     );
     if !lenient && args.iter().any(Value::is_null) {
         return Ok(Some(Value::Null));
@@ -185,6 +190,7 @@ pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Valu
         "pg_get_indexdef" => {
             let o = oid_arg(0);
             let column = args.get(1).and_then(as_i64).unwrap_or(0);
+            let snapshot = Snapshot::take(ctx)?;
             let mut found = Value::Null;
             for t in ctx.txn.tables()? {
                 if let Some(i) = rows::indexes(&t).into_iter().find(|i| i.oid == o) {
@@ -194,8 +200,10 @@ pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Valu
                             .and_then(|&c| t.columns.get(c))
                             .map(|c| quote_ident(&c.name))
                             .unwrap_or_default()
+                    } else if pretty(2) {
+                        rows::index_definition(&t, &i, Some(&snapshot))
                     } else {
-                        rows::index_definition(&t, &i)
+                        rows::index_definition(&t, &i, None)
                     });
                     break;
                 }
@@ -273,6 +281,19 @@ pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Valu
             reg_in(RegKind::Class, &args[0], ctx, true)?
         }
         "pg_get_serial_sequence" => serial_sequence(&args[0], &args[1], ctx)?,
+        "parse_ident" => {
+            let text = text_of(&args[0], ctx);
+            let parts = split_name(&text).map_err(|_| {
+                Error::new(
+                    SqlState::INVALID_PARAMETER_VALUE,
+                    format!("string is not a valid identifier: \"{text}\""),
+                )
+            })?;
+            Value::Array(Array::new(
+                DataType::Text,
+                parts.into_iter().map(Value::Text).collect(),
+            ))
+        }
         _ => return Ok(None),
     }))
 }

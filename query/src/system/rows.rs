@@ -12,6 +12,9 @@ use super::{
     SYSTEM_TABLES, SystemTable,
 };
 
+/// The predefined role that owns `public`.
+const PG_DATABASE_OWNER: Oid = 6171;
+
 /// What the catalogs are built from: the current transaction's schemas and relations and
 /// the cluster's roles and databases.
 pub struct Snapshot {
@@ -410,6 +413,22 @@ impl Snapshot {
                 vec![DEFAULT_SCHEMA.to_string()],
             ),
         };
+        // PostgreSQL 15's `public` belongs to this predefined role.
+        let mut roles = roles;
+        roles.push(Role {
+            oid: PG_DATABASE_OWNER,
+            name: "pg_database_owner".into(),
+            superuser: false,
+            login: false,
+            createdb: false,
+            createrole: false,
+            inherit: true,
+            replication: false,
+            bypassrls: false,
+            connlimit: -1,
+            password: None,
+            valid_until: None,
+        });
         let mut search_path = vec!["pg_catalog".to_string()];
         search_path.extend(path.into_iter().filter(|s| s != "pg_catalog"));
         Ok(Snapshot {
@@ -607,7 +626,14 @@ impl Snapshot {
             ("pg_catalog", "pg_namespace") => self
                 .all_schemas()
                 .into_iter()
-                .map(|(o, n)| vec![oid(o), text(n), oid(BOOTSTRAP_ROLE_OID), Value::Null])
+                .map(|(o, n)| {
+                    let owner = if o == super::PUBLIC_OID {
+                        PG_DATABASE_OWNER
+                    } else {
+                        BOOTSTRAP_ROLE_OID
+                    };
+                    vec![oid(o), text(n), oid(owner), Value::Null]
+                })
                 .collect(),
             ("pg_catalog", "pg_class") => self.pg_class(),
             ("pg_catalog", "pg_attribute") => self.pg_attribute(),
@@ -830,7 +856,7 @@ impl Snapshot {
                             text(t.name.clone()),
                             text(i.name.clone()),
                             Value::Null,
-                            text(index_definition(t, &i)),
+                            text(index_definition(t, &i, None)),
                         ]);
                     }
                 }
@@ -907,11 +933,16 @@ impl Snapshot {
             ("information_schema", "schemata") => self
                 .all_schemas()
                 .into_iter()
-                .map(|(_, n)| {
+                .map(|(o, n)| {
+                    let owner = if o == super::PUBLIC_OID {
+                        self.role_name(PG_DATABASE_OWNER).unwrap_or_default()
+                    } else {
+                        self.owner()
+                    };
                     vec![
                         text(self.database.clone()),
                         text(n),
-                        text(self.owner()),
+                        text(owner),
                         Value::Null,
                         Value::Null,
                         Value::Null,
@@ -1421,19 +1452,26 @@ pub fn database_oid(name: &str) -> Oid {
 
 /// `CREATE [UNIQUE] INDEX name ON schema.table USING btree (columns)`, as
 /// `pg_get_indexdef` prints it.
-pub fn index_definition(t: &Table, i: &IndexInfo) -> String {
+/// With a snapshot (`pretty`), the table is qualified only when it is not visible.
+pub fn index_definition(t: &Table, i: &IndexInfo, pretty: Option<&Snapshot>) -> String {
     let columns: Vec<String> = i
         .columns
         .iter()
         .filter_map(|&c| t.columns.get(c))
         .map(|c| crate::functions::string::quote_ident(&c.name))
         .collect();
+    let table = match pretty {
+        Some(snapshot) => snapshot.regclass_name(&t.schema, &t.name),
+        None => format!(
+            "{}.{}",
+            crate::functions::string::quote_ident(&t.schema),
+            crate::functions::string::quote_ident(&t.name)
+        ),
+    };
     format!(
-        "CREATE {}INDEX {} ON {}.{} USING btree ({})",
+        "CREATE {}INDEX {} ON {table} USING btree ({})",
         if i.unique { "UNIQUE " } else { "" },
         crate::functions::string::quote_ident(&i.name),
-        crate::functions::string::quote_ident(&t.schema),
-        crate::functions::string::quote_ident(&t.name),
         columns.join(", ")
     )
 }
