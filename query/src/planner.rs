@@ -1551,7 +1551,10 @@ impl<'a> Planner<'a> {
             } => {
                 let (x, from) = self.expr(expr, scope, g)?;
                 let t = DataType::from_sql(data_type)?;
-                (explicit_cast(x, &from, &t), t)
+                match self.fold_reg_cast(&x, &t)? {
+                    Some(folded) => (folded, t),
+                    None => (explicit_cast(x, &from, &t), t),
+                }
             }
             ast::Expr::Case {
                 operand,

@@ -5,7 +5,8 @@ use anchor_grammar::ast;
 
 use super::{Planner, Scope, ident};
 use crate::error::Result;
-use crate::plan::{Node, SetCall};
+use crate::plan::{Expr, Node, SetCall};
+use crate::types::{DataType, RegKind, Value};
 
 impl Planner<'_> {
     /// The system relation `name` names, as a scan of its rows: `pg_catalog.x` and
@@ -45,5 +46,26 @@ impl Planner<'_> {
             outer: None,
         };
         Ok(Some((node, scope)))
+    }
+}
+
+impl Planner<'_> {
+    /// A cast of a literal to `regclass`, `regtype` or `regnamespace`, looked up now (as
+    /// PostgreSQL does when it parses `'t1'::regclass`), so that it is not looked up again
+    /// for every row. `None` for other casts.
+    pub(super) fn fold_reg_cast(&mut self, x: &Expr, to: &DataType) -> Result<Option<Expr>> {
+        let (DataType::Reg(kind), Expr::Literal(v)) = (to, x) else {
+            return Ok(None);
+        };
+        if v.is_null() || !matches!(kind, RegKind::Class | RegKind::Type | RegKind::Namespace) {
+            return Ok(None);
+        }
+        if matches!(v, Value::Reg(r) if r.kind == *kind) {
+            return Ok(None);
+        }
+        let snapshot =
+            crate::system::Snapshot::of_relations(&mut *self.txn, self.search_path.clone())?;
+        let value = crate::system::functions::reg_from(*kind, v, &snapshot, true)?;
+        Ok(Some(Expr::Literal(value)))
     }
 }

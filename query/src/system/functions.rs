@@ -374,6 +374,11 @@ pub fn split_name(name: &str) -> Result<Vec<String>> {
 /// (an error if `strict`, else NULL, when there is none).
 fn reg_in(kind: RegKind, v: &Value, ctx: &mut Context, strict: bool) -> Result<Value> {
     let snapshot = Snapshot::take(ctx)?;
+    reg_from(kind, v, &snapshot, strict)
+}
+
+/// [`reg_in`] over a snapshot of the catalog.
+pub fn reg_from(kind: RegKind, v: &Value, snapshot: &Snapshot, strict: bool) -> Result<Value> {
     let reg = |oid: Oid, name: String| {
         Value::Reg(Box::new(RegValue { kind, oid, name }))
     };
@@ -390,13 +395,13 @@ fn reg_in(kind: RegKind, v: &Value, ctx: &mut Context, strict: bool) -> Result<V
                     ),
                 ));
             };
-            return Ok(reg(oid, reg_name(kind, oid, &snapshot)));
+            return Ok(reg(oid, reg_name(kind, oid, snapshot)));
         }
     };
     if let Ok(oid) = crate::types::text::parse_oid(&text)
         && text.bytes().all(|b| b.is_ascii_digit())
     {
-        return Ok(reg(oid, reg_name(kind, oid, &snapshot)));
+        return Ok(reg(oid, reg_name(kind, oid, snapshot)));
     }
     let found = match kind {
         RegKind::Class => {
@@ -451,7 +456,7 @@ fn reg_in(kind: RegKind, v: &Value, ctx: &mut Context, strict: bool) -> Result<V
         )),
     };
     match found {
-        Ok(oid) => Ok(reg(oid, reg_name(kind, oid, &snapshot))),
+        Ok(oid) => Ok(reg(oid, reg_name(kind, oid, snapshot))),
         Err(_) if !strict => Ok(Value::Null),
         Err(e) => Err(e),
     }

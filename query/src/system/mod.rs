@@ -61,7 +61,7 @@ pub struct SystemTable {
     /// True for PostgreSQL's views (`pg_roles`, `pg_tables`, all of information_schema).
     pub view: bool,
     /// Columns: `name:type` separated by spaces.
-    spec: &'static str,
+    pub(crate) spec: &'static str,
 }
 
 macro_rules! sys {

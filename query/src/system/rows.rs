@@ -4,7 +4,7 @@ use crate::catalog::{DEFAULT_SCHEMA, ForeignKey, Oid, ReferentialAction, Table};
 use crate::error::Result;
 use crate::exec::Context;
 use crate::roles::{BOOTSTRAP_ROLE, BOOTSTRAP_ROLE_OID, Role, Roles};
-use crate::storage::Row;
+use crate::storage::{Row, Transaction};
 use crate::types::{Array, DataType, RegKind, RegValue, Value};
 
 use super::{
@@ -388,15 +388,38 @@ struct Relation<'a> {
     table: Option<&'a Table>,
     system: Option<&'static SystemTable>,
     index: Option<IndexInfo>,
-    /// Columns: name, type, NOT NULL, default, identity code.
-    columns: Vec<(String, DataType, bool, Option<String>, char)>,
+    /// The columns of a user relation (a system one's are built by [`Relation::columns`]).
+    columns: Vec<AttributeInfo>,
+}
+
+/// A column as `pg_attribute` lists it: name, type, NOT NULL, default, identity code.
+type AttributeInfo = (String, DataType, bool, Option<String>, char);
+
+impl Relation<'_> {
+    /// The columns.
+    fn columns(&self) -> Vec<AttributeInfo> {
+        match self.system {
+            Some(t) => t
+                .columns()
+                .into_iter()
+                .map(|(n, ty)| (n, ty, false, None, '\0'))
+                .collect(),
+            None => self.columns.clone(),
+        }
+    }
+
+    /// How many columns there are.
+    fn column_count(&self) -> usize {
+        match self.system {
+            Some(t) => t.spec.split_whitespace().count(),
+            None => self.columns.len(),
+        }
+    }
 }
 
 impl Snapshot {
     /// Reads the catalog through the statement's transaction.
     pub fn take(ctx: &mut Context) -> Result<Snapshot> {
-        let schemas = ctx.txn.schemas()?;
-        let tables = ctx.txn.tables()?;
         let (roles, databases, database, path) = match &ctx.vars {
             Some(vars) => {
                 let vars = vars.lock();
@@ -413,6 +436,24 @@ impl Snapshot {
                 vec![DEFAULT_SCHEMA.to_string()],
             ),
         };
+        Snapshot::of(ctx.txn, path, roles, databases, database)
+    }
+
+    /// The schemas and relations of `txn` (for the binder, which has no roles at hand).
+    pub fn of_relations(txn: &mut dyn Transaction, path: Vec<String>) -> Result<Snapshot> {
+        let database = crate::cluster::INITIAL_DATABASES[0].to_string();
+        Snapshot::of(txn, path, Vec::new(), Vec::new(), database)
+    }
+
+    fn of(
+        txn: &mut dyn Transaction,
+        path: Vec<String>,
+        roles: Vec<Role>,
+        databases: Vec<String>,
+        database: String,
+    ) -> Result<Snapshot> {
+        let schemas = txn.schemas()?;
+        let tables = txn.tables()?;
         // PostgreSQL 15's `public` belongs to this predefined role.
         let mut roles = roles;
         roles.push(Role {
@@ -543,11 +584,8 @@ impl Snapshot {
                 table: None,
                 system: Some(t),
                 index: None,
-                columns: t
-                    .columns()
-                    .into_iter()
-                    .map(|(n, ty)| (n, ty, false, None, '\0'))
-                    .collect(),
+                // Built on demand (see `Relation::columns`): most readers need none.
+                columns: Vec::new(),
             });
         }
         for t in &self.tables {
@@ -1035,7 +1073,7 @@ impl Snapshot {
                     Value::Bool(false),
                     ch('p'),
                     ch(r.kind),
-                    Value::Int2(r.columns.len() as i16),
+                    Value::Int2(r.column_count() as i16),
                     Value::Int2(checks as i16),
                     Value::Bool(r.kind == 'v'),
                     Value::Bool(t.is_some_and(|t| {
@@ -1061,7 +1099,7 @@ impl Snapshot {
     fn pg_attribute(&self) -> Vec<Row> {
         let mut out = Vec::new();
         for r in self.relations() {
-            for (i, (name, ty, notnull, default, identity)) in r.columns.iter().enumerate() {
+            for (i, (name, ty, notnull, default, identity)) in r.columns().iter().enumerate() {
                 let len = ty.typlen();
                 out.push(vec![
                     oid(r.oid),
@@ -1231,7 +1269,7 @@ impl Snapshot {
             if !matches!(r.kind, 'r' | 'v') {
                 continue;
             }
-            for (i, (name, ty, notnull, default, identity)) in r.columns.iter().enumerate() {
+            for (i, (name, ty, notnull, default, identity)) in r.columns().iter().enumerate() {
                 let (length, octets) = match ty {
                     DataType::Varchar(Some(n)) | DataType::Char(Some(n)) => (
                         Value::Int4(*n as i32),
