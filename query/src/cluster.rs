@@ -229,6 +229,31 @@ fn io_error(path: &Path, e: std::io::Error) -> Error {
 mod tests {
     use super::*;
 
+    fn value(session: &mut Session, sql: &str) -> String {
+        let result = session.execute(sql).remove(0).expect("runs");
+        result.rows[0][0]
+            .to_text(session.settings())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn sessions_connect_as_roles() {
+        let cluster = Cluster::memory().expect("cluster");
+        let mut admin = cluster.connect("anchor").expect("connects");
+        assert_eq!(value(&mut admin, "SELECT session_user"), "anchor");
+        for r in admin.execute("CREATE ROLE alice LOGIN; CREATE ROLE bob") {
+            r.expect("creates the role");
+        }
+        let mut alice = cluster.connect_as("anchor", "alice").expect("alice logs in");
+        assert_eq!(value(&mut alice, "SELECT current_user"), "alice");
+        assert_eq!(value(&mut alice, "SELECT session_user"), "alice");
+        assert_eq!(cluster.role("alice").map(|r| r.login), Some(true));
+        for who in ["bob", "carol"] {
+            let err = cluster.connect_as("anchor", who).err().expect("refused");
+            assert_eq!(err.sqlstate(), SqlState::INVALID_AUTHORIZATION_SPECIFICATION);
+        }
+    }
+
     #[test]
     fn directory_names_round_trip() {
         let root = Path::new("/d");

@@ -507,6 +507,33 @@ mod tests {
         assert!(!scram_matches(POSTGRES_VERIFIER, "Secret"));
     }
 
+    fn statement(sql: &str) -> ast::Statement {
+        match anchor_grammar::parse(sql).expect("parses").remove(0) {
+            anchor_grammar::Statement::Sql(s) => *s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn roles_survive_reopening() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let roles = Roles::open(dir.path()).expect("opens");
+        assert_eq!(roles.get(BOOTSTRAP_ROLE).map(|r| r.oid), Some(BOOTSTRAP_ROLE_OID));
+        roles
+            .execute(&statement("CREATE USER alice PASSWORD 'pw'"), BOOTSTRAP_ROLE)
+            .expect("creates");
+        drop(roles);
+        let again = Roles::open(dir.path()).expect("opens again");
+        let alice = again.get("alice").expect("kept");
+        assert!(alice.login && !alice.superuser);
+        assert_eq!(alice.oid, FIRST_USER_OID);
+        assert!(scram_matches(alice.password.as_deref().unwrap_or(""), "pw"));
+        let err = again
+            .execute(&statement("DROP ROLE anchor"), "alice")
+            .expect_err("the bootstrap superuser stays");
+        assert_eq!(err.sqlstate(), SqlState::OBJECT_IN_USE);
+    }
+
     #[test]
     fn given_hashes_are_kept() {
         let md5 = "md5a3556571e93b0d20722ba62be61e8c2d";
