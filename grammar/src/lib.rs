@@ -157,9 +157,7 @@ fn significant(token: &Token) -> bool {
 /// `ALTER ROLE`; sqlparser reads other dialects' USER statements there, so the tokens are
 /// rewritten to the ROLE forms.
 fn role_synonyms(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
-    let is = |t: &TokenWithSpan, k: &str| {
-        matches!(&t.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k))
-    };
+    let is = |t: &TokenWithSpan, k: &str| matches!(&t.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
     let mut out = Vec::with_capacity(tokens.len() + 2);
     let mut start = 0;
     while start < tokens.len() {
@@ -174,9 +172,7 @@ fn role_synonyms(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
         let create = words.len() >= 3 && is(&chunk[words[0]], "CREATE");
         let alter = words.len() >= 3 && is(&chunk[words[0]], "ALTER");
         if (create || alter) && is(&chunk[words[1]], "USER") {
-            let login = chunk
-                .iter()
-                .any(|t| is(t, "LOGIN") || is(t, "NOLOGIN"));
+            let login = chunk.iter().any(|t| is(t, "LOGIN") || is(t, "NOLOGIN"));
             for (i, t) in chunk.iter().enumerate() {
                 if i == words[1] {
                     out.push(TokenWithSpan::new(Token::make_keyword("ROLE"), t.span));
@@ -184,7 +180,10 @@ fn role_synonyms(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
                 }
                 out.push(t.clone());
                 if create && !login && Some(&i) == words.last() {
-                    out.push(TokenWithSpan::new(Token::Whitespace(Whitespace::Space), t.span));
+                    out.push(TokenWithSpan::new(
+                        Token::Whitespace(Whitespace::Space),
+                        t.span,
+                    ));
                     out.push(TokenWithSpan::new(Token::make_keyword("LOGIN"), t.span));
                 }
             }

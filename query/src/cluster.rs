@@ -244,13 +244,18 @@ mod tests {
         for r in admin.execute("CREATE ROLE alice LOGIN; CREATE ROLE bob") {
             r.expect("creates the role");
         }
-        let mut alice = cluster.connect_as("anchor", "alice").expect("alice logs in");
+        let mut alice = cluster
+            .connect_as("anchor", "alice")
+            .expect("alice logs in");
         assert_eq!(value(&mut alice, "SELECT current_user"), "alice");
         assert_eq!(value(&mut alice, "SELECT session_user"), "alice");
         assert_eq!(cluster.role("alice").map(|r| r.login), Some(true));
         for who in ["bob", "carol"] {
             let err = cluster.connect_as("anchor", who).err().expect("refused");
-            assert_eq!(err.sqlstate(), SqlState::INVALID_AUTHORIZATION_SPECIFICATION);
+            assert_eq!(
+                err.sqlstate(),
+                SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+            );
         }
     }
 

@@ -2885,10 +2885,9 @@ fn literal(v: &ast::Value) -> Result<(Expr, DataType)> {
 /// that does.
 fn explicit_cast(x: Expr, from: &DataType, to: &DataType) -> Expr {
     match to {
-        DataType::Reg(kind) if from != to => Expr::Function(
-            crate::system::functions::reg_cast_name(*kind),
-            vec![x],
-        ),
+        DataType::Reg(kind) if from != to => {
+            Expr::Function(crate::system::functions::reg_cast_name(*kind), vec![x])
+        }
         _ => Expr::Cast(Box::new(x), to.clone()),
     }
 }

@@ -141,10 +141,7 @@ impl Roles {
         let path = global.join("roles.json");
         let file = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::new(
-                    SqlState::DATA_CORRUPTED,
-                    format!("{}: {e}", path.display()),
-                )
+                Error::new(SqlState::DATA_CORRUPTED, format!("{}: {e}", path.display()))
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => RoleFile::default(),
             Err(e) => return Err(io_error(&path, e)),
@@ -233,7 +230,11 @@ impl Roles {
                         reserved(&new)?;
                         file.roles.remove(&name);
                         // PostgreSQL clears an MD5 password, which is salted with the name.
-                        if role.password.as_deref().is_some_and(|p| p.starts_with("md5")) {
+                        if role
+                            .password
+                            .as_deref()
+                            .is_some_and(|p| p.starts_with("md5"))
+                        {
                             role.password = None;
                         }
                         role.name = new.clone();
@@ -268,10 +269,16 @@ impl Roles {
                             "current user cannot be dropped",
                         ));
                     }
-                    if file.roles.get(&name).is_some_and(|r| r.oid == BOOTSTRAP_ROLE_OID) {
+                    if file
+                        .roles
+                        .get(&name)
+                        .is_some_and(|r| r.oid == BOOTSTRAP_ROLE_OID)
+                    {
                         return Err(Error::new(
                             SqlState::OBJECT_IN_USE,
-                            format!("cannot drop role {name} because it is required by the database system"),
+                            format!(
+                                "cannot drop role {name} because it is required by the database system"
+                            ),
                         ));
                     }
                     file.roles.remove(&name);
@@ -429,9 +436,8 @@ type HmacSha256 = Hmac<Sha256>;
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     // HMAC takes keys of any length.
-    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| {
-        <HmacSha256 as KeyInit>::new_from_slice(&[]).expect("empty HMAC key")
-    });
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| <HmacSha256 as KeyInit>::new_from_slice(&[]).expect("empty HMAC key"));
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
@@ -465,24 +471,38 @@ pub fn scram_verifier(password: &str, salt: &[u8], iterations: u32) -> String {
     )
 }
 
-/// A SCRAM-SHA-256 verifier's parts: iterations, salt, StoredKey, ServerKey.
-pub fn parse_scram(verifier: &str) -> Option<(u32, Vec<u8>, Vec<u8>, Vec<u8>)> {
+/// The parts of a stored SCRAM-SHA-256 verifier, which the wire layer's SCRAM exchange
+/// needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScramVerifier {
+    /// PBKDF2 iterations.
+    pub iterations: u32,
+    /// The salt.
+    pub salt: Vec<u8>,
+    /// `H(HMAC(SaltedPassword, "Client Key"))`.
+    pub stored_key: Vec<u8>,
+    /// `HMAC(SaltedPassword, "Server Key")`.
+    pub server_key: Vec<u8>,
+}
+
+/// A SCRAM-SHA-256 verifier's parts; `None` if `verifier` is not one.
+pub fn parse_scram(verifier: &str) -> Option<ScramVerifier> {
     let rest = verifier.strip_prefix("SCRAM-SHA-256$")?;
     let (params, keys) = rest.split_once('$')?;
     let (iterations, salt) = params.split_once(':')?;
     let (stored, server) = keys.split_once(':')?;
-    Some((
-        iterations.parse().ok()?,
-        BASE64.decode(salt).ok()?,
-        BASE64.decode(stored).ok()?,
-        BASE64.decode(server).ok()?,
-    ))
+    Some(ScramVerifier {
+        iterations: iterations.parse().ok()?,
+        salt: BASE64.decode(salt).ok()?,
+        stored_key: BASE64.decode(stored).ok()?,
+        server_key: BASE64.decode(server).ok()?,
+    })
 }
 
 /// True if `password` matches a stored SCRAM-SHA-256 verifier.
 pub fn scram_matches(verifier: &str, password: &str) -> bool {
     match parse_scram(verifier) {
-        Some((iterations, salt, _, _)) => scram_verifier(password, &salt, iterations) == verifier,
+        Some(v) => scram_verifier(password, &v.salt, v.iterations) == verifier,
         None => false,
     }
 }
@@ -500,9 +520,13 @@ mod tests {
 
     #[test]
     fn scram_verifier_matches_postgres() {
-        let (iterations, salt, _, _) = parse_scram(POSTGRES_VERIFIER).expect("a verifier");
-        assert_eq!(iterations, 4096);
-        assert_eq!(scram_verifier("secret", &salt, iterations), POSTGRES_VERIFIER);
+        let v = parse_scram(POSTGRES_VERIFIER).expect("a verifier");
+        assert_eq!(v.iterations, 4096);
+        assert_eq!(v.stored_key.len(), 32);
+        assert_eq!(
+            scram_verifier("secret", &v.salt, v.iterations),
+            POSTGRES_VERIFIER
+        );
         assert!(scram_matches(POSTGRES_VERIFIER, "secret"));
         assert!(!scram_matches(POSTGRES_VERIFIER, "Secret"));
     }
@@ -518,9 +542,15 @@ mod tests {
     fn roles_survive_reopening() {
         let dir = tempfile::tempdir().expect("temporary directory");
         let roles = Roles::open(dir.path()).expect("opens");
-        assert_eq!(roles.get(BOOTSTRAP_ROLE).map(|r| r.oid), Some(BOOTSTRAP_ROLE_OID));
+        assert_eq!(
+            roles.get(BOOTSTRAP_ROLE).map(|r| r.oid),
+            Some(BOOTSTRAP_ROLE_OID)
+        );
         roles
-            .execute(&statement("CREATE USER alice PASSWORD 'pw'"), BOOTSTRAP_ROLE)
+            .execute(
+                &statement("CREATE USER alice PASSWORD 'pw'"),
+                BOOTSTRAP_ROLE,
+            )
             .expect("creates");
         drop(roles);
         let again = Roles::open(dir.path()).expect("opens again");

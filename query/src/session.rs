@@ -1154,25 +1154,25 @@ fn run(
 fn plannable(stmt: &ast::Statement) -> bool {
     !crate::roles::is_role_statement(stmt)
         && !matches!(
-        stmt,
-        ast::Statement::StartTransaction { .. }
-            | ast::Statement::Commit { .. }
-            | ast::Statement::Rollback { .. }
-            | ast::Statement::Savepoint { .. }
-            | ast::Statement::ReleaseSavepoint { .. }
-            | ast::Statement::Set(_)
-            | ast::Statement::ShowVariable { .. }
-            | ast::Statement::Reset(_)
-            | ast::Statement::Discard { .. }
-            | ast::Statement::Prepare { .. }
-            | ast::Statement::Execute { .. }
-            | ast::Statement::Deallocate { .. }
-            | ast::Statement::CreateDatabase { .. }
-            | ast::Statement::Drop {
-                object_type: ast::ObjectType::Database,
-                ..
-            }
-    )
+            stmt,
+            ast::Statement::StartTransaction { .. }
+                | ast::Statement::Commit { .. }
+                | ast::Statement::Rollback { .. }
+                | ast::Statement::Savepoint { .. }
+                | ast::Statement::ReleaseSavepoint { .. }
+                | ast::Statement::Set(_)
+                | ast::Statement::ShowVariable { .. }
+                | ast::Statement::Reset(_)
+                | ast::Statement::Discard { .. }
+                | ast::Statement::Prepare { .. }
+                | ast::Statement::Execute { .. }
+                | ast::Statement::Deallocate { .. }
+                | ast::Statement::CreateDatabase { .. }
+                | ast::Statement::Drop {
+                    object_type: ast::ObjectType::Database,
+                    ..
+                }
+        )
 }
 
 fn syntax_error(e: anchor_grammar::ParseError) -> Error {

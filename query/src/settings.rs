@@ -599,9 +599,7 @@ impl Variables {
 
     /// Every known setting as `pg_settings` lists it: name, value as SHOW prints it,
     /// description, whether SET may change it, its default.
-    pub fn settings_table(
-        &self,
-    ) -> Vec<(&'static str, String, &'static str, bool, &'static str)> {
+    pub fn settings_table(&self) -> Vec<(&'static str, String, &'static str, bool, &'static str)> {
         DEFS.iter()
             .map(|d| {
                 let value = self.show(d.name).unwrap_or_default();

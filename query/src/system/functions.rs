@@ -140,11 +140,7 @@ pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Valu
     // Most of these are strict: a NULL argument gives NULL.
     let lenient = matches!(
         name,
-        "pg_get_expr"
-            | "obj_description"
-            | "col_description"
-            | "shobj_description"
-            | "format_type"
+        "pg_get_expr" | "obj_description" | "col_description" | "shobj_description" | "format_type"
     );
     if !lenient && args.iter().any(Value::is_null) {
         return Ok(Some(Value::Null));
@@ -311,18 +307,25 @@ fn start_time() -> i64 {
     })
 }
 
-/// `pg_size_pretty`.
+/// `pg_size_pretty`: bytes below 10 kB, then the largest unit that keeps the number below
+/// 20480 half-units, rounded half away from zero, as PostgreSQL does.
 fn size_pretty(bytes: i64) -> String {
-    let units = ["bytes", "kB", "MB", "GB", "TB", "PB"];
-    let mut size = bytes;
-    let mut unit = 0;
-    // PostgreSQL switches unit below 10240 of the current one, rounding half up.
-    while size.abs() >= 10 * 1024 && unit + 1 < units.len() {
-        let half = if unit == 0 { size / 512 } else { size / 512 };
-        size = (half + 1) / 2;
-        unit += 1;
+    const LIMIT: i64 = 10 * 1024;
+    const LIMIT2: i64 = LIMIT * 2 - 1;
+    if bytes.abs() < LIMIT {
+        return format!("{bytes} bytes");
     }
-    format!("{size} {}", units[unit])
+    let half_rounded = |x: i64| (x + if x < 0 { -1 } else { 1 }) / 2;
+    // In half-kilobytes, then half-megabytes, ...
+    let mut size = bytes >> 9;
+    let units = ["kB", "MB", "GB", "TB", "PB"];
+    for (i, unit) in units.iter().enumerate() {
+        if size.abs() < LIMIT2 || i + 1 == units.len() {
+            return format!("{} {unit}", half_rounded(size));
+        }
+        size >>= 10;
+    }
+    format!("{bytes} bytes")
 }
 
 /// The type `t` with modifier `typmod` (`format_type(1043, 14)` is `character varying(10)`).
@@ -379,9 +382,7 @@ fn reg_in(kind: RegKind, v: &Value, ctx: &mut Context, strict: bool) -> Result<V
 
 /// [`reg_in`] over a snapshot of the catalog.
 pub fn reg_from(kind: RegKind, v: &Value, snapshot: &Snapshot, strict: bool) -> Result<Value> {
-    let reg = |oid: Oid, name: String| {
-        Value::Reg(Box::new(RegValue { kind, oid, name }))
-    };
+    let reg = |oid: Oid, name: String| Value::Reg(Box::new(RegValue { kind, oid, name }));
     let text = match v {
         Value::Text(s) => s.trim().to_string(),
         other => {
@@ -485,9 +486,7 @@ fn reg_name(kind: RegKind, oid: Oid, snapshot: &Snapshot) -> String {
         RegKind::Class => snapshot
             .relation(oid)
             .map(|(schema, name)| snapshot.regclass_name(&schema, &name)),
-        RegKind::Type => rows::type_name(oid).or_else(|| {
-            DataType::from_oid(oid).map(|t| t.name())
-        }),
+        RegKind::Type => rows::type_name(oid).or_else(|| DataType::from_oid(oid).map(|t| t.name())),
         RegKind::Namespace => snapshot.schema_name(oid).map(|n| quote_ident(&n)),
         RegKind::Role => snapshot.role_name(oid).map(|n| quote_ident(&n)),
         RegKind::Proc | RegKind::Procedure => None,
@@ -570,7 +569,10 @@ fn serial_sequence(table: &Value, column: &Value, ctx: &mut Context) -> Result<V
     let Some(col) = t.columns.iter().find(|c| c.name == column) else {
         return Err(Error::new(
             SqlState::UNDEFINED_COLUMN,
-            format!("column \"{column}\" of relation \"{}\" does not exist", t.name),
+            format!(
+                "column \"{column}\" of relation \"{}\" does not exist",
+                t.name
+            ),
         ));
     };
     let Some(default) = &col.default else {
@@ -585,6 +587,10 @@ fn serial_sequence(table: &Value, column: &Value, ctx: &mut Context) -> Result<V
     let parts = split_name(&seq.replace("''", "'"))?;
     Ok(Value::Text(match parts.as_slice() {
         [name] => format!("{}.{}", quote_ident(&t.schema), quote_ident(name)),
-        _ => parts.iter().map(|p| quote_ident(p)).collect::<Vec<_>>().join("."),
+        _ => parts
+            .iter()
+            .map(|p| quote_ident(p))
+            .collect::<Vec<_>>()
+            .join("."),
     }))
 }

@@ -81,7 +81,13 @@ const IS: &str = "information_schema";
 
 /// Every system relation.
 pub static SYSTEM_TABLES: &[SystemTable] = &[
-    sys!(PG, "pg_namespace", 2615, false, "oid:oid nspname:name nspowner:oid nspacl:text[]"),
+    sys!(
+        PG,
+        "pg_namespace",
+        2615,
+        false,
+        "oid:oid nspname:name nspowner:oid nspacl:text[]"
+    ),
     sys!(
         PG,
         "pg_class",
@@ -143,8 +149,20 @@ pub static SYSTEM_TABLES: &[SystemTable] = &[
          conpfeqop:oid[] conppeqop:oid[] conffeqop:oid[] confdelsetcols:int2[] \
          conexclop:oid[] conbin:text"
     ),
-    sys!(PG, "pg_attrdef", 2604, false, "oid:oid adrelid:oid adnum:int2 adbin:text"),
-    sys!(PG, "pg_am", 2601, false, "oid:oid amname:name amhandler:regproc amtype:char"),
+    sys!(
+        PG,
+        "pg_attrdef",
+        2604,
+        false,
+        "oid:oid adrelid:oid adnum:int2 adbin:text"
+    ),
+    sys!(
+        PG,
+        "pg_am",
+        2601,
+        false,
+        "oid:oid amname:name amhandler:regproc amtype:char"
+    ),
     sys!(
         PG,
         "pg_database",

@@ -230,8 +230,8 @@ const OTHER_TYPES: &[(Oid, &str, i16, char, char, Oid)] = &[
 
 /// The OIDs of the built-in types that have a [`DataType`] (their arrays follow from it).
 const DATA_TYPE_OIDS: &[Oid] = &[
-    16, 17, 18, 19, 20, 21, 23, 24, 25, 26, 114, 700, 701, 705, 1042, 1043, 1082, 1083, 1114,
-    1184, 1186, 1700, 2202, 2205, 2206, 2950, 3802, 4089, 4096,
+    16, 17, 18, 19, 20, 21, 23, 24, 25, 26, 114, 700, 701, 705, 1042, 1043, 1082, 1083, 1114, 1184,
+    1186, 1700, 2202, 2205, 2206, 2950, 3802, 4089, 4096,
 ];
 
 /// The name of a built-in type's OID as `format_type` prints it, if Anchor knows the OID.
@@ -519,18 +519,15 @@ impl Snapshot {
         if visible.is_some_and(|s| s == schema) {
             quoted
         } else {
-            format!(
-                "{}.{quoted}",
-                crate::functions::string::quote_ident(schema)
-            )
+            format!("{}.{quoted}", crate::functions::string::quote_ident(schema))
         }
     }
 
     /// True if schema `schema` has a relation (or index) named `name`.
     pub fn has_relation(&self, schema: &str, name: &str) -> bool {
-        self.relations().iter().any(|r| {
-            r.name == name && self.schema_name(r.namespace).as_deref() == Some(schema)
-        })
+        self.relations()
+            .iter()
+            .any(|r| r.name == name && self.schema_name(r.namespace).as_deref() == Some(schema))
     }
 
     /// The name of schema `oid`.
@@ -850,7 +847,11 @@ impl Snapshot {
                         Value::Int8(s.increment),
                         Value::Bool(s.cycle),
                         Value::Int8(s.cache),
-                        if called { Value::Int8(last) } else { Value::Null },
+                        if called {
+                            Value::Int8(last)
+                        } else {
+                            Value::Null
+                        },
                     ]);
                 }
                 out
@@ -867,7 +868,9 @@ impl Snapshot {
                         Value::Null,
                         Value::Bool(r.table.is_some_and(|t| !indexes(t).is_empty())),
                         Value::Bool(false),
-                        Value::Bool(r.table.is_some_and(|t| !t.foreign_keys.is_empty() || !t.referenced_by.is_empty())),
+                        Value::Bool(r.table.is_some_and(|t| {
+                            !t.foreign_keys.is_empty() || !t.referenced_by.is_empty()
+                        })),
                         Value::Bool(false),
                     ]
                 })
@@ -905,11 +908,7 @@ impl Snapshot {
                 .iter()
                 .filter(|t| t.view.is_none() && t.sequence.is_none())
                 .map(|t| {
-                    let mut row = vec![
-                        oid(t.oid),
-                        text(t.schema.clone()),
-                        text(t.name.clone()),
-                    ];
+                    let mut row = vec![oid(t.oid), text(t.schema.clone()), text(t.name.clone())];
                     row.extend((0..8).map(|_| Value::Int8(0)));
                     row.push(Value::Int8(t.stats.as_ref().map_or(0, |s| s.rows as i64)));
                     row.extend((0..3).map(|_| Value::Int8(0)));
@@ -1008,9 +1007,7 @@ impl Snapshot {
                 .collect(),
             ("information_schema", "table_constraints") => self.is_table_constraints(),
             ("information_schema", "key_column_usage") => self.is_key_column_usage(),
-            ("information_schema", "referential_constraints") => {
-                self.is_referential_constraints()
-            }
+            ("information_schema", "referential_constraints") => self.is_referential_constraints(),
             ("information_schema", "sequences") => self
                 .tables
                 .iter()
@@ -1077,13 +1074,18 @@ impl Snapshot {
                     Value::Int2(checks as i16),
                     Value::Bool(r.kind == 'v'),
                     Value::Bool(t.is_some_and(|t| {
-                        r.index.is_none() && (!t.foreign_keys.is_empty() || !t.referenced_by.is_empty())
+                        r.index.is_none()
+                            && (!t.foreign_keys.is_empty() || !t.referenced_by.is_empty())
                     })),
                     Value::Bool(false),
                     Value::Bool(false),
                     Value::Bool(false),
                     Value::Bool(true),
-                    ch(if r.kind == 'r' && r.system.is_none() { 'd' } else { 'n' }),
+                    ch(if r.kind == 'r' && r.system.is_none() {
+                        'd'
+                    } else {
+                        'n'
+                    }),
                     Value::Bool(false),
                     oid(0),
                     Value::Int8(0),
@@ -1155,9 +1157,11 @@ impl Snapshot {
                     Value::Bool(true),
                     Value::Bool(false),
                     int2s(i.columns.iter().map(|&c| c as i64 + 1)),
-                    oids(i.columns.iter().map(|&c| {
-                        t.columns.get(c).map_or(0, |c| collation_of(&c.data_type))
-                    })),
+                    oids(
+                        i.columns
+                            .iter()
+                            .map(|&c| t.columns.get(c).map_or(0, |c| collation_of(&c.data_type))),
+                    ),
                     oids(i.columns.iter().map(|_| 0)),
                     int2s(i.columns.iter().map(|_| 0)),
                     Value::Null,
@@ -1174,9 +1178,12 @@ impl Snapshot {
             let namespace = self.schema_oid(&t.schema);
             for c in constraints(t) {
                 let fk = c.foreign_key.as_ref();
-                let referenced = fk.and_then(|fk| self.tables.iter().find(|r| r.oid == fk.referenced));
+                let referenced =
+                    fk.and_then(|fk| self.tables.iter().find(|r| r.oid == fk.referenced));
                 let index = match (fk, referenced) {
-                    (Some(fk), Some(r)) => key_index(r, &fk.referenced_columns).map_or(0, |i| i.oid),
+                    (Some(fk), Some(r)) => {
+                        key_index(r, &fk.referenced_columns).map_or(0, |i| i.oid)
+                    }
                     _ => c.index,
                 };
                 let key = if c.kind == 'c' {
@@ -1293,11 +1300,8 @@ impl Snapshot {
                     DataType::Array(e) => format!("_{}", e.typname()),
                     other => other.typname(),
                 };
-                let collation = if collation_of(ty) == DEFAULT_COLLATION {
-                    Value::Null
-                } else {
-                    Value::Null
-                };
+                // Columns of the default collation show none.
+                let collation = Value::Null;
                 let identity_generation = match identity {
                     'a' => text("ALWAYS"),
                     'd' => text("BY DEFAULT"),
@@ -1353,7 +1357,11 @@ impl Snapshot {
 
     fn is_table_constraints(&self) -> Vec<Row> {
         let mut out = Vec::new();
-        for t in self.tables.iter().filter(|t| t.view.is_none() && t.sequence.is_none()) {
+        for t in self
+            .tables
+            .iter()
+            .filter(|t| t.view.is_none() && t.sequence.is_none())
+        {
             let namespace = self.schema_oid(&t.schema);
             let row = |name: String, kind: &str, nulls: Value| {
                 vec![
@@ -1538,7 +1546,11 @@ fn pg_type() -> Vec<Row> {
             Value::Bool(true),
             ch(','),
             oid(0),
-            regproc(if elem != 0 { "array_subscript_handler" } else { "-" }),
+            regproc(if elem != 0 {
+                "array_subscript_handler"
+            } else {
+                "-"
+            }),
             oid(elem),
             oid(array_oid),
             regproc(&io_function(t, "in")),
@@ -1565,14 +1577,24 @@ fn pg_type() -> Vec<Row> {
             continue;
         };
         let array = DataType::Array(Box::new(t.clone()));
-        let array_oid = if t == DataType::Unknown { 0 } else { array.oid() };
+        let array_oid = if t == DataType::Unknown {
+            0
+        } else {
+            array.oid()
+        };
         push_data_type(&t, array_oid);
         if array_oid != 0 {
             push_data_type(&array, 0);
         }
     }
     for &(o, name, len, typtype, category, array) in OTHER_TYPES {
-        let row = |o: Oid, name: String, len: i16, typtype: char, category: char, elem: Oid, array: Oid| {
+        let row = |o: Oid,
+                   name: String,
+                   len: i16,
+                   typtype: char,
+                   category: char,
+                   elem: Oid,
+                   array: Oid| {
             vec![
                 oid(o),
                 text(name),
