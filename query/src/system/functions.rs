@@ -492,8 +492,9 @@ fn reg_name(kind: RegKind, oid: Oid, snapshot: &Snapshot) -> String {
         RegKind::Proc | RegKind::Procedure => None,
     };
     match name {
+        // PostgreSQL prints the invalid OID as `-` in every alias type.
+        _ if oid == 0 => "-".into(),
         Some(n) => n,
-        None if oid == 0 && matches!(kind, RegKind::Proc | RegKind::Procedure) => "-".into(),
         None => oid.to_string(),
     }
 }

@@ -250,7 +250,7 @@ pub fn type_name(oid: Oid) -> Option<String> {
         .or_else(|| {
             OTHER_TYPES
                 .iter()
-                .find(|t| t.5 == oid)
+                .find(|t| t.5 == oid && oid != 0)
                 .map(|t| format!("{}[]", t.1))
         })
 }
