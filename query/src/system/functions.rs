@@ -163,23 +163,15 @@ pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Valu
             None => Value::Text(rows::type_name(oid_arg(0)).unwrap_or_else(|| "???".into())),
         },
         "pg_get_userbyid" => {
-            let snapshot = Snapshot::take(ctx)?;
             let o = oid_arg(0);
-            Value::Text(
-                snapshot
-                    .role_name(o)
-                    .unwrap_or_else(|| format!("unknown (OID={o})")),
-            )
+            Value::Text(role_name(o, ctx).unwrap_or_else(|| format!("unknown (OID={o})")))
         }
         "pg_encoding_to_char" => Value::Text(match args[0] {
             Value::Int4(6) | Value::Int8(6) | Value::Int2(6) => "UTF8".into(),
             Value::Int4(0) | Value::Int8(0) | Value::Int2(0) => "SQL_ASCII".into(),
             _ => String::new(),
         }),
-        "pg_table_is_visible" => {
-            let snapshot = Snapshot::take(ctx)?;
-            Value::Bool(snapshot.is_visible(oid_arg(0)))
-        }
+        "pg_table_is_visible" => Value::Bool(table_is_visible(oid_arg(0), ctx)?),
         "pg_type_is_visible" | "pg_function_is_visible" | "pg_collation_is_visible" => {
             Value::Bool(true)
         }
@@ -292,6 +284,48 @@ pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Valu
         }
         _ => return Ok(None),
     }))
+}
+
+/// The name of role `oid` (without reading the relations, as a snapshot would: psql calls
+/// this for every row).
+fn role_name(oid: Oid, ctx: &Context) -> Option<String> {
+    if oid == 6171 {
+        return Some("pg_database_owner".into());
+    }
+    let vars = ctx.vars.as_ref()?.lock();
+    match &vars.cluster {
+        Some(cluster) => cluster.roles().name_of(oid),
+        None => crate::roles::Roles::memory().name_of(oid),
+    }
+}
+
+/// `pg_table_is_visible`: the relation is the one its name finds along the search path
+/// (`pg_catalog` first). Tables and catalogs are found by key; indexes, which have no entry
+/// of their own, through a snapshot.
+fn table_is_visible(oid: Oid, ctx: &mut Context) -> Result<bool> {
+    if let Some(system) = super::by_oid(oid) {
+        return Ok(system.schema == "pg_catalog");
+    }
+    let Some(table) = ctx.txn.table_by_oid(oid)? else {
+        let snapshot = Snapshot::take(ctx)?;
+        return Ok(snapshot.is_visible(oid));
+    };
+    if super::find(None, &table.name).is_some() {
+        return Ok(false);
+    }
+    let path = match &ctx.vars {
+        Some(vars) => vars.lock().search_path(),
+        None => vec![crate::catalog::DEFAULT_SCHEMA.to_string()],
+    };
+    for schema in path {
+        if schema == table.schema {
+            return Ok(true);
+        }
+        if ctx.txn.table(&schema, &table.name)?.is_some() {
+            return Ok(false);
+        }
+    }
+    Ok(false)
 }
 
 /// When the server started, as far as `pg_postmaster_start_time` is concerned: the first
