@@ -631,3 +631,40 @@ pub fn scan(name: &str, ctx: &mut Context) -> Result<Option<RowIter>> {
     let rows = snapshot.rows(table, ctx)?;
     Ok(Some(Box::new(rows.into_iter().map(Ok))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Cluster;
+
+    #[test]
+    fn every_row_has_every_column() {
+        let cluster = Cluster::memory().expect("cluster");
+        let mut session = cluster.connect("anchor").expect("session");
+        let setup = "CREATE TABLE p (id int PRIMARY KEY, n text UNIQUE);
+            CREATE TABLE c (id serial PRIMARY KEY, p int REFERENCES p (id), v numeric(5,2) CHECK (v > 0),
+                g int GENERATED ALWAYS AS IDENTITY);
+            CREATE INDEX c_v ON c (v);
+            CREATE VIEW w AS SELECT id FROM c;
+            CREATE SEQUENCE s;
+            CREATE ROLE r LOGIN PASSWORD 'x';
+            ANALYZE";
+        for r in session.execute(setup) {
+            r.expect("setup");
+        }
+        for table in SYSTEM_TABLES {
+            let sql = format!("SELECT * FROM {}.{}", table.schema, table.name);
+            let result = session.execute(&sql).remove(0).expect(&sql);
+            assert_eq!(result.columns.len(), table.columns().len(), "{sql}");
+            for row in &result.rows {
+                assert_eq!(row.len(), result.columns.len(), "{sql}: {row:?}");
+                for (value, (name, ty)) in row.iter().zip(&result.columns) {
+                    let fits = value.is_null()
+                        || value.data_type().without_typmod() == ty.without_typmod()
+                        || (ty.is_string() && value.data_type().is_string());
+                    assert!(fits, "{sql}: {name} is {ty} but holds {value:?}");
+                }
+            }
+        }
+    }
+}
