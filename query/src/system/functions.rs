@@ -38,7 +38,7 @@ fn reg_kind(name: &str) -> Option<RegKind> {
 pub fn return_type(name: &str, args: &[DataType]) -> Option<DataType> {
     use DataType as T;
     if let Some(kind) = name.strip_prefix(REG_CAST).and_then(reg_kind) {
-        return Some(T::Reg(kind));
+        return (args.len() == 1).then_some(T::Reg(kind));
     }
     let n = args.len();
     Some(match (name, n) {
@@ -129,9 +129,10 @@ fn text_of(v: &Value, ctx: &Context) -> String {
 /// Runs catalog function `name`; `None` if it is not one.
 pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Value>> {
     if let Some(kind) = name.strip_prefix(REG_CAST).and_then(reg_kind) {
-        return match &args[0] {
-            Value::Null => Ok(Some(Value::Null)),
-            v => reg_in(kind, v, ctx, true).map(Some),
+        return match args {
+            [Value::Null] => Ok(Some(Value::Null)),
+            [v] => reg_in(kind, v, ctx, true).map(Some),
+            _ => Ok(None),
         };
     }
     if return_type(name, &vec![DataType::Unknown; args.len()]).is_none() {
@@ -346,7 +347,7 @@ fn start_time() -> i64 {
 fn size_pretty(bytes: i64) -> String {
     const LIMIT: i64 = 10 * 1024;
     const LIMIT2: i64 = LIMIT * 2 - 1;
-    if bytes.abs() < LIMIT {
+    if bytes.unsigned_abs() < LIMIT as u64 {
         return format!("{bytes} bytes");
     }
     let half_rounded = |x: i64| (x + if x < 0 { -1 } else { 1 }) / 2;
@@ -354,7 +355,7 @@ fn size_pretty(bytes: i64) -> String {
     let mut size = bytes >> 9;
     let units = ["kB", "MB", "GB", "TB", "PB"];
     for (i, unit) in units.iter().enumerate() {
-        if size.abs() < LIMIT2 || i + 1 == units.len() {
+        if size.unsigned_abs() < LIMIT2 as u64 || i + 1 == units.len() {
             return format!("{} {unit}", half_rounded(size));
         }
         size >>= 10;
@@ -628,4 +629,43 @@ fn serial_sequence(table: &Value, column: &Value, ctx: &mut Context) -> Result<V
             .collect::<Vec<_>>()
             .join("."),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_print_as_postgres_prints_them() {
+        assert_eq!(size_pretty(10239), "10239 bytes");
+        assert_eq!(size_pretty(10240), "10 kB");
+        assert_eq!(size_pretty(123_456_789), "118 MB");
+        assert_eq!(size_pretty(-5_000_000), "-4883 kB");
+        assert_eq!(size_pretty(i64::MIN), "-8192 PB");
+        assert_eq!(size_pretty(i64::MAX), "8192 PB");
+    }
+
+    #[test]
+    fn names_split_like_parse_ident() {
+        assert_eq!(
+            split_name(r#"Public."My ""T""""#).ok(),
+            Some(vec!["public".to_string(), "My \"T\"".to_string()])
+        );
+        for bad in ["a.", "\"open", ".b", ""] {
+            assert!(split_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn type_modifiers_apply() {
+        assert_eq!(
+            with_typmod(DataType::Varchar(None), 14).name(),
+            "character varying(10)"
+        );
+        assert_eq!(
+            with_typmod(DataType::NUMERIC, (10 << 16 | 2) + 4).name(),
+            "numeric(10,2)"
+        );
+        assert_eq!(with_typmod(DataType::Int4, 42).name(), "integer");
+    }
 }
