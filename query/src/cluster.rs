@@ -249,6 +249,8 @@ mod tests {
             .expect("alice logs in");
         assert_eq!(value(&mut alice, "SELECT current_user"), "alice");
         assert_eq!(value(&mut alice, "SELECT session_user"), "alice");
+        assert_eq!(alice.setting("is_superuser").as_deref(), Some("off"));
+        assert_eq!(admin.setting("is_superuser").as_deref(), Some("on"));
         assert_eq!(cluster.role("alice").map(|r| r.login), Some(true));
         for who in ["bob", "carol"] {
             let err = cluster.connect_as("anchor", who).err().expect("refused");

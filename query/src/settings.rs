@@ -582,6 +582,12 @@ impl Variables {
         if name == "session_authorization" {
             return Ok(Some(self.user.clone()));
         }
+        if name == "is_superuser"
+            && let Some(cluster) = &self.cluster
+        {
+            let superuser = cluster.role(&self.user).is_some_and(|r| r.superuser);
+            return Ok(Some(if superuser { "on" } else { "off" }.to_string()));
+        }
         // Outside a transaction, its characteristics are the defaults for the next one.
         if let Some(default) = name.strip_prefix("transaction_") {
             return self.raw(&format!("default_transaction_{default}"));
