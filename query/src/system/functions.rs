@@ -92,6 +92,7 @@ pub fn return_type(name: &str, args: &[DataType]) -> Option<DataType> {
         | ("pg_indexes_size", 1)
         | ("pg_database_size", 1) => T::Int8,
         ("pg_my_temp_schema", 0) => T::Oid,
+        ("txid_current", 0) => T::Int8,
         ("pg_partition_ancestors" | "pg_partition_root", 1) => T::Reg(RegKind::Class),
         ("inet_server_port" | "inet_client_port", 0) => T::Int4,
         _ => return None,
@@ -266,6 +267,7 @@ pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Valu
         "pg_database_size" => Value::Int8(8 * 1024 * 1024),
         "pg_size_pretty" => Value::Text(size_pretty(as_i64(&args[0]).unwrap_or(0))),
         "pg_my_temp_schema" => Value::Oid(0),
+        "txid_current" => Value::Int8(i64::try_from(ctx.txn.id()).unwrap_or(i64::MAX)),
         "pg_partition_ancestors" | "pg_partition_root" => {
             reg_in(RegKind::Class, &args[0], ctx, true)?
         }
