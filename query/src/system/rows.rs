@@ -1,5 +1,7 @@
 //! The rows of the system relations, built from a [`Snapshot`] of the live catalog.
 
+use sqlparser::ast;
+
 use crate::catalog::{DEFAULT_SCHEMA, ForeignKey, Oid, ReferentialAction, Table};
 use crate::error::Result;
 use crate::exec::Context;
@@ -167,14 +169,28 @@ fn key_index(table: &Table, columns: &[usize]) -> Option<IndexInfo> {
         .find(|i| i.unique && i.columns == columns)
 }
 
-/// The text a column default shows as: `nextval('s')` gains PostgreSQL's `::regclass`.
-pub fn display_default(sql: &str) -> String {
-    match sql
+/// The text a default of a column of type `ty` shows as, closer to PostgreSQL's deparsing
+/// than the text as written: `nextval('s')` gains `::regclass`, a string literal the column's
+/// type (`'x'::character varying`); other expressions show as written.
+pub fn display_default(sql: &str, ty: &DataType) -> String {
+    if let Some(seq) = sql
         .strip_prefix("nextval('")
         .and_then(|r| r.strip_suffix("')"))
     {
-        Some(seq) => format!("nextval('{seq}'::regclass)"),
-        None => sql.to_string(),
+        return format!("nextval('{seq}'::regclass)");
+    }
+    match crate::planner::parse_expr(sql) {
+        Ok(ast::Expr::Value(v)) => match &v.value {
+            ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => {
+                format!(
+                    "'{}'::{}",
+                    s.replace('\'', "''"),
+                    ty.without_typmod().name()
+                )
+            }
+            _ => sql.to_string(),
+        },
+        _ => sql.to_string(),
     }
 }
 
@@ -1238,7 +1254,7 @@ impl Snapshot {
                         oid(attrdef_oid(t.oid, i)),
                         oid(t.oid),
                         Value::Int2(i as i16 + 1),
-                        text(display_default(d)),
+                        text(display_default(d, &c.data_type)),
                     ]);
                 }
             }
@@ -1313,7 +1329,7 @@ impl Snapshot {
                     text(r.name.clone()),
                     text(name.clone()),
                     Value::Int4(i as i32 + 1),
-                    opt_text(default.as_deref().map(display_default)),
+                    opt_text(default.as_deref().map(|d| display_default(d, ty))),
                     yes_no(!notnull),
                     text(standard_type_name(ty)),
                     length,
