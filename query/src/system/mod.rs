@@ -516,6 +516,22 @@ pub static SYSTEM_TABLES: &[SystemTable] = &[
     ),
     sys!(
         IS,
+        "check_constraints",
+        13308,
+        true,
+        "constraint_catalog:name constraint_schema:name constraint_name:name \
+         check_clause:varchar"
+    ),
+    sys!(
+        IS,
+        "constraint_column_usage",
+        13309,
+        true,
+        "table_catalog:name table_schema:name table_name:name column_name:name \
+         constraint_catalog:name constraint_schema:name constraint_name:name"
+    ),
+    sys!(
+        IS,
         "referential_constraints",
         13306,
         true,

@@ -1023,6 +1023,8 @@ impl Snapshot {
                 .collect(),
             ("information_schema", "table_constraints") => self.is_table_constraints(),
             ("information_schema", "key_column_usage") => self.is_key_column_usage(),
+            ("information_schema", "check_constraints") => self.is_check_constraints(),
+            ("information_schema", "constraint_column_usage") => self.is_constraint_column_usage(),
             ("information_schema", "referential_constraints") => self.is_referential_constraints(),
             ("information_schema", "sequences") => self
                 .tables
@@ -1457,6 +1459,72 @@ impl Snapshot {
         out
     }
 
+    fn is_check_constraints(&self) -> Vec<Row> {
+        let mut out = Vec::new();
+        for t in self
+            .tables
+            .iter()
+            .filter(|t| t.view.is_none() && t.sequence.is_none())
+        {
+            let namespace = self.schema_oid(&t.schema);
+            let mut row = |name: String, clause: String| {
+                out.push(vec![
+                    text(self.database.clone()),
+                    text(t.schema.clone()),
+                    text(name),
+                    text(clause),
+                ])
+            };
+            for c in &t.checks {
+                row(c.name.clone(), format!("(({}))", c.expr));
+            }
+            for (i, c) in t.columns.iter().enumerate() {
+                if !c.nullable {
+                    row(
+                        format!("{namespace}_{}_{}_not_null", t.oid, i + 1),
+                        format!(
+                            "{} IS NOT NULL",
+                            crate::functions::string::quote_ident(&c.name)
+                        ),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    fn is_constraint_column_usage(&self) -> Vec<Row> {
+        let mut out = Vec::new();
+        for t in &self.tables {
+            for c in constraints(t) {
+                // A foreign key uses the referenced columns; a check the columns it names.
+                let (table, columns): (&Table, Vec<usize>) = match (&c.foreign_key, &c.check) {
+                    (Some(fk), _) => match self.tables.iter().find(|r| r.oid == fk.referenced) {
+                        Some(r) => (r, fk.referenced_columns.clone()),
+                        None => continue,
+                    },
+                    (None, Some(expr)) => (t, check_columns(t, expr)),
+                    (None, None) => (t, c.columns.clone()),
+                };
+                for col in columns {
+                    let Some(column) = table.columns.get(col) else {
+                        continue;
+                    };
+                    out.push(vec![
+                        text(self.database.clone()),
+                        text(table.schema.clone()),
+                        text(table.name.clone()),
+                        text(column.name.clone()),
+                        text(self.database.clone()),
+                        text(t.schema.clone()),
+                        text(c.name.clone()),
+                    ]);
+                }
+            }
+        }
+        out
+    }
+
     fn is_referential_constraints(&self) -> Vec<Row> {
         let mut out = Vec::new();
         for t in &self.tables {
@@ -1488,6 +1556,27 @@ impl Snapshot {
         }
         out
     }
+}
+
+/// The columns of `table` a CHECK expression names, in table order.
+fn check_columns(table: &Table, expr: &str) -> Vec<usize> {
+    let mut named = std::collections::BTreeSet::new();
+    if let Ok(parsed) = crate::planner::parse_expr(expr) {
+        let _ = ast::visit_expressions(&parsed, |e| {
+            if let ast::Expr::Identifier(i) = e {
+                let name = if i.quote_style.is_some() {
+                    i.value.clone()
+                } else {
+                    i.value.to_lowercase()
+                };
+                if let Some(p) = table.column_index(&name) {
+                    named.insert(p);
+                }
+            }
+            std::ops::ControlFlow::<()>::Continue(())
+        });
+    }
+    named.into_iter().collect()
 }
 
 fn valid_until(r: &Role, ctx: &Context) -> Value {
