@@ -136,6 +136,7 @@ fn tokenize(sql: &str) -> Result<Vec<TokenWithSpan>, ParseError> {
 }
 
 fn parse_tokens(sql: &str, tokens: Vec<TokenWithSpan>) -> Result<Vec<Statement>, ParseError> {
+    let tokens = role_synonyms(tokens);
     let chunks = split_statements(&tokens);
     // What we make of each statement ourselves: a statement, tokens for sqlparser, or
     // nothing (sqlparser reads it as written).
@@ -175,6 +176,48 @@ fn split_statements(tokens: &[TokenWithSpan]) -> Vec<Vec<TokenWithSpan>> {
 
 fn significant(token: &Token) -> bool {
     !matches!(token, Token::Whitespace(_) | Token::SemiColon | Token::EOF)
+}
+
+/// PostgreSQL's `CREATE USER name ...` is `CREATE ROLE name LOGIN ...` and `ALTER USER` is
+/// `ALTER ROLE`; sqlparser reads other dialects' USER statements there, so the tokens are
+/// rewritten to the ROLE forms.
+fn role_synonyms(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let is = |t: &TokenWithSpan, k: &str| matches!(&t.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
+    let mut out = Vec::with_capacity(tokens.len() + 2);
+    let mut start = 0;
+    while start < tokens.len() {
+        let end = tokens[start..]
+            .iter()
+            .position(|t| t.token == Token::SemiColon)
+            .map_or(tokens.len(), |p| start + p + 1);
+        let chunk = &tokens[start..end];
+        let words: Vec<usize> = (0..chunk.len())
+            .filter(|&i| significant(&chunk[i].token))
+            .collect();
+        let create = words.len() >= 3 && is(&chunk[words[0]], "CREATE");
+        let alter = words.len() >= 3 && is(&chunk[words[0]], "ALTER");
+        if (create || alter) && is(&chunk[words[1]], "USER") {
+            let login = chunk.iter().any(|t| is(t, "LOGIN") || is(t, "NOLOGIN"));
+            for (i, t) in chunk.iter().enumerate() {
+                if i == words[1] {
+                    out.push(TokenWithSpan::new(Token::make_keyword("ROLE"), t.span));
+                    continue;
+                }
+                out.push(t.clone());
+                if create && !login && Some(&i) == words.last() {
+                    out.push(TokenWithSpan::new(
+                        Token::Whitespace(Whitespace::Space),
+                        t.span,
+                    ));
+                    out.push(TokenWithSpan::new(Token::make_keyword("LOGIN"), t.span));
+                }
+            }
+        } else {
+            out.extend_from_slice(chunk);
+        }
+        start = end;
+    }
+    out
 }
 
 /// `CHECKPOINT` or `VACUUM` if the statement starts with it.

@@ -354,3 +354,18 @@ fn insert_overriding_and_owner_to() {
         assert_eq!((k.as_str(), n.to_string().as_str()), (kind, name), "{sql}");
     }
 }
+
+#[test]
+fn user_statements_are_role_statements() {
+    let create = one("CREATE USER u1 WITH PASSWORD 'p' CREATEDB");
+    assert_eq!(
+        create.to_string(),
+        "CREATE ROLE u1 CREATEDB LOGIN PASSWORD 'p'"
+    );
+    let nologin = one("create user u2 nologin");
+    assert_eq!(nologin.to_string(), "CREATE ROLE u2 NOLOGIN");
+    let alter = one("ALTER USER u1 NOCREATEDB");
+    assert_eq!(alter.to_string(), "ALTER ROLE u1 WITH NOCREATEDB");
+    // Only statements that begin with the words are rewritten.
+    assert_eq!(one("SELECT user").to_string(), "SELECT user");
+}

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::error::{Error, Result, SqlState};
+use crate::roles::{Role, Roles};
 use crate::session::{Database, Session};
 
 /// The databases every new cluster has.
@@ -24,6 +25,14 @@ pub struct Cluster {
     /// Where databases live (`None`: in memory).
     root: Option<PathBuf>,
     databases: Mutex<BTreeMap<String, Arc<Database>>>,
+    /// The roles (cluster-wide, as in PostgreSQL).
+    roles: Roles,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster").field("root", &self.root).finish()
+    }
 }
 
 /// The directory of database `name` under `root`: the name itself when it is plain, else
@@ -69,6 +78,7 @@ impl Cluster {
         Ok(Arc::new(Cluster {
             root: None,
             databases: Mutex::new(databases),
+            roles: Roles::memory(),
         }))
     }
 
@@ -93,6 +103,7 @@ impl Cluster {
         Ok(Arc::new(Cluster {
             root: Some(dir.to_path_buf()),
             databases: Mutex::new(databases),
+            roles: Roles::open(dir)?,
         }))
     }
 
@@ -111,10 +122,45 @@ impl Cluster {
         })
     }
 
-    /// A session connected to database `name` (3D000 if there is none).
+    /// A session connected to database `name` (3D000 if there is none) as the bootstrap
+    /// superuser.
     pub fn connect(self: &Arc<Self>, name: &str) -> Result<Session> {
         let db = self.database(name)?;
         Ok(db.session_in(self.clone(), name))
+    }
+
+    /// A session connected to database `name` as role `role` (28000 if there is no such
+    /// role or it may not log in; 3D000 if there is no such database). Passwords are the
+    /// wire layer's business: see [`Cluster::role`].
+    pub fn connect_as(self: &Arc<Self>, name: &str, role: &str) -> Result<Session> {
+        match self.roles.get(role) {
+            Some(r) if r.login => {}
+            Some(_) => {
+                return Err(Error::new(
+                    SqlState::INVALID_AUTHORIZATION_SPECIFICATION,
+                    format!("role \"{role}\" is not permitted to log in"),
+                ));
+            }
+            None => {
+                return Err(Error::new(
+                    SqlState::INVALID_AUTHORIZATION_SPECIFICATION,
+                    format!("role \"{role}\" does not exist"),
+                ));
+            }
+        }
+        let mut session = self.connect(name)?;
+        session.set_user(role);
+        Ok(session)
+    }
+
+    /// The role `name` (with its stored password verifier), for authentication.
+    pub fn role(&self, name: &str) -> Option<Role> {
+        self.roles.get(name)
+    }
+
+    /// The cluster's roles.
+    pub fn roles(&self) -> &Roles {
+        &self.roles
     }
 
     /// `CREATE DATABASE name` (42P04 if it exists).
@@ -182,6 +228,38 @@ fn io_error(path: &Path, e: std::io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn value(session: &mut Session, sql: &str) -> String {
+        let result = session.execute(sql).remove(0).expect("runs");
+        result.rows[0][0]
+            .to_text(session.settings())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn sessions_connect_as_roles() {
+        let cluster = Cluster::memory().expect("cluster");
+        let mut admin = cluster.connect("anchor").expect("connects");
+        assert_eq!(value(&mut admin, "SELECT session_user"), "anchor");
+        for r in admin.execute("CREATE ROLE alice LOGIN; CREATE ROLE bob") {
+            r.expect("creates the role");
+        }
+        let mut alice = cluster
+            .connect_as("anchor", "alice")
+            .expect("alice logs in");
+        assert_eq!(value(&mut alice, "SELECT current_user"), "alice");
+        assert_eq!(value(&mut alice, "SELECT session_user"), "alice");
+        assert_eq!(alice.setting("is_superuser").as_deref(), Some("off"));
+        assert_eq!(admin.setting("is_superuser").as_deref(), Some("on"));
+        assert_eq!(cluster.role("alice").map(|r| r.login), Some(true));
+        for who in ["bob", "carol"] {
+            let err = cluster.connect_as("anchor", who).err().expect("refused");
+            assert_eq!(
+                err.sqlstate(),
+                SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+            );
+        }
+    }
 
     #[test]
     fn directory_names_round_trip() {

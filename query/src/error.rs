@@ -70,6 +70,8 @@ impl SqlState {
     pub const IN_FAILED_SQL_TRANSACTION: SqlState = SqlState("25P02");
     /// 3B001: no such savepoint.
     pub const INVALID_SAVEPOINT_SPECIFICATION: SqlState = SqlState("3B001");
+    /// 28000: the role does not exist or may not log in.
+    pub const INVALID_AUTHORIZATION_SPECIFICATION: SqlState = SqlState("28000");
     /// 3D000: no such database.
     pub const INVALID_CATALOG_NAME: SqlState = SqlState("3D000");
     /// 3F000: no such schema.

@@ -957,7 +957,11 @@ impl Executor for FunctionScanExec {
                     .iter()
                     .map(|a| eval(a, &row, ctx))
                     .collect::<Result<_>>()?;
-                iters.push(Some(functions::srf::rows(&call.name, &values)?));
+                let rows = match crate::system::scan(&call.name, ctx)? {
+                    Some(rows) => rows,
+                    None => functions::srf::rows(&call.name, &values)?,
+                };
+                iters.push(Some(rows));
             }
             self.current = Some((row, iters, 0));
             self.matched = false;

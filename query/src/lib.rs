@@ -37,6 +37,7 @@ pub mod optimizer;
 pub mod plan;
 pub mod planner;
 pub mod prepared;
+pub mod roles;
 pub mod session;
 pub mod set_ops;
 pub mod settings;
@@ -44,6 +45,7 @@ pub mod spill;
 pub mod stats;
 pub mod storage;
 pub mod sysfuncs;
+pub mod system;
 pub mod types;
 pub mod window;
 

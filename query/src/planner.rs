@@ -38,6 +38,7 @@ mod ddl;
 mod dml;
 mod pg;
 mod stats;
+mod system;
 pub(crate) mod user_types;
 
 pub use alter::Alteration;
@@ -1024,6 +1025,9 @@ impl<'a> Planner<'a> {
                 {
                     return Ok(found);
                 }
+                if let Some(found) = self.system_table(name, alias.as_ref())? {
+                    return Ok(found);
+                }
                 let table = self.table(name)?;
                 if let Some(sql) = &table.view {
                     return self.view(&table, sql, alias.as_ref());
@@ -1635,9 +1639,12 @@ impl<'a> Planner<'a> {
             ast::Expr::Cast {
                 expr, data_type, ..
             } => {
-                let (x, _) = self.expr(expr, scope, g)?;
+                let (x, from) = self.expr(expr, scope, g)?;
                 let t = self.resolve_type(data_type)?;
-                (Expr::Cast(Box::new(x), t.clone()), t)
+                match self.fold_reg_cast(&x, &t)? {
+                    Some(folded) => (folded, t),
+                    None => (explicit_cast(x, &from, &t), t),
+                }
             }
             ast::Expr::Case {
                 operand,
@@ -1858,6 +1865,11 @@ impl<'a> Planner<'a> {
         rt: DataType,
     ) -> Result<(Expr, DataType)> {
         use ast::BinaryOperator as B;
+        if let B::PGCustomBinaryOperator(parts) = op
+            && let Some(standard) = calls::qualified_operator(parts)
+        {
+            return self.binary(&standard, l, lt, r, rt);
+        }
         if let Some(call) = self.operator_call(op, &l, &lt, &r, &rt)? {
             return Ok(call);
         }
@@ -2972,10 +2984,25 @@ fn literal(v: &ast::Value) -> Result<(Expr, DataType)> {
     })
 }
 
+/// A written cast (`CAST(x AS t)`, `x::t`): casts to the object-identifier alias types
+/// (`regclass`, ...) look names up in the catalog, so they become calls of the function
+/// that does.
+fn explicit_cast(x: Expr, from: &DataType, to: &DataType) -> Expr {
+    match to {
+        DataType::Reg(kind) if from != to => {
+            Expr::Function(crate::system::functions::reg_cast_name(*kind), vec![x])
+        }
+        _ => Expr::Cast(Box::new(x), to.clone()),
+    }
+}
+
 /// `e` (of type `from`) as type `to`: a cast when they differ, folded for literals.
 fn cast_to(e: Expr, from: &DataType, to: &DataType) -> Expr {
     if from == to || *to == DataType::Unknown {
         return e;
+    }
+    if matches!(to, DataType::Reg(_)) {
+        return explicit_cast(e, from, to);
     }
     if let Expr::Literal(Value::Null) = e {
         return e;

@@ -75,6 +75,7 @@ impl Database {
     /// Starts a session on this database, which is `name` in `cluster`.
     pub fn session_in(self: &Arc<Self>, cluster: Arc<Cluster>, name: &str) -> Session {
         let mut session = self.session();
+        session.vars.lock().cluster = Some(cluster.clone());
         session.cluster = Some(cluster);
         session.vars.lock().database = name.to_string();
         session
@@ -131,6 +132,12 @@ pub struct Session {
 }
 
 impl Session {
+    /// Makes `role` the session user (`session_user`, `current_user`, the owner the
+    /// catalogs show); the wire layer calls it after authentication.
+    pub fn set_user(&mut self, role: &str) {
+        self.vars.lock().user = role.to_string();
+    }
+
     /// The session's settings.
     pub fn settings(&self) -> &Settings {
         &self.settings
@@ -646,6 +653,13 @@ impl Session {
                     cluster.drop_database(&database_name(n)?, &current, *if_exists)?;
                 }
                 StatementResult::command("DROP DATABASE")
+            }
+            stmt if crate::roles::is_role_statement(stmt) => {
+                let user = self.vars.lock().user.clone();
+                let cluster = self.cluster.clone().ok_or_else(|| {
+                    Error::unsupported("role commands in a database opened outside a cluster")
+                })?;
+                StatementResult::command(cluster.roles().execute(stmt, &user)?)
             }
             ast::Statement::Discard { object_type } => {
                 if self.block.is_some() {
@@ -1248,26 +1262,27 @@ enum Source<'a> {
 /// True for statements that are planned; the others are about the session (transaction
 /// control, settings, prepared statements) and run without a plan.
 fn plannable(stmt: &ast::Statement) -> bool {
-    !matches!(
-        stmt,
-        ast::Statement::StartTransaction { .. }
-            | ast::Statement::Commit { .. }
-            | ast::Statement::Rollback { .. }
-            | ast::Statement::Savepoint { .. }
-            | ast::Statement::ReleaseSavepoint { .. }
-            | ast::Statement::Set(_)
-            | ast::Statement::ShowVariable { .. }
-            | ast::Statement::Reset(_)
-            | ast::Statement::Discard { .. }
-            | ast::Statement::Prepare { .. }
-            | ast::Statement::Execute { .. }
-            | ast::Statement::Deallocate { .. }
-            | ast::Statement::CreateDatabase { .. }
-            | ast::Statement::Drop {
-                object_type: ast::ObjectType::Database,
-                ..
-            }
-    )
+    !crate::roles::is_role_statement(stmt)
+        && !matches!(
+            stmt,
+            ast::Statement::StartTransaction { .. }
+                | ast::Statement::Commit { .. }
+                | ast::Statement::Rollback { .. }
+                | ast::Statement::Savepoint { .. }
+                | ast::Statement::ReleaseSavepoint { .. }
+                | ast::Statement::Set(_)
+                | ast::Statement::ShowVariable { .. }
+                | ast::Statement::Reset(_)
+                | ast::Statement::Discard { .. }
+                | ast::Statement::Prepare { .. }
+                | ast::Statement::Execute { .. }
+                | ast::Statement::Deallocate { .. }
+                | ast::Statement::CreateDatabase { .. }
+                | ast::Statement::Drop {
+                    object_type: ast::ObjectType::Database,
+                    ..
+                }
+        )
 }
 
 fn syntax_error(e: anchor_grammar::ParseError) -> Error {

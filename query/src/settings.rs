@@ -567,6 +567,12 @@ pub struct Variables {
     local: BTreeMap<String, String>,
     /// Snapshots: the first one is the start of the transaction block.
     saved: Vec<Snapshot>,
+    /// The role the session is connected as (`session_user`, and `current_user` unless
+    /// SET SESSION AUTHORIZATION changed it).
+    pub user: String,
+    /// The cluster the session's database belongs to, for the cluster-wide catalogs
+    /// (roles, databases).
+    pub cluster: Option<std::sync::Arc<crate::cluster::Cluster>>,
 }
 
 impl Default for Variables {
@@ -578,6 +584,8 @@ impl Default for Variables {
             session: BTreeMap::new(),
             local: BTreeMap::new(),
             saved: Vec::new(),
+            user: crate::roles::BOOTSTRAP_ROLE.to_string(),
+            cluster: None,
         }
     }
 }
@@ -588,6 +596,15 @@ impl Variables {
         let name = canonical_name(name)?;
         if let Some(v) = self.local.get(&name).or_else(|| self.session.get(&name)) {
             return Ok(Some(v.clone()));
+        }
+        if name == "session_authorization" {
+            return Ok(Some(self.user.clone()));
+        }
+        if name == "is_superuser"
+            && let Some(cluster) = &self.cluster
+        {
+            let superuser = cluster.role(&self.user).is_some_and(|r| r.superuser);
+            return Ok(Some(if superuser { "on" } else { "off" }.to_string()));
         }
         // Outside a transaction, its characteristics are the defaults for the next one.
         if let Some(default) = name.strip_prefix("transaction_") {
@@ -602,6 +619,17 @@ impl Variables {
             Some(v) => Ok(display(find(name), &v)),
             None => Err(unrecognized(name)),
         }
+    }
+
+    /// Every known setting as `pg_settings` lists it: name, value as SHOW prints it,
+    /// description, whether SET may change it, its default.
+    pub fn settings_table(&self) -> Vec<(&'static str, String, &'static str, bool, &'static str)> {
+        DEFS.iter()
+            .map(|d| {
+                let value = self.show(d.name).unwrap_or_default();
+                (d.name, value, d.description, d.settable, d.default)
+            })
+            .collect()
     }
 
     /// Like [`show`](Self::show), but `None` for an unknown name (`current_setting(name, true)`).

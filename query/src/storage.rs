@@ -142,6 +142,8 @@ pub trait Transaction: Send {
     fn setval(&mut self, seq: &Table, value: i64, is_called: bool) -> Result<()>;
     /// The sequence's last value and whether it was handed out (`SELECT * FROM seq`).
     fn sequence_value(&mut self, seq: &Table) -> Result<(i64, bool)>;
+    /// The transaction's id (`txid_current()`).
+    fn id(&self) -> u64;
     /// Starts a new statement: at READ COMMITTED, a new snapshot.
     fn new_statement(&mut self);
     /// Sets a savepoint.
@@ -945,6 +947,10 @@ impl Transaction for LocalTransaction {
         let counters = self.counters.lock();
         let state = self.sequence_state(&counters, seq.oid, def)?;
         Ok((state.last, state.is_called))
+    }
+
+    fn id(&self) -> u64 {
+        self.txn.id()
     }
 
     fn new_statement(&mut self) {

@@ -15,6 +15,9 @@ pub const SEQUENCE_STATE: &str = "anchor sequence state";
 
 /// The result type of system function `name` over `args`; `None` if `name` is not one.
 pub fn return_type(name: &str, args: &[DataType]) -> Result<Option<DataType>> {
+    if let Some(t) = crate::system::functions::return_type(name, args) {
+        return Ok(Some(t));
+    }
     let text_like =
         |t: &DataType| matches!(t, DataType::Text | DataType::Unknown | DataType::Varchar(_));
     let (ok, t) = match name {
@@ -67,6 +70,9 @@ fn text(v: &Value, ctx: &Context) -> String {
 
 /// Runs system function `name`; `None` if `name` is not one.
 pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Value>> {
+    if let Some(v) = crate::system::functions::call(name, args, ctx)? {
+        return Ok(Some(v));
+    }
     Ok(Some(match name {
         "current_setting" => {
             if args[0].is_null() {
@@ -123,7 +129,11 @@ pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Valu
                 None => Value::Null,
             }
         }
-        "current_user" | "session_user" | "current_role" | "user" => {
+        "session_user" => Value::Text(match &ctx.vars {
+            Some(vars) => vars.lock().user.clone(),
+            None => crate::roles::BOOTSTRAP_ROLE.to_string(),
+        }),
+        "current_user" | "current_role" | "user" => {
             let vars = ctx
                 .vars
                 .as_ref()

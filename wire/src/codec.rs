@@ -101,6 +101,9 @@ fn put_binary(buf: &mut BytesMut, value: &Value, ty: &DataType, settings: &Setti
         (DataType::Uuid, Value::Uuid(u)) => buf.put_slice(u),
         // An enum's binary form is its label, as PostgreSQL's enum_send.
         (DataType::Enum(_), Value::Enum(e)) => buf.put_slice(e.label().as_bytes()),
+        (DataType::Oid, Value::Oid(oid)) => buf.put_u32(*oid),
+        (DataType::Reg(_), Value::Reg(r)) => buf.put_u32(r.oid),
+        (DataType::Name | DataType::SingleChar, Value::Text(s)) => buf.put_slice(s.as_bytes()),
         (DataType::Array(elem), Value::Array(a)) => put_array(buf, a, elem, settings)?,
         // The value's variant differs from the column's type (an integer in a bigint
         // column, say): convert it, so the bytes match the OID the client was told.
@@ -144,6 +147,9 @@ fn fits(ty: &DataType, value: &Value) -> bool {
             | (DataType::Interval, Value::Interval(_))
             | (DataType::Uuid, Value::Uuid(_))
             | (DataType::Enum(_), Value::Enum(_))
+            | (DataType::Oid, Value::Oid(_))
+            | (DataType::Reg(_), Value::Reg(_))
+            | (DataType::Name | DataType::SingleChar, Value::Text(_))
             | (DataType::Array(_), Value::Array(_))
     )
 }
@@ -402,9 +408,14 @@ fn read_binary(r: &mut Reader, ty: &DataType, settings: &Settings) -> Result<Val
             })
         }
         DataType::Uuid => Value::Uuid(r.take::<16>()?),
-        DataType::Enum(_) => {
+        DataType::Enum(_) | DataType::Name | DataType::SingleChar => {
             let s = utf8(r.rest())?;
             return Value::from_text(&s, ty, settings);
+        }
+        DataType::Oid => Value::Oid(u32::from_be_bytes(r.take::<4>()?)),
+        DataType::Reg(_) => {
+            let oid = u32::from_be_bytes(r.take::<4>()?);
+            return Value::from_text(&oid.to_string(), ty, settings);
         }
         DataType::Array(elem) => Value::Array(read_array(r, elem, settings)?),
     })

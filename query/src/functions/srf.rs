@@ -81,6 +81,11 @@ pub fn set_function(name: &str, args: &[DataType]) -> Result<Option<SetFunction>
                 one(t, args.len())
             }
         }
+        // Anchor has no partitioning: a relation's only "ancestor" is itself.
+        "pg_partition_ancestors" if args.len() == 1 => SetFunction {
+            args: vec![None],
+            columns: vec![("relid".into(), T::Reg(crate::types::RegKind::Class))],
+        },
         "unnest" => {
             if args.is_empty() {
                 return Err(missing());
@@ -150,6 +155,9 @@ pub fn set_function(name: &str, args: &[DataType]) -> Result<Option<SetFunction>
     }))
 }
 
+/// The internal set function a scalar function in FROM becomes: one row, its value.
+pub const SCALAR_ROW: &str = "anchor scalar row";
+
 /// The rows of a set-returning function.
 pub type RowIter = Box<dyn Iterator<Item = Result<Vec<Value>>> + Send>;
 
@@ -157,6 +165,17 @@ pub type RowIter = Box<dyn Iterator<Item = Result<Vec<Value>>> + Send>;
 pub fn rows(name: &str, args: &[Value]) -> Result<RowIter> {
     match name {
         "generate_series" => series(args),
+        SCALAR_ROW => Ok(Box::new(std::iter::once(Ok(args.to_vec())))),
+        "pg_partition_ancestors" => {
+            let row = match &args[0] {
+                Value::Null => Vec::new(),
+                v => vec![Ok(vec![v.clone().cast(
+                    &DataType::Reg(crate::types::RegKind::Class),
+                    &crate::types::Settings::default(),
+                )?])],
+            };
+            Ok(Box::new(row.into_iter()))
+        }
         "unnest" => Ok(Box::new(
             super::array::unnest_rows(args)?.into_iter().map(Ok),
         )),

@@ -18,7 +18,7 @@ pub fn apply(node: Node) -> Node {
 }
 
 fn settled(t: &DataType) -> bool {
-    t.is_numeric() || *t == DataType::Bool
+    (t.is_numeric() && !matches!(t, DataType::Reg(_))) || *t == DataType::Bool
 }
 
 /// Folds `e` bottom-up.

@@ -76,8 +76,11 @@ impl Planner<'_> {
         name: &str,
         f: &ast::Function,
         scope: &Scope,
-        g: Option<&mut Grouping>,
+        mut g: Option<&mut Grouping>,
     ) -> Result<(Expr, DataType)> {
+        if let Some(found) = self.array_subquery(name, f, scope, g.as_deref_mut_opt())? {
+            return Ok(found);
+        }
         let args = if name == "make_interval" {
             make_interval_args(f)?
         } else {
@@ -103,6 +106,28 @@ impl Planner<'_> {
         self.call(name, bound, types)
     }
 
+    /// `ARRAY(SELECT ...)`: the rows' single column as an array, in the subquery's order
+    /// (`{}` for no rows), bound as an `array_agg` over the subquery.
+    fn array_subquery(
+        &mut self,
+        name: &str,
+        f: &ast::Function,
+        scope: &Scope,
+        g: Option<&mut Grouping>,
+    ) -> Result<Option<(Expr, DataType)>> {
+        let ast::FunctionArguments::Subquery(q) = &f.args else {
+            return Ok(None);
+        };
+        if name != "array" {
+            return Ok(None);
+        }
+        let sql = format!(
+            "coalesce((SELECT array_agg(anchor_array.element) FROM ({q}) AS anchor_array(element)), '{{}}')"
+        );
+        let rewritten = super::parse_expr(&sql)?;
+        self.expr(&rewritten, scope, g).map(Some)
+    }
+
     /// Expressions of syntaxes beyond the planner's own list.
     pub(super) fn special_expr(
         &mut self,
@@ -113,6 +138,14 @@ impl Planner<'_> {
         use ast::Expr as E;
         let mut g = g;
         match e {
+            E::Collate { expr, collation } => {
+                let name = collation.to_string().to_lowercase();
+                let name = name.strip_prefix("pg_catalog.").unwrap_or(&name);
+                if !matches!(name, "default" | "\"default\"" | "\"c\"" | "\"posix\"") {
+                    return Err(Error::unsupported(format!("COLLATE {collation}")));
+                }
+                self.expr(expr, scope, g)
+            }
             E::TypedString(ts) => {
                 let t = self.resolve_type(&ts.data_type)?;
                 let text = match &ts.value.value {
@@ -630,10 +663,21 @@ impl Planner<'_> {
             let refs: Vec<&ast::Expr> = fargs.iter().collect();
             let (bound, types) = self.bind_all(&refs, arg_scope, None)?;
             let Some(shape) = functions::set_function(fname, &types)? else {
-                if functions::signature(fname, &types).is_ok() {
-                    return Err(Error::unsupported(format!(
-                        "scalar function {fname}() in FROM"
-                    )));
+                if functions::signature(fname, &types).is_ok()
+                    || crate::sysfuncs::return_type(fname, &types)?.is_some()
+                {
+                    // A scalar function in FROM is a one-row table of its value.
+                    let (call, t) = match crate::sysfuncs::return_type(fname, &types)? {
+                        Some(t) => (Expr::Function(fname.clone(), bound), t),
+                        None => self.call(fname, bound, types)?,
+                    };
+                    functions.push(SetCall {
+                        name: functions::srf::SCALAR_ROW.into(),
+                        args: vec![call],
+                        columns: 1,
+                    });
+                    columns.push((fname.clone(), t));
+                    continue;
                 }
                 return Err(Error::new(
                     SqlState::UNDEFINED_FUNCTION,
@@ -1095,4 +1139,32 @@ fn enum_support(name: &str, args: &[Expr], types: &[DataType]) -> Result<Option<
         }
         _ => return Ok(None),
     }))
+}
+
+/// The operator `OPERATOR(pg_catalog.op)` names (psql writes `OPERATOR(pg_catalog.~)`).
+pub(super) fn qualified_operator(parts: &[String]) -> Option<ast::BinaryOperator> {
+    use ast::BinaryOperator as B;
+    let symbol = match parts {
+        [schema, symbol] if schema.eq_ignore_ascii_case("pg_catalog") => symbol.as_str(),
+        [symbol] => symbol.as_str(),
+        _ => return None,
+    };
+    Some(match symbol {
+        "~" => B::PGRegexMatch,
+        "~*" => B::PGRegexIMatch,
+        "!~" => B::PGRegexNotMatch,
+        "!~*" => B::PGRegexNotIMatch,
+        "=" => B::Eq,
+        "<>" => B::NotEq,
+        "<" => B::Lt,
+        "<=" => B::LtEq,
+        ">" => B::Gt,
+        ">=" => B::GtEq,
+        "+" => B::Plus,
+        "-" => B::Minus,
+        "*" => B::Multiply,
+        "/" => B::Divide,
+        "||" => B::StringConcat,
+        _ => return None,
+    })
 }

@@ -37,6 +37,19 @@ fn cast_context(from: &DataType, to: &DataType) -> Option<CoercionContext> {
         }
         _ => {}
     }
+    // The object identifiers: integers become OIDs implicitly, OIDs integers by assignment,
+    // `oid` and `regclass` (...) are interchangeable; nothing else is numeric with them.
+    let oid_like = |t: &DataType| matches!(t, T::Oid | T::Reg(_));
+    if oid_like(from) || oid_like(to) {
+        return match (from, to) {
+            (T::Oid, T::Reg(_)) | (T::Reg(_), T::Oid) => Some(Implicit),
+            (T::Int2 | T::Int4 | T::Int8, _) if oid_like(to) => Some(Implicit),
+            (_, T::Int4 | T::Int8) if oid_like(from) => Some(Assignment),
+            (_, t) if t.is_string() => Some(Assignment),
+            (f, _) if f.is_string() => Some(Explicit),
+            _ => None,
+        };
+    }
     let rank = |t: &DataType| match t {
         T::Int2 => 0,
         T::Int4 => 1,
@@ -247,6 +260,9 @@ impl Value {
             (Value::Float8(v), T::Numeric { .. }) => numeric_value(Numeric::from_float(v, 15), to)?,
             (Value::Float8(v), t) => float_to(v, t).ok_or_else(cannot)??,
             (Value::Numeric(n), t) => numeric_to(n, t).ok_or_else(cannot)??,
+            (Value::Oid(v), t) => oid_to(v, t).ok_or_else(cannot)?,
+            (Value::Reg(r), T::Reg(kind)) if r.kind == *kind => Value::Reg(r),
+            (Value::Reg(r), t) => oid_to(r.oid, t).ok_or_else(cannot)?,
             (Value::Bool(b), T::Bool) => Value::Bool(b),
             (Value::Bool(b), T::Int4) => Value::Int4(b as i32),
 
@@ -322,8 +338,30 @@ impl Value {
     }
 }
 
+/// An OID as another type: `int4` reinterprets its bits as PostgreSQL does, an alias type
+/// prints as the number (the binder looks names up before this is reached).
+fn oid_to(v: u32, to: &DataType) -> Option<Value> {
+    Some(match to {
+        DataType::Oid => Value::Oid(v),
+        DataType::Int4 => Value::Int4(v as i32),
+        DataType::Int8 => Value::Int8(v as i64),
+        DataType::Reg(kind) => Value::Reg(Box::new(super::value::RegValue {
+            kind: *kind,
+            oid: v,
+            name: v.to_string(),
+        })),
+        _ => return None,
+    })
+}
+
 fn int_to(v: i64, to: &DataType) -> Option<Result<Value>> {
     Some(match to {
+        DataType::Oid | DataType::Reg(_) => {
+            if !(i32::MIN as i64..=u32::MAX as i64).contains(&v) {
+                return Some(Err(int_out_of_range(&DataType::Oid)));
+            }
+            Ok(oid_to(v as u32, to)?)
+        }
         DataType::Int2 | DataType::Int4 | DataType::Int8 => int_value(v as i128, to),
         DataType::Float4 => Ok(Value::Float4(v as f32)),
         DataType::Float8 => Ok(Value::Float8(v as f64)),

@@ -62,6 +62,46 @@ pub enum DataType {
     Enum(Arc<EnumType>),
     /// `unknown` (OID 705): an untyped literal or parameter not yet resolved.
     Unknown,
+    /// `oid` (OID 26): an object identifier, an unsigned 32-bit number.
+    Oid,
+    /// `name` (OID 19): the system catalogs' identifier type, a string.
+    Name,
+    /// `"char"` (OID 18): one byte, the catalogs' code type (`pg_class.relkind`), a string.
+    SingleChar,
+    /// `regclass`, `regtype`, ...: an OID that reads and prints as an object's name.
+    Reg(RegKind),
+}
+
+/// The object-identifier alias types (`regclass`, `regtype`, ...): which catalog the OID
+/// names an object of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum RegKind {
+    /// `regclass` (OID 2205): a relation.
+    Class,
+    /// `regtype` (OID 2206): a type.
+    Type,
+    /// `regproc` (OID 24): a function, by name.
+    Proc,
+    /// `regprocedure` (OID 2202): a function, with its argument types.
+    Procedure,
+    /// `regnamespace` (OID 4089): a schema.
+    Namespace,
+    /// `regrole` (OID 4096): a role.
+    Role,
+}
+
+impl RegKind {
+    /// The type's name (`regclass`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RegKind::Class => "regclass",
+            RegKind::Type => "regtype",
+            RegKind::Proc => "regproc",
+            RegKind::Procedure => "regprocedure",
+            RegKind::Namespace => "regnamespace",
+            RegKind::Role => "regrole",
+        }
+    }
 }
 
 /// PostgreSQL's type categories (`pg_type.typcategory`), which drive implicit coercion and
@@ -134,6 +174,15 @@ const ARRAY_OIDS: &[(DataType, u32, u32)] = &[
     (DataType::Uuid, 2950, 2951),
     (DataType::Jsonb, 3802, 3807),
     (DataType::Unknown, 705, 0),
+    (DataType::Oid, 26, 1028),
+    (DataType::Name, 19, 1003),
+    (DataType::SingleChar, 18, 1002),
+    (DataType::Reg(RegKind::Class), 2205, 2210),
+    (DataType::Reg(RegKind::Type), 2206, 2211),
+    (DataType::Reg(RegKind::Proc), 24, 1008),
+    (DataType::Reg(RegKind::Procedure), 2202, 2207),
+    (DataType::Reg(RegKind::Namespace), 4089, 4090),
+    (DataType::Reg(RegKind::Role), 4096, 4097),
 ];
 
 /// Largest `numeric` precision PostgreSQL accepts in a type modifier.
@@ -219,9 +268,15 @@ impl DataType {
     /// `-2` for `unknown` (a C string).
     pub fn typlen(&self) -> i16 {
         match self {
-            DataType::Bool => 1,
+            DataType::Bool | DataType::SingleChar => 1,
             DataType::Int2 => 2,
-            DataType::Int4 | DataType::Float4 | DataType::Date | DataType::Enum(_) => 4,
+            DataType::Int4
+            | DataType::Float4
+            | DataType::Date
+            | DataType::Enum(_)
+            | DataType::Oid
+            | DataType::Reg(_) => 4,
+            DataType::Name => 64,
             DataType::Int8
             | DataType::Float8
             | DataType::Time
@@ -249,8 +304,14 @@ impl DataType {
             | DataType::Int8
             | DataType::Float4
             | DataType::Float8
-            | DataType::Numeric { .. } => TypeCategory::Numeric,
-            DataType::Text | DataType::Varchar(_) | DataType::Char(_) => TypeCategory::String,
+            | DataType::Numeric { .. }
+            | DataType::Oid
+            | DataType::Reg(_) => TypeCategory::Numeric,
+            DataType::Text
+            | DataType::Varchar(_)
+            | DataType::Char(_)
+            | DataType::Name
+            | DataType::SingleChar => TypeCategory::String,
             DataType::Date | DataType::Time | DataType::Timestamp | DataType::TimestampTz => {
                 TypeCategory::DateTime
             }
@@ -343,6 +404,10 @@ impl DataType {
             DataType::Enum(ty) if ty.schema != "public" => format!("{}.{}", ty.schema, ty.name),
             DataType::Enum(ty) => ty.name.clone(),
             DataType::Unknown => "unknown".into(),
+            DataType::Oid => "oid".into(),
+            DataType::Name => "name".into(),
+            DataType::SingleChar => "\"char\"".into(),
+            DataType::Reg(kind) => kind.name().into(),
         }
     }
 
@@ -371,6 +436,10 @@ impl DataType {
             DataType::Array(elem) => format!("_{}", elem.typname()),
             DataType::Enum(ty) => ty.name.clone(),
             DataType::Unknown => "unknown".into(),
+            DataType::Oid => "oid".into(),
+            DataType::Name => "name".into(),
+            DataType::SingleChar => "char".into(),
+            DataType::Reg(kind) => kind.name().into(),
         }
     }
 
@@ -439,6 +508,7 @@ impl DataType {
                     _ => DataType::Array(Box::new(elem)),
                 }
             }
+            S::Regclass => DataType::Reg(RegKind::Class),
             S::Custom(name, modifiers) => custom_type(t, name, modifiers, user_type)?,
             _ => return Err(unsupported_type(t)),
         })
@@ -584,6 +654,15 @@ fn custom_type(
         "uuid" => plain(DataType::Uuid),
         "json" => plain(DataType::Json),
         "jsonb" => plain(DataType::Jsonb),
+        "oid" => plain(DataType::Oid),
+        "name" => plain(DataType::Name),
+        "char" => plain(DataType::SingleChar),
+        "regclass" => plain(DataType::Reg(RegKind::Class)),
+        "regtype" => plain(DataType::Reg(RegKind::Type)),
+        "regproc" => plain(DataType::Reg(RegKind::Proc)),
+        "regprocedure" => plain(DataType::Reg(RegKind::Procedure)),
+        "regnamespace" => plain(DataType::Reg(RegKind::Namespace)),
+        "regrole" => plain(DataType::Reg(RegKind::Role)),
         _ => match user_type(name)? {
             Some(ty) => plain(ty),
             None => Err(Error::new(

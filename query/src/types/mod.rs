@@ -99,11 +99,11 @@ pub mod text;
 pub mod value;
 
 pub use cast::{CoercionContext, can_coerce, common_type, common_type_in};
-pub use datatype::{DataType, TypeCategory, UserTypes};
+pub use datatype::{DataType, RegKind, TypeCategory, UserTypes};
 pub use datetime::{DateOrder, Interval, IntervalStyle, TimeZone};
 pub use enums::{EnumType, EnumValue};
 pub use numeric::Numeric;
 pub use ops::{BinaryOp, UnaryOp, binary_op, binary_op_type, unary_op};
 pub use row::{decode_row, encode_row};
 pub use text::{DateStyle, Settings};
-pub use value::{Array, Value};
+pub use value::{Array, RegValue, Value};

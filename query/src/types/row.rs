@@ -54,6 +54,7 @@ const TAG_JSON: u8 = 16;
 const TAG_JSONB: u8 = 17;
 const TAG_ARRAY: u8 = 18;
 const TAG_ENUM: u8 = 19;
+const TAG_OID: u8 = 20;
 
 /// Deepest array nesting decoded (PostgreSQL allows 6 dimensions).
 const MAX_ARRAY_DEPTH: usize = 6;
@@ -165,6 +166,14 @@ fn encode_value(out: &mut Vec<u8>, v: &Value) {
             out.extend_from_slice(&iv.days.to_le_bytes());
             out.extend_from_slice(&iv.micros.to_le_bytes());
         }
+        Value::Oid(v) => {
+            out.push(TAG_OID);
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        Value::Reg(r) => {
+            out.push(TAG_OID);
+            out.extend_from_slice(&r.oid.to_le_bytes());
+        }
         Value::Uuid(u) => {
             out.push(TAG_UUID);
             out.extend_from_slice(u);
@@ -270,7 +279,12 @@ fn expected_tag(ty: &DataType) -> Option<u8> {
         DataType::Float4 => TAG_FLOAT4,
         DataType::Float8 => TAG_FLOAT8,
         DataType::Numeric { .. } => TAG_NUMERIC,
-        DataType::Text | DataType::Varchar(_) | DataType::Char(_) => TAG_TEXT,
+        DataType::Text
+        | DataType::Varchar(_)
+        | DataType::Char(_)
+        | DataType::Name
+        | DataType::SingleChar => TAG_TEXT,
+        DataType::Oid | DataType::Reg(_) => TAG_OID,
         DataType::Bytea => TAG_BYTEA,
         DataType::Date => TAG_DATE,
         DataType::Time => TAG_TIME,
@@ -335,6 +349,18 @@ fn decode_value(r: &mut Reader, ty: &DataType, depth: usize) -> Result<Value> {
             i64::from_le_bytes(r.array()?),
         )),
         TAG_UUID => Value::Uuid(r.array()?),
+        TAG_OID => {
+            let oid = u32::from_le_bytes(r.array()?);
+            match ty {
+                // A stored `regclass` prints as its number: names are looked up by casts.
+                DataType::Reg(kind) => Value::Reg(Box::new(super::value::RegValue {
+                    kind: *kind,
+                    oid,
+                    name: oid.to_string(),
+                })),
+                _ => Value::Oid(oid),
+            }
+        }
         TAG_JSON => Value::Json(r.string()?),
         TAG_JSONB => Value::Jsonb(r.string()?),
         TAG_ARRAY => {

@@ -154,6 +154,8 @@ impl Value {
             Value::TimestampTz(t) => datetime::format_timestamp(*t, Some(&settings.timezone)),
             Value::Interval(iv) => iv.format(settings.interval_style),
             Value::Uuid(u) => format_uuid(u),
+            Value::Oid(v) => v.to_string(),
+            Value::Reg(r) => r.name.clone(),
             Value::Array(a) => {
                 let mut out = String::new();
                 write_array(&mut out, a, settings);
@@ -209,6 +211,19 @@ impl Value {
             DataType::Jsonb => Value::Jsonb(json::jsonb_in(text)?),
             DataType::Array(elem) => Value::Array(parse_array(text, elem, settings)?),
             DataType::Enum(e) => Value::Enum(e.parse(text)?),
+            DataType::Name => Value::Text(text.to_string()),
+            DataType::SingleChar => Value::Text(fit_string(text.to_string(), ty, true)?),
+            DataType::Oid => Value::Oid(parse_oid(text)?),
+            // Names need the catalog: the binder routes casts from text through a system
+            // function; a number reads as itself.
+            DataType::Reg(kind) => {
+                let oid = parse_oid(text)?;
+                Value::Reg(Box::new(super::value::RegValue {
+                    kind: *kind,
+                    oid,
+                    name: oid.to_string(),
+                }))
+            }
         })
     }
 }
@@ -263,12 +278,31 @@ fn parse_int(text: &str, ty: &DataType) -> Result<i128> {
     }
 }
 
+/// `oidin`: a number in `-2147483648..=4294967295`, negative ones wrapping around as in
+/// PostgreSQL.
+pub fn parse_oid(text: &str) -> Result<u32> {
+    let v = parse_int(text, &DataType::Int8).map_err(|_| invalid_syntax("oid", text))?;
+    if !(i32::MIN as i128..=u32::MAX as i128).contains(&v) {
+        return Err(Error::new(
+            SqlState::NUMERIC_VALUE_OUT_OF_RANGE,
+            format!("value \"{text}\" is out of range for type oid"),
+        ));
+    }
+    Ok(v as i64 as u32)
+}
+
 /// Applies a string type's length: `varchar(n)` and `char(n)` refuse longer strings
 /// (22001) unless the excess is spaces, or truncate when `truncate` (an explicit cast);
 /// `char(n)` pads to `n` with spaces.
 pub fn fit_string(mut s: String, ty: &DataType, truncate: bool) -> Result<String> {
     let limit = match ty {
         DataType::Varchar(Some(n)) | DataType::Char(Some(n)) => *n as usize,
+        // `"char"` keeps the first byte of any string.
+        DataType::SingleChar => {
+            let cut = s.char_indices().nth(1).map_or(s.len(), |(i, _)| i);
+            s.truncate(cut);
+            return Ok(s);
+        }
         _ => return Ok(s),
     };
     let len = s.chars().count();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anchor_engine::keycode::{self, KeyPart, Order};
 use num_bigint::BigInt;
 
-use super::datatype::DataType;
+use super::datatype::{DataType, RegKind};
 use super::datetime::{Interval, USECS_PER_DAY};
 use super::enums::EnumValue;
 use super::numeric::Numeric;
@@ -57,6 +57,23 @@ pub enum Value {
     Array(Array),
     /// A value of an enum type.
     Enum(EnumValue),
+    /// `oid`.
+    Oid(u32),
+    /// `regclass`, `regtype`, ...: an OID with the name it prints as.
+    Reg(Box<RegValue>),
+}
+
+/// A value of an object-identifier alias type (`regclass`, ...): the object's OID and the
+/// name it prints as, looked up when the value was made (by a cast, which reads the catalog).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegValue {
+    /// Which alias type.
+    pub kind: RegKind,
+    /// The object's OID.
+    pub oid: u32,
+    /// Its text form: the (qualified if not visible) name, or the number when no object has
+    /// the OID.
+    pub name: String,
 }
 
 /// An array value. Multi-dimensional arrays nest: each element of the outer array is an
@@ -111,6 +128,8 @@ impl Value {
             Value::Jsonb(_) => DataType::Jsonb,
             Value::Array(a) => DataType::Array(Box::new(a.element_type.clone())),
             Value::Enum(e) => DataType::Enum(Arc::clone(&e.ty)),
+            Value::Oid(_) => DataType::Oid,
+            Value::Reg(r) => DataType::Reg(r.kind),
         }
     }
 
@@ -127,6 +146,8 @@ impl Value {
             Value::Float4(v) => NumKey::Float(*v as f64),
             Value::Float8(v) => NumKey::Float(*v),
             Value::Numeric(n) => NumKey::Numeric(n.clone()),
+            Value::Oid(v) => NumKey::Int(*v as i64),
+            Value::Reg(r) => NumKey::Int(r.oid as i64),
             _ => return None,
         })
     }
@@ -203,7 +224,9 @@ impl Value {
             | Value::Int8(_)
             | Value::Float4(_)
             | Value::Float8(_)
-            | Value::Numeric(_) => 2,
+            | Value::Numeric(_)
+            | Value::Oid(_)
+            | Value::Reg(_) => 2,
             Value::Text(_) => 3,
             Value::Bytea(_) => 4,
             Value::Date(_) | Value::Timestamp(_) | Value::TimestampTz(_) => 5,
@@ -228,6 +251,8 @@ impl Value {
             Value::Int2(v) => (*v as i64).hash(state),
             Value::Int4(v) => (*v as i64).hash(state),
             Value::Int8(v) => v.hash(state),
+            Value::Oid(v) => (*v as i64).hash(state),
+            Value::Reg(r) => (r.oid as i64).hash(state),
             Value::Float4(v) => canonical_float(*v as f64).hash(state),
             Value::Float8(v) => canonical_float(*v).hash(state),
             Value::Numeric(n) => n.sort_key().hash(state),
@@ -254,7 +279,7 @@ impl Value {
     /// so do the two float widths.
     fn hash_class(&self) -> u8 {
         match self {
-            Value::Int2(_) | Value::Int4(_) | Value::Int8(_) => 2,
+            Value::Int2(_) | Value::Int4(_) | Value::Int8(_) | Value::Oid(_) | Value::Reg(_) => 2,
             Value::Float4(_) | Value::Float8(_) => 3,
             other => other.type_rank().wrapping_mul(16),
         }
@@ -277,6 +302,8 @@ impl Value {
             Value::Int2(v) => KeyPart::Int(*v as i64),
             Value::Int4(v) => KeyPart::Int(*v as i64),
             Value::Int8(v) => KeyPart::Int(*v),
+            Value::Oid(v) => KeyPart::Int(*v as i64),
+            Value::Reg(r) => KeyPart::Int(r.oid as i64),
             Value::Float4(v) => KeyPart::Float(*v as f64),
             Value::Float8(v) => KeyPart::Float(*v),
             Value::Numeric(n) => KeyPart::Bytes(n.sort_key()),
