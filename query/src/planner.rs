@@ -454,6 +454,13 @@ impl<'a> Planner<'a> {
         self
     }
 
+    /// Plans INSERTs with `OVERRIDING SYSTEM VALUE` (`Some(true)`) or `OVERRIDING USER
+    /// VALUE` (`Some(false)`).
+    pub fn with_overriding(mut self, overriding: Option<bool>) -> Self {
+        self.overriding = overriding;
+        self
+    }
+
     /// Plans one statement.
     pub fn plan(&mut self, stmt: &ast::Statement) -> Result<Plan> {
         let plan = self.plan_statement(stmt)?;

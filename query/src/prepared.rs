@@ -34,6 +34,8 @@ pub struct Prepared {
     /// The plan, with the catalog epoch and search path it was made under; `None` for
     /// statements about the session (BEGIN, SET, ...), which are not planned.
     pub(crate) plan: Mutex<Option<(PlanKey, Plan)>>,
+    /// An INSERT's `OVERRIDING SYSTEM VALUE` (`Some(true)`) or `USER VALUE` (`Some(false)`).
+    pub(crate) overriding: Option<bool>,
 }
 
 impl Prepared {

@@ -364,29 +364,33 @@ impl Session {
                 "cannot insert multiple commands into a prepared statement",
             ));
         }
-        if let Some(
-            s @ (anchor_grammar::Statement::Maintenance(_) | anchor_grammar::Statement::Pg(_)),
-        ) = stmts.last()
-        {
-            return Err(Error::unsupported(format!(
-                "{s} as a prepared statement (send it as a simple query)"
-            )));
-        }
-        let Some(anchor_grammar::Statement::Sql(stmt)) = stmts.pop() else {
-            return Ok(Arc::new(Prepared {
+        match stmts.pop() {
+            None => Ok(Arc::new(Prepared {
                 statement: None,
                 param_types: declared.to_vec(),
                 columns: Vec::new(),
                 plan: parking_lot::Mutex::new(None),
-            }));
-        };
-        self.prepare_statement(*stmt, declared)
+                overriding: None,
+            })),
+            Some(anchor_grammar::Statement::Sql(stmt)) => {
+                self.prepare_statement(*stmt, declared, None)
+            }
+            // COPY FROM inserts this way: explicit values into identity columns.
+            Some(anchor_grammar::Statement::Pg(PgStatement::InsertOverriding {
+                insert,
+                system,
+            })) => self.prepare_statement(*insert, declared, Some(system)),
+            Some(s) => Err(Error::unsupported(format!(
+                "{s} as a prepared statement (send it as a simple query)"
+            ))),
+        }
     }
 
     fn prepare_statement(
         &mut self,
         stmt: ast::Statement,
         declared: &[DataType],
+        overriding: Option<bool>,
     ) -> Result<Arc<Prepared>> {
         if self.failed {
             return Err(aborted());
@@ -406,6 +410,7 @@ impl Session {
                 param_types: declared.to_vec(),
                 columns,
                 plan: parking_lot::Mutex::new(None),
+                overriding,
             }));
         }
         let key = (
@@ -416,12 +421,14 @@ impl Session {
             Some(Block::Open(txn)) => Planner::new(txn.as_mut())
                 .with_search_path(key.1.clone())
                 .with_params(declared)
+                .with_overriding(overriding)
                 .plan(&stmt)?,
             _ => {
                 let mut txn = self.db.local.begin(IsolationLevel::ReadCommitted, true)?;
                 let plan = Planner::new(&mut txn)
                     .with_search_path(key.1.clone())
                     .with_params(declared)
+                    .with_overriding(overriding)
                     .plan(&stmt);
                 Box::new(txn).rollback()?;
                 plan?
@@ -432,6 +439,7 @@ impl Session {
             columns: prepared::describe(&plan),
             statement: Some(stmt),
             plan: parking_lot::Mutex::new(Some((key, plan))),
+            overriding,
         }))
     }
 
@@ -580,7 +588,8 @@ impl Session {
                     .iter()
                     .map(DataType::from_sql)
                     .collect::<Result<Vec<_>>>()?;
-                let prepared = self.prepare_statement(statement.as_ref().clone(), &declared)?;
+                let prepared =
+                    self.prepare_statement(statement.as_ref().clone(), &declared, None)?;
                 self.prepared.insert(name, prepared);
                 StatementResult::command("PREPARE")
             }
@@ -1227,6 +1236,7 @@ fn run(
                     let plan = Planner::new(txn)
                         .with_search_path(search_path.clone())
                         .with_params(&prepared.param_types)
+                        .with_overriding(prepared.overriding)
                         .plan(stmt)?;
                     if prepared::describe(&plan) != prepared.columns {
                         return Err(Error::unsupported(

@@ -20,6 +20,14 @@ pub fn return_type(name: &str, args: &[DataType]) -> Result<Option<DataType>> {
     }
     let text_like =
         |t: &DataType| matches!(t, DataType::Text | DataType::Unknown | DataType::Varchar(_));
+    // A sequence: its name as text, or `'s'::regclass` (as PostgreSQL's defaults write it).
+    let relation = |t: &DataType| {
+        text_like(t)
+            || matches!(
+                t,
+                DataType::Oid | DataType::Reg(crate::types::RegKind::Class)
+            )
+    };
     let (ok, t) = match name {
         "current_setting" => (
             (args.len() == 1 && text_like(&args[0]))
@@ -38,11 +46,11 @@ pub fn return_type(name: &str, args: &[DataType]) -> Result<Option<DataType>> {
         "version" | "current_database" | "current_schema" | "current_user" | "session_user"
         | "current_role" | "user" => (args.is_empty(), DataType::Text),
         "pg_backend_pid" => (args.is_empty(), DataType::Int4),
-        "nextval" | "currval" => (args.len() == 1 && text_like(&args[0]), DataType::Int8),
+        "nextval" | "currval" => (args.len() == 1 && relation(&args[0]), DataType::Int8),
         "lastval" => (args.is_empty(), DataType::Int8),
         "setval" => (
             (args.len() == 2 || args.len() == 3)
-                && text_like(&args[0])
+                && relation(&args[0])
                 && args[1].is_numeric()
                 && args
                     .get(2)
@@ -186,8 +194,14 @@ pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Valu
 
 /// `nextval`, `currval` and `setval` over a sequence named by text.
 fn sequence_call(function: &str, args: &[Value], ctx: &mut Context) -> Result<Value> {
-    let name = text(&args[0], ctx);
-    let seq = find_sequence(&name, ctx)?;
+    let seq = match &args[0] {
+        Value::Reg(r) => sequence_by_oid(r.oid, ctx)?,
+        Value::Oid(oid) => sequence_by_oid(*oid, ctx)?,
+        other => {
+            let name = text(other, ctx);
+            find_sequence(&name, ctx)?
+        }
+    };
     let vars = ctx
         .vars
         .clone()
@@ -226,6 +240,24 @@ fn sequence_call(function: &str, args: &[Value], ctx: &mut Context) -> Result<Va
 }
 
 /// The sequence named by `name` (`s`, `public.s`, `"MySeq"`), as `regclass` input reads it.
+/// The sequence with OID `oid` (42P01 if there is no relation, 42809 if it is not a
+/// sequence).
+fn sequence_by_oid(oid: u32, ctx: &mut Context) -> Result<Table> {
+    let table = ctx.txn.table_by_oid(oid)?.ok_or_else(|| {
+        Error::new(
+            SqlState::UNDEFINED_TABLE,
+            format!("could not open relation with OID {oid}"),
+        )
+    })?;
+    if table.sequence.is_none() {
+        return Err(Error::new(
+            SqlState::WRONG_OBJECT_TYPE,
+            format!("\"{}\" is not a sequence", table.name),
+        ));
+    }
+    Ok(table)
+}
+
 fn find_sequence(name: &str, ctx: &mut Context) -> Result<Table> {
     let mut parts = Vec::new();
     let mut current = String::new();

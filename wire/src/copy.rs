@@ -291,7 +291,7 @@ pub(crate) fn prepare_in(
     let params: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
     let insert = session.prepare(
         &format!(
-            "INSERT INTO {table} ({}) VALUES ({})",
+            "INSERT INTO {table} ({}) OVERRIDING SYSTEM VALUE VALUES ({})",
             columns.join(", "),
             params.join(", ")
         ),

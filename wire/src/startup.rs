@@ -1,8 +1,9 @@
 //! Start-up: the StartupMessage opens a session on the requested database.
 //!
-//! Authentication is `trust` for now: any user name is accepted and becomes the session's
-//! `session_authorization` (what `current_user` returns). The database defaults to the
-//! user name, as in PostgreSQL; a missing one is a FATAL 3D000. The other start-up
+//! Authentication is `trust` for now: the user must be a role of the cluster that may log
+//! in (a FATAL 28000 otherwise), and becomes the session's user (`current_user`,
+//! `session_authorization`). The database defaults to the user name, as in PostgreSQL; a
+//! missing one is a FATAL 3D000. The other start-up
 //! parameters (`application_name`, `DateStyle`, `TimeZone`, `extra_float_digits`, ...)
 //! become the session's settings, as if `SET` at connection.
 
@@ -124,7 +125,7 @@ impl StartupHandler for Startup {
         }
         let cluster = self.shared.cluster.clone();
         let session = tokio::task::spawn_blocking(move || {
-            let mut session = cluster.connect(&database)?;
+            let mut session = cluster.connect_as(&database, &user)?;
             session.set_startup_parameter("session_authorization", &user)?;
             for (name, value) in settings {
                 // Drivers spell the one encoding in several ways ('utf-8', unicode).

@@ -207,7 +207,7 @@ async fn startup_reports_parameters_and_key() {
     let (_, msgs) = Wire::start(
         port,
         &[
-            ("user", "alice"),
+            ("user", "anchor"),
             ("database", "anchor"),
             ("application_name", "wiretest"),
         ],
@@ -224,7 +224,7 @@ async fn startup_reports_parameters_and_key() {
         ("standard_conforming_strings", "on"),
         ("IntervalStyle", "postgres"),
         ("TimeZone", "Etc/UTC"),
-        ("session_authorization", "alice"),
+        ("session_authorization", "anchor"),
         ("application_name", "wiretest"),
         ("is_superuser", "on"),
     ] {
@@ -236,9 +236,44 @@ async fn startup_reports_parameters_and_key() {
     assert!(msgs.iter().any(|m| m.0 == b'K' && m.1.len() == 8));
     assert_eq!(summary(&msgs).last().map(String::as_str), Some("Z:I"));
 
-    // The database defaults to the user name: `anchor` exists, `alice` does not.
+    // The database defaults to the user name: `anchor` exists.
     let (_, msgs) = Wire::start(port, &[("user", "anchor")]).await;
     assert_eq!(summary(&msgs).last().map(String::as_str), Some("Z:I"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_roles_and_roles_without_login_are_fatal_28000() {
+    let port = server().await;
+    for (user, message) in [
+        ("alice", "role \"alice\" does not exist"),
+        ("quiet", "role \"quiet\" is not permitted to log in"),
+    ] {
+        if user == "quiet" {
+            let client = connect(port).await;
+            client
+                .batch_execute("CREATE ROLE quiet NOLOGIN; CREATE USER bob")
+                .await
+                .expect("roles");
+        }
+        let (_, msgs) = Wire::start(port, &[("user", user), ("database", "anchor")]).await;
+        let error = msgs.iter().find(|m| m.0 == b'E').expect("an error");
+        assert_eq!(field(&error.1, b'S').as_deref(), Some("FATAL"));
+        assert_eq!(field(&error.1, b'C').as_deref(), Some("28000"));
+        assert_eq!(field(&error.1, b'M').as_deref(), Some(message));
+    }
+    // A role created with LOGIN connects, and is the session's user.
+    let (client, connection) = tokio_postgres::connect(
+        &format!("host=127.0.0.1 port={port} user=bob dbname=anchor"),
+        NoTls,
+    )
+    .await
+    .expect("bob logs in");
+    tokio::spawn(connection);
+    let row = client
+        .query_one("SELECT current_user", &[])
+        .await
+        .expect("query");
+    assert_eq!(row.get::<_, String>(0), "bob");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,6 +12,7 @@ use anchor_grammar::ast;
 use super::{Planner, object_name};
 use crate::catalog::{Column, Identity, Sequence, Table};
 use crate::error::{Error, Result, SqlState};
+use crate::functions::string::quote_ident;
 use crate::plan::{Expr, Node};
 use crate::types::{DataType, Value};
 
@@ -195,22 +196,6 @@ pub(super) fn sequence_table(schema: &str, name: &str, sequence: Sequence) -> Ta
     }
 }
 
-/// Quotes `name` for SQL text if it needs it.
-pub(super) fn quote_ident(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain {
-        name.to_string()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-}
-
 /// The default of a column fed by sequence `seq` of `schema`: qualified unless the schema is
 /// `public`, so that it finds the sequence whatever the search path.
 pub(super) fn nextval_default(schema: &str, seq: &str) -> String {
@@ -288,7 +273,7 @@ pub(super) fn substitute_defaults(
                 }
                 if untyped_param(cell) {
                     let t = table.columns[column].data_type.without_typmod();
-                    *cell = super::parse_expr(&format!("{cell}::{}", t.name()))?;
+                    *cell = super::parse_expr(&format!("{cell}::{}", t.sql_name()))?;
                 }
                 continue;
             }

@@ -162,7 +162,12 @@ pub fn call(name: &str, args: &[Value], ctx: &mut Context) -> Result<Option<Valu
                 let typmod = args.get(1).and_then(as_i64).unwrap_or(-1);
                 Value::Text(with_typmod(t, typmod).name())
             }
-            None => Value::Text(rows::type_name(oid_arg(0)).unwrap_or_else(|| "???".into())),
+            None => Value::Text(match rows::type_name(oid_arg(0)) {
+                Some(name) => name,
+                None => Snapshot::take(ctx)?
+                    .user_type_name(oid_arg(0))
+                    .unwrap_or_else(|| "???".into()),
+            }),
         },
         "pg_get_userbyid" => {
             let o = oid_arg(0);
@@ -459,7 +464,12 @@ pub fn reg_from(kind: RegKind, v: &Value, snapshot: &Snapshot, strict: bool) -> 
             })
             .map(|(o, _)| o)
         }
-        RegKind::Type => parse_type(&text).map(|t| t.oid()),
+        RegKind::Type => parse_type(&text).map(|t| t.oid()).or_else(|e| {
+            split_name(&text)
+                .ok()
+                .and_then(|parts| snapshot.user_type_oid(&parts))
+                .ok_or(e)
+        }),
         RegKind::Namespace => {
             let parts = split_name(&text)?;
             snapshot
@@ -523,7 +533,9 @@ fn reg_name(kind: RegKind, oid: Oid, snapshot: &Snapshot) -> String {
         RegKind::Class => snapshot
             .relation(oid)
             .map(|(schema, name)| snapshot.regclass_name(&schema, &name)),
-        RegKind::Type => rows::type_name(oid).or_else(|| DataType::from_oid(oid).map(|t| t.name())),
+        RegKind::Type => rows::type_name(oid)
+            .or_else(|| DataType::from_oid(oid).map(|t| t.name()))
+            .or_else(|| snapshot.user_type_name(oid)),
         RegKind::Namespace => snapshot.schema_name(oid).map(|n| quote_ident(&n)),
         RegKind::Role => snapshot.role_name(oid).map(|n| quote_ident(&n)),
         RegKind::Proc | RegKind::Procedure => None,

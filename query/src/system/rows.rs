@@ -5,6 +5,7 @@ use sqlparser::ast;
 use crate::catalog::{DEFAULT_SCHEMA, ForeignKey, Oid, ReferentialAction, Table};
 use crate::error::Result;
 use crate::exec::Context;
+use crate::functions::string::quote_ident;
 use crate::roles::{BOOTSTRAP_ROLE, BOOTSTRAP_ROLE_OID, Role, Roles};
 use crate::storage::{Row, Transaction};
 use crate::types::{Array, DataType, RegKind, RegValue, Value};
@@ -32,6 +33,8 @@ pub struct Snapshot {
     pub database: String,
     /// The schemas of the search path, `pg_catalog` first.
     pub search_path: Vec<String>,
+    /// The user-defined (enum) types.
+    pub user_types: Vec<crate::types::EnumType>,
 }
 
 /// A user index as the catalogs show it: the declared ones plus the primary key's, which
@@ -470,6 +473,7 @@ impl Snapshot {
     ) -> Result<Snapshot> {
         let schemas = txn.schemas()?;
         let tables = txn.tables()?;
+        let user_types = txn.user_types()?;
         // PostgreSQL 15's `public` belongs to this predefined role.
         let mut roles = roles;
         roles.push(Role {
@@ -495,7 +499,141 @@ impl Snapshot {
             databases,
             database,
             search_path,
+            user_types,
         })
+    }
+
+    /// The name `format_type` gives the enum type (or array of one) with OID `oid`:
+    /// qualified when its schema is not on the search path.
+    pub fn user_type_name(&self, oid: Oid) -> Option<String> {
+        self.user_types.iter().find_map(|ty| {
+            let name = if self.search_path.contains(&ty.schema) {
+                quote_ident(&ty.name)
+            } else {
+                format!("{}.{}", quote_ident(&ty.schema), quote_ident(&ty.name))
+            };
+            if ty.oid == oid {
+                Some(name)
+            } else if ty.array_oid == oid {
+                Some(format!("{name}[]"))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// The OID of the enum type (or array of one) a name like `mood`, `s.mood` or `mood[]`
+    /// means, along the search path.
+    pub fn user_type_oid(&self, parts: &[String]) -> Option<Oid> {
+        let (parts, array) = match parts.split_last() {
+            Some((last, rest)) if last.ends_with("[]") => {
+                let mut v = rest.to_vec();
+                v.push(last.trim_end_matches("[]").to_string());
+                (v, true)
+            }
+            _ => (parts.to_vec(), false),
+        };
+        let (schemas, name) = match parts.as_slice() {
+            [name] => (self.search_path.clone(), name.clone()),
+            [schema, name] => (vec![schema.clone()], name.clone()),
+            _ => return None,
+        };
+        schemas.iter().find_map(|s| {
+            self.user_types
+                .iter()
+                .find(|t| t.schema == *s && t.name == name)
+                .map(|t| if array { t.array_oid } else { t.oid })
+        })
+    }
+
+    /// `pg_type` rows of the enum types and their array types.
+    fn enum_types(&self) -> Vec<Row> {
+        let mut out = Vec::new();
+        for ty in &self.user_types {
+            let namespace = self.schema_oid(&ty.schema);
+            let row = |o: Oid,
+                       name: String,
+                       len: i16,
+                       typtype: char,
+                       category: char,
+                       elem: Oid,
+                       array: Oid| {
+                let io = |f: &str| {
+                    if typtype == 'e' {
+                        format!("enum_{f}")
+                    } else {
+                        format!("array_{f}")
+                    }
+                };
+                vec![
+                    oid(o),
+                    text(name),
+                    oid(namespace),
+                    oid(BOOTSTRAP_ROLE_OID),
+                    Value::Int2(len),
+                    Value::Bool(len == 4),
+                    ch(typtype),
+                    ch(category),
+                    Value::Bool(false),
+                    Value::Bool(true),
+                    ch(','),
+                    oid(0),
+                    regproc(if elem != 0 {
+                        "array_subscript_handler"
+                    } else {
+                        "-"
+                    }),
+                    oid(elem),
+                    oid(array),
+                    regproc(&io("in")),
+                    regproc(&io("out")),
+                    regproc(&io("recv")),
+                    regproc(&io("send")),
+                    regproc("-"),
+                    regproc("-"),
+                    regproc(if elem != 0 { "array_typanalyze" } else { "-" }),
+                    ch('i'),
+                    ch(if len == 4 { 'p' } else { 'x' }),
+                    Value::Bool(false),
+                    oid(0),
+                    Value::Int4(-1),
+                    Value::Int4(0),
+                    oid(0),
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                ]
+            };
+            out.push(row(ty.oid, ty.name.clone(), 4, 'e', 'E', 0, ty.array_oid));
+            out.push(row(
+                ty.array_oid,
+                format!("_{}", ty.name),
+                -1,
+                'b',
+                'A',
+                ty.oid,
+                0,
+            ));
+        }
+        out
+    }
+
+    /// `pg_enum`: one row per label, its sort order as PostgreSQL numbers them (1, 2, ...
+    /// in order).
+    fn pg_enum(&self) -> Vec<Row> {
+        let mut out = Vec::new();
+        for ty in &self.user_types {
+            for (position, index) in ty.ordered().into_iter().enumerate() {
+                out.push(vec![
+                    // Label OIDs are not stored: derive stable ones from the type's.
+                    oid(ty.oid.wrapping_mul(1000).wrapping_add(index)),
+                    oid(ty.oid),
+                    Value::Float4((position + 1) as f32),
+                    text(ty.labels[index as usize].name.clone()),
+                ]);
+            }
+        }
+        out
     }
 
     /// Every schema, with `information_schema` and `pg_toast`.
@@ -688,7 +826,12 @@ impl Snapshot {
                 .collect(),
             ("pg_catalog", "pg_class") => self.pg_class(),
             ("pg_catalog", "pg_attribute") => self.pg_attribute(),
-            ("pg_catalog", "pg_type") => pg_type(),
+            ("pg_catalog", "pg_type") => {
+                let mut rows = pg_type();
+                rows.extend(self.enum_types());
+                rows
+            }
+            ("pg_catalog", "pg_enum") => self.pg_enum(),
             ("pg_catalog", "pg_index") => self.pg_index(),
             ("pg_catalog", "pg_constraint") => self.pg_constraint(),
             ("pg_catalog", "pg_attrdef") => self.pg_attrdef(),

@@ -411,6 +411,22 @@ impl DataType {
         }
     }
 
+    /// The name to write in SQL text that is parsed again: [`DataType::name`], with enum
+    /// types always schema-qualified so that they resolve whatever the search path.
+    pub fn sql_name(&self) -> String {
+        match self {
+            DataType::Enum(ty) => format!(
+                "{}.{}",
+                crate::functions::string::quote_ident(&ty.schema),
+                crate::functions::string::quote_ident(&ty.name)
+            ),
+            DataType::Array(elem) if matches!(**elem, DataType::Enum(_)) => {
+                format!("{}[]", elem.sql_name())
+            }
+            other => other.name(),
+        }
+    }
+
     /// The `pg_type.typname`: `int4`, `varchar`, `_int4` for arrays.
     pub fn typname(&self) -> String {
         match self {
