@@ -575,11 +575,7 @@ impl<'a> Planner<'a> {
                     let plan = self.plan(statement)?;
                     return Ok(Plan::ExplainAnalyze(Box::new(plan), options));
                 }
-                let text = match self.plan(statement)? {
-                    Plan::Query { node, .. } => node.to_string(),
-                    other => format!("{other:?}"),
-                };
-                Ok(Plan::Explain(text))
+                Ok(Plan::Explain(explain_text(&self.plan(statement)?)?))
             }
             other => Err(Error::unsupported(format!(
                 "statement {}",
@@ -2028,10 +2024,11 @@ impl<'a> Planner<'a> {
         };
         let returning = self.returning(insert.returning.as_deref(), &scope)?;
         Ok(Plan::Insert {
-            source: Node::Project {
+            // Optimized like any query: an INSERT ... SELECT gets key ranges and hash joins.
+            source: self.optimized(Node::Project {
                 input: Box::new(node),
                 exprs,
-            },
+            }),
             table,
             checks,
             on_conflict,
@@ -2691,6 +2688,78 @@ fn column_name(e: &ast::Expr) -> String {
         ast::Expr::TypedString(ts) => type_column_name(&ts.data_type),
         _ => "?column?".into(),
     }
+}
+
+/// EXPLAIN's text of a plan: the query's nodes, or for a write its target, filter and the
+/// plan of its input.
+fn explain_text(plan: &Plan) -> Result<String> {
+    let under = |node: &Node| -> String {
+        node.to_string()
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if i == 0 {
+                    format!("\n  ->  {l}")
+                } else {
+                    format!("\n      {l}")
+                }
+            })
+            .collect()
+    };
+    let filter = |f: &Option<Expr>| {
+        f.as_ref()
+            .map(|e| format!("\n      Filter: {e}"))
+            .unwrap_or_default()
+    };
+    Ok(match plan {
+        Plan::Query { node, .. } => node.to_string(),
+        Plan::Insert { table, source, .. } => format!("Insert on {}{}", table.name, under(source)),
+        Plan::Update {
+            table,
+            filter: f,
+            from,
+            ..
+        } => format!(
+            "Update on {}{}{}",
+            table.name,
+            filter(f),
+            from.as_ref().map(under).unwrap_or_default()
+        ),
+        Plan::Delete {
+            table,
+            filter: f,
+            using,
+            ..
+        } => format!(
+            "Delete on {}{}{}",
+            table.name,
+            filter(f),
+            using.as_ref().map(under).unwrap_or_default()
+        ),
+        Plan::CreateTableAs { table, source, .. } => {
+            format!("Create Table {}{}", table.name, under(source))
+        }
+        Plan::WithWrites { writes, main } => {
+            let mut text = explain_text(main)?;
+            for (_, write) in writes {
+                text.push_str("\n  CTE (data-modifying)\n");
+                text.push_str(
+                    &explain_text(write)?
+                        .lines()
+                        .map(|l| format!("    {l}"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                );
+            }
+            text
+        }
+        _ => {
+            return Err(Error::new(
+                SqlState::SYNTAX_ERROR,
+                "EXPLAIN takes SELECT, INSERT, UPDATE, DELETE, VALUES or CREATE TABLE AS",
+            ));
+        }
+    })
 }
 
 /// The output name of a cast literal: the type's name (`int4`, or a user type's own name).

@@ -1273,14 +1273,10 @@ enum Source<'a> {
 /// control, settings, prepared statements) and run without a plan.
 fn plannable(stmt: &ast::Statement) -> bool {
     !crate::roles::is_role_statement(stmt)
+        && !controls_transaction(stmt)
         && !matches!(
             stmt,
-            ast::Statement::StartTransaction { .. }
-                | ast::Statement::Commit { .. }
-                | ast::Statement::Rollback { .. }
-                | ast::Statement::Savepoint { .. }
-                | ast::Statement::ReleaseSavepoint { .. }
-                | ast::Statement::Set(_)
+            ast::Statement::Set(_)
                 | ast::Statement::ShowVariable { .. }
                 | ast::Statement::Reset(_)
                 | ast::Statement::Discard { .. }

@@ -259,23 +259,7 @@ fn sequence_by_oid(oid: u32, ctx: &mut Context) -> Result<Table> {
 }
 
 fn find_sequence(name: &str, ctx: &mut Context) -> Result<Table> {
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    let mut chars = name.trim().chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                chars.next();
-                current.push('"');
-            }
-            '"' => quoted = !quoted,
-            '.' if !quoted => parts.push(std::mem::take(&mut current)),
-            c if quoted => current.push(c),
-            c => current.extend(c.to_lowercase()),
-        }
-    }
-    parts.push(current);
+    let parts = crate::system::functions::split_name(name)?;
     let path = match &ctx.vars {
         Some(vars) => vars.lock().search_path(),
         None => vec![DEFAULT_SCHEMA.to_string()],

@@ -4,24 +4,11 @@
 //! data: once with the rows as INSERTs (`pg_dump --inserts`) and once as COPY, pg_dump's
 //! default. The dumps in `tests/data/` were made by PostgreSQL 15.18's `pg_dump`.
 
-use std::sync::Arc;
-
-use anchor_query::Cluster;
 use tokio_postgres::NoTls;
 
-async fn server() -> u16 {
-    let cluster: Arc<Cluster> = Cluster::memory().expect("in-memory cluster");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    tokio::spawn(anchor_wire::serve(
-        listener,
-        cluster,
-        anchor_wire::WireConfig::default(),
-    ));
-    port
-}
+mod common;
+
+use common::server;
 
 /// `psql -f` of the dump, as a restore is done; panics with psql's output on an error.
 async fn restore(port: u16, dump: &'static str) {

@@ -3,30 +3,17 @@
 //! exact messages (ParameterStatus, tags, ReadyForQuery status) and for malformed input,
 //! and psql.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use anchor_query::Cluster;
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, NoTls};
 
-/// Starts a server on a free port of this runtime; returns the port.
-async fn server() -> u16 {
-    let cluster: Arc<Cluster> = Cluster::memory().expect("in-memory cluster");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    tokio::spawn(anchor_wire::serve(
-        listener,
-        cluster,
-        anchor_wire::WireConfig::default(),
-    ));
-    port
-}
+mod common;
+
+use common::server;
 
 async fn connect(port: u16) -> Client {
     let (client, connection) = tokio_postgres::connect(
