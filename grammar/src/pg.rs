@@ -122,19 +122,18 @@ pub(crate) fn statement(
             ))));
         }
     }
-    if let Some(open) =
-        (1..sig.len()).find(|&i| is_kw(sig.get(i - 1), "IDENTITY") && sig[i].token == Token::LParen)
-    {
-        let close = (open..sig.len())
-            .find(|&i| sig[i].token == Token::RParen)
-            .ok_or_else(|| syntax(sig.last()))?;
-        return Ok(Some(Err(reorder_options(
-            chunk,
-            &sig,
-            open + 1,
-            close,
-            true,
-        ))));
+    let opens: Vec<usize> = (1..sig.len())
+        .filter(|&i| is_kw(sig.get(i - 1), "IDENTITY") && sig[i].token == Token::LParen)
+        .collect();
+    if !opens.is_empty() {
+        let mut ranges = Vec::new();
+        for open in opens {
+            let close = (open..sig.len())
+                .find(|&i| sig[i].token == Token::RParen)
+                .ok_or_else(|| syntax(sig.last()))?;
+            ranges.push((open + 1, close));
+        }
+        return Ok(Some(Err(reorder_ranges(chunk, &sig, &ranges, true))));
     }
     if is_kw(sig.first(), "INSERT")
         && let Some(at) = (0..sig.len()).find(|&i| is_kw(sig.get(i), "OVERRIDING"))
@@ -319,36 +318,47 @@ fn reorder_options(
     to: usize,
     identity: bool,
 ) -> Vec<TokenWithSpan> {
-    let mut groups = clauses(sig, from, to);
-    groups.retain(|&(s, _)| !(identity && is_kw(sig.get(s), "SEQUENCE")));
-    groups.sort_by_key(|&(s, _)| {
-        if is_kw(sig.get(s), "AS") {
-            0
-        } else if is_kw(sig.get(s), "OWNED") {
-            20
-        } else {
-            option_rank(sig[s], sig.get(s + 1)).map_or(10, |r| r + 1)
-        }
-    });
+    reorder_ranges(chunk, sig, &[(from, to)], identity)
+}
+
+/// [`reorder_options`] over several option lists (one per identity column of a table).
+fn reorder_ranges(
+    chunk: &[TokenWithSpan],
+    sig: &[&TokenWithSpan],
+    ranges: &[(usize, usize)],
+    identity: bool,
+) -> Vec<TokenWithSpan> {
     let space = |t: &TokenWithSpan| TokenWithSpan {
         token: Token::Whitespace(Whitespace::Space),
         span: t.span,
     };
     let mut out: Vec<TokenWithSpan> = Vec::new();
-    for t in &sig[..from] {
-        out.push((*t).clone());
-        out.push(space(t));
-    }
-    for (s, e) in groups {
-        for t in &sig[s..e] {
+    let mut emit = |tokens: &[&TokenWithSpan]| {
+        for t in tokens {
             out.push((*t).clone());
             out.push(space(t));
         }
+    };
+    let mut at = 0;
+    for &(from, to) in ranges {
+        emit(&sig[at..from]);
+        let mut groups = clauses(sig, from, to);
+        groups.retain(|&(s, _)| !(identity && is_kw(sig.get(s), "SEQUENCE")));
+        groups.sort_by_key(|&(s, _)| {
+            if is_kw(sig.get(s), "AS") {
+                0
+            } else if is_kw(sig.get(s), "OWNED") {
+                20
+            } else {
+                option_rank(sig[s], sig.get(s + 1)).map_or(10, |r| r + 1)
+            }
+        });
+        for (s, e) in groups {
+            emit(&sig[s..e]);
+        }
+        at = to;
     }
-    for t in &sig[to..] {
-        out.push((*t).clone());
-        out.push(space(t));
-    }
+    emit(&sig[at..]);
     if let Some(last) = chunk.last().filter(|t| t.token == Token::SemiColon) {
         out.push(last.clone());
     }
