@@ -126,8 +126,12 @@ pub(crate) fn statement(
         .filter(|&i| is_kw(sig.get(i - 1), "IDENTITY") && sig[i].token == Token::LParen)
         .collect();
     if !opens.is_empty() {
-        let mut ranges = Vec::new();
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
         for open in opens {
+            // A list opened inside an unclosed one is left to sqlparser's error.
+            if ranges.last().is_some_and(|&(_, close)| open < close) {
+                continue;
+            }
             let close = (open..sig.len())
                 .find(|&i| sig[i].token == Token::RParen)
                 .ok_or_else(|| syntax(sig.last()))?;
