@@ -9,7 +9,7 @@
 //!   `SEQUENCE NAME` option is dropped (Anchor names an identity's sequence as PostgreSQL
 //!   does by default: `table_column_seq`).
 //! - **Statements of our own** ([`PgStatement`]): `ALTER SEQUENCE`, `INSERT ... OVERRIDING
-//!   {SYSTEM | USER} VALUE` and `ALTER ... OWNER TO`.
+//!   {SYSTEM | USER} VALUE`, `ALTER ... SET SCHEMA` and `ALTER ... OWNER TO`.
 
 use sqlparser::ast;
 use sqlparser::dialect::PostgreSqlDialect;
@@ -113,11 +113,10 @@ pub(crate) fn statement(
                 start += 3;
             }
             let after_name = name_end(&sig, start).ok_or_else(|| syntax(sig.get(start)))?;
-            return Ok(Some(Err(reorder_options(
+            return Ok(Some(Err(reorder_ranges(
                 chunk,
                 &sig,
-                after_name,
-                sig.len(),
+                &[(after_name, sig.len())],
                 false,
             ))));
         }
@@ -313,19 +312,9 @@ fn clauses(sig: &[&TokenWithSpan], from: usize, to: usize) -> Vec<(usize, usize)
     out
 }
 
-/// The statement with the option clauses between `from` and `to` put in sqlparser's order
-/// (`AS` first, `OWNED BY` last); `identity` drops `SEQUENCE NAME`.
-fn reorder_options(
-    chunk: &[TokenWithSpan],
-    sig: &[&TokenWithSpan],
-    from: usize,
-    to: usize,
-    identity: bool,
-) -> Vec<TokenWithSpan> {
-    reorder_ranges(chunk, sig, &[(from, to)], identity)
-}
-
-/// [`reorder_options`] over several option lists (one per identity column of a table).
+/// The statement with the option clauses of each range of `sig` (one per identity column of a
+/// table, or a sequence's) put in sqlparser's order (`AS` first, `OWNED BY` last); `identity`
+/// drops `SEQUENCE NAME`.
 fn reorder_ranges(
     chunk: &[TokenWithSpan],
     sig: &[&TokenWithSpan],
@@ -461,7 +450,7 @@ fn alter_sequence(
             .chain(options)
             .collect();
         let create_sig: Vec<&TokenWithSpan> = create.iter().collect();
-        let tokens = reorder_options(&create, &create_sig, 3, create_sig.len(), false);
+        let tokens = reorder_ranges(&create, &create_sig, &[(3, create_sig.len())], false);
         let parsed = Parser::new(&PostgreSqlDialect {})
             .with_tokens_with_locations(tokens)
             .parse_statement()

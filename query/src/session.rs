@@ -177,10 +177,7 @@ impl Session {
     /// like `SET`, with its errors (42704 for an unknown name, 22023 for a bad value).
     pub fn set_startup_parameter(&mut self, name: &str, value: &str) -> Result<()> {
         self.vars.lock().set(name, Some(value), false)?;
-        self.settings = Settings {
-            now: self.settings.now,
-            ..self.vars.lock().types()
-        };
+        self.refresh_settings();
         Ok(())
     }
 
@@ -260,14 +257,20 @@ impl Session {
         }
     }
 
-    /// Runs one parsed statement.
-    pub fn statement(&mut self, stmt: &ast::Statement) -> Result<StatementResult> {
-        self.cancel.store(false, AtomicOrdering::Relaxed);
-        let result = self.dispatch(stmt, None);
+    /// Re-reads what the type system needs of the settings after a statement may have
+    /// changed them (keeping the transaction's `now()`).
+    fn refresh_settings(&mut self) {
         self.settings = Settings {
             now: self.settings.now,
             ..self.vars.lock().types()
         };
+    }
+
+    /// Runs one parsed statement.
+    pub fn statement(&mut self, stmt: &ast::Statement) -> Result<StatementResult> {
+        self.cancel.store(false, AtomicOrdering::Relaxed);
+        let result = self.dispatch(stmt, None);
+        self.refresh_settings();
         result
     }
 
@@ -279,10 +282,7 @@ impl Session {
         }
         self.cancel.store(false, AtomicOrdering::Relaxed);
         let result = self.run_in_transaction(Source::Pg(stmt), None);
-        self.settings = Settings {
-            now: self.settings.now,
-            ..self.vars.lock().types()
-        };
+        self.refresh_settings();
         result
     }
 
@@ -464,10 +464,7 @@ impl Session {
         };
         self.cancel.store(false, AtomicOrdering::Relaxed);
         let result = self.dispatch(stmt, Some((prepared, params)));
-        self.settings = Settings {
-            now: self.settings.now,
-            ..self.vars.lock().types()
-        };
+        self.refresh_settings();
         result
     }
 

@@ -138,17 +138,7 @@ impl Planner<'_> {
             ));
         }
         self.check_schema(schema)?;
-        let owned: Vec<crate::catalog::Table> = self
-            .txn
-            .tables()?
-            .into_iter()
-            .filter(|t| {
-                t.sequence
-                    .as_ref()
-                    .and_then(|s| s.owned_by.as_ref())
-                    .is_some_and(|(oid, _)| *oid == table.oid)
-            })
-            .collect();
+        let owned = self.owned_sequences(table.oid, None)?;
         // Defaults that name the owned sequences follow them.
         let mut table = table;
         for seq in &owned {
@@ -191,10 +181,9 @@ impl Planner<'_> {
                 self.check_schema(&schema)?;
             }
             "TYPE"
-                if self.find_user_type(name)?.is_none()
-                    && self
-                        .resolve_type(&ast::DataType::Custom(name.clone(), Vec::new()))
-                        .is_err() =>
+                if self
+                    .resolve_type(&ast::DataType::Custom(name.clone(), Vec::new()))
+                    .is_err() =>
             {
                 return Err(Error::new(
                     SqlState::UNDEFINED_OBJECT,

@@ -551,69 +551,28 @@ impl Snapshot {
         let mut out = Vec::new();
         for ty in &self.user_types {
             let namespace = self.schema_oid(&ty.schema);
-            let row = |o: Oid,
-                       name: String,
-                       len: i16,
-                       typtype: char,
-                       category: char,
-                       elem: Oid,
-                       array: Oid| {
-                let io = |f: &str| {
-                    if typtype == 'e' {
-                        format!("enum_{f}")
-                    } else {
-                        format!("array_{f}")
-                    }
-                };
-                vec![
-                    oid(o),
-                    text(name),
-                    oid(namespace),
-                    oid(BOOTSTRAP_ROLE_OID),
-                    Value::Int2(len),
-                    Value::Bool(len == 4),
-                    ch(typtype),
-                    ch(category),
-                    Value::Bool(false),
-                    Value::Bool(true),
-                    ch(','),
-                    oid(0),
-                    regproc(if elem != 0 {
-                        "array_subscript_handler"
-                    } else {
-                        "-"
-                    }),
-                    oid(elem),
-                    oid(array),
-                    regproc(&io("in")),
-                    regproc(&io("out")),
-                    regproc(&io("recv")),
-                    regproc(&io("send")),
-                    regproc("-"),
-                    regproc("-"),
-                    regproc(if elem != 0 { "array_typanalyze" } else { "-" }),
-                    ch('i'),
-                    ch(if len == 4 { 'p' } else { 'x' }),
-                    Value::Bool(false),
-                    oid(0),
-                    Value::Int4(-1),
-                    Value::Int4(0),
-                    oid(0),
-                    Value::Null,
-                    Value::Null,
-                    Value::Null,
-                ]
+            let element = TypeRow {
+                oid: ty.oid,
+                name: ty.name.clone(),
+                namespace,
+                len: 4,
+                typtype: 'e',
+                category: 'E',
+                elem: 0,
+                array: ty.array_oid,
             };
-            out.push(row(ty.oid, ty.name.clone(), 4, 'e', 'E', 0, ty.array_oid));
-            out.push(row(
-                ty.array_oid,
-                format!("_{}", ty.name),
-                -1,
-                'b',
-                'A',
-                ty.oid,
-                0,
-            ));
+            let array = TypeRow {
+                oid: ty.array_oid,
+                name: format!("_{}", ty.name),
+                namespace,
+                len: -1,
+                typtype: 'b',
+                category: 'A',
+                elem: ty.oid,
+                array: 0,
+            };
+            out.push(type_row(&element, Some("enum")));
+            out.push(type_row(&array, Some("array")));
         }
         out
     }
@@ -1770,6 +1729,60 @@ pub fn index_definition(t: &Table, i: &IndexInfo, pretty: Option<&Snapshot>) -> 
     )
 }
 
+/// The columns of a `pg_type` row that vary between the types not listed in
+/// [`DATA_TYPE_OIDS`] (catalog types, enums and their arrays).
+struct TypeRow {
+    oid: Oid,
+    name: String,
+    namespace: Oid,
+    len: i16,
+    typtype: char,
+    category: char,
+    elem: Oid,
+    array: Oid,
+}
+
+/// A `pg_type` row; `io` is the prefix of its I/O functions (`enum` for `enum_in`, ...), or
+/// `None` to show none.
+fn type_row(t: &TypeRow, io: Option<&str>) -> Row {
+    let function = |f: &str| regproc(&io.map_or("-".to_string(), |p| format!("{p}_{f}")));
+    let array_support = |f: &str| regproc(if io.is_some() && t.elem != 0 { f } else { "-" });
+    vec![
+        oid(t.oid),
+        text(t.name.clone()),
+        oid(t.namespace),
+        oid(BOOTSTRAP_ROLE_OID),
+        Value::Int2(t.len),
+        Value::Bool(matches!(t.len, 1 | 2 | 4 | 8)),
+        ch(t.typtype),
+        ch(t.category),
+        Value::Bool(false),
+        Value::Bool(true),
+        ch(','),
+        oid(0),
+        array_support("array_subscript_handler"),
+        oid(t.elem),
+        oid(t.array),
+        function("in"),
+        function("out"),
+        function("recv"),
+        function("send"),
+        regproc("-"),
+        regproc("-"),
+        array_support("array_typanalyze"),
+        ch('i'),
+        ch(if t.len == -1 { 'x' } else { 'p' }),
+        Value::Bool(false),
+        oid(0),
+        Value::Int4(-1),
+        Value::Int4(0),
+        oid(0),
+        Value::Null,
+        Value::Null,
+        Value::Null,
+    ]
+}
+
 fn pg_type() -> Vec<Row> {
     let mut out = Vec::new();
     let mut push_data_type = |t: &DataType, array_oid: Oid| {
@@ -1843,40 +1856,19 @@ fn pg_type() -> Vec<Row> {
                    category: char,
                    elem: Oid,
                    array: Oid| {
-            vec![
-                oid(o),
-                text(name),
-                oid(PG_CATALOG_OID),
-                oid(BOOTSTRAP_ROLE_OID),
-                Value::Int2(len),
-                Value::Bool(matches!(len, 1 | 2 | 4 | 8)),
-                ch(typtype),
-                ch(category),
-                Value::Bool(false),
-                Value::Bool(true),
-                ch(','),
-                oid(0),
-                regproc("-"),
-                oid(elem),
-                oid(array),
-                regproc("-"),
-                regproc("-"),
-                regproc("-"),
-                regproc("-"),
-                regproc("-"),
-                regproc("-"),
-                regproc("-"),
-                ch('i'),
-                ch(if len == -1 { 'x' } else { 'p' }),
-                Value::Bool(false),
-                oid(0),
-                Value::Int4(-1),
-                Value::Int4(0),
-                oid(0),
-                Value::Null,
-                Value::Null,
-                Value::Null,
-            ]
+            type_row(
+                &TypeRow {
+                    oid: o,
+                    name,
+                    namespace: PG_CATALOG_OID,
+                    len,
+                    typtype,
+                    category,
+                    elem,
+                    array,
+                },
+                None,
+            )
         };
         out.push(row(o, name.to_string(), len, typtype, category, 0, array));
         if array != 0 {
